@@ -1,0 +1,55 @@
+# ResNet à la main: dull, obvious targets. CI runs `make test` (see README).
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: help venv data assign test demo check grade report autograder-zip experiment solution benchmarks clean
+
+help:
+	@echo "make demo            grade the bundled example submissions and write the report"
+	@echo "make test            run the test suite (creates .venv and gets the data first)"
+	@echo "make assign          regenerate student_template/, solutions/ and autograder tests from assignment/"
+	@echo "make check NB=path   public checks of one notebook (as a student would)"
+	@echo "make grade SUBS=dir  grade every submission under dir into out/"
+	@echo "make autograder-zip  build the Gradescope / otter autograder zip"
+	@echo "make experiment      ResNet vs CNN comparison and depth study (solutions/results/)"
+	@echo "make benchmarks      timing figures recorded in docs/benchmarks.md"
+
+$(STAMP): requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -r requirements.txt
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+data: $(STAMP)
+	bash scripts/ensure_data.sh $(PY)
+
+assign: $(STAMP)
+	$(PY) -m autograder.assign
+
+test: $(STAMP) data
+	$(PY) -m pytest -q tests
+
+demo: $(STAMP) data
+	$(PY) -m autograder demo
+
+check: $(STAMP)
+	$(PY) -m autograder check $(NB)
+
+grade: $(STAMP) data
+	$(PY) -m autograder grade $(SUBS) --out out
+
+autograder-zip: $(STAMP)
+	$(PY) -m autograder.delivery zip
+
+experiment: $(STAMP) data
+	$(PY) -m solutions.experiment
+
+benchmarks: $(STAMP) data
+	$(PY) scripts/benchmarks.py
+
+clean:
+	rm -rf build out .pytest_cache
