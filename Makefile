@@ -13,6 +13,7 @@ help:
 	@echo "make check NB=path   public checks of one notebook (as a student would)"
 	@echo "make grade SUBS=dir  grade every submission under dir into out/"
 	@echo "make autograder-zip  build the Gradescope / otter autograder zip"
+	@echo "make solution        re-execute the solution notebook (outputs committed)"
 	@echo "make experiment      ResNet vs CNN comparison and depth study (solutions/results/)"
 	@echo "make benchmarks      timing figures recorded in docs/benchmarks.md"
 
@@ -44,6 +45,9 @@ grade: $(STAMP) data
 
 autograder-zip: $(STAMP)
 	$(PY) -m autograder.delivery zip
+
+solution: $(STAMP) data
+	$(PY) -m autograder.assign --execute-solution
 
 experiment: $(STAMP) data
 	$(PY) -m solutions.experiment

@@ -1,0 +1,221 @@
+"""Hidden checks (teacher grading only; not shipped in the student template).
+
+q1: +4 (sequence 1, shortcut 1, numeric 2); q2: blocks 2 (+ accuracy 2 in
+training.py); q3: no_skip 1 (+ accuracy 2 in training.py); q4: 3, by hand.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from autograder.checks.base import CheckFailed, check, register_manual
+from autograder.checks.public import graph_of, need, predict
+
+HINT_ORDER = ("Relisez les 7 étapes du bloc résiduel dans l'énoncé et comparez-les, une à une, "
+              "aux couches de votre fonction.")
+
+
+@check("q1.sequence", 1, "hidden")
+def q1_sequence(artefacts):
+    """ResidualBlock : séquence complète, sans activation dans les convolutions ni couche en trop."""
+    from autograder.graph import CONV, EXPECTED_FR, IDENTITY, INPUT, main_path, order_problem
+
+    model = need(artefacts, "block_8x8x4")
+    graph = graph_of(model)
+    path = main_path(graph)
+    problem = order_problem(path)
+    if problem:
+        raise CheckFailed(f"attendu : {EXPECTED_FR}, reçu : {problem[0]}.", HINT_ORDER,
+                          f"wrong sequence: {problem[1]}")
+    for i, conv in enumerate([n for n in path if n.kind == CONV], 1):
+        act = conv.attrs["activation"]
+        if act != "linear":
+            raise CheckFailed(
+                f"attendu : une Conv2D n°{i} sans activation (la ReLU est une couche à part, "
+                f"après la BatchNormalization), reçu : activation=\"{act}\" dans la Conv2D.",
+                "Dans le bloc résiduel, la normalisation se place entre la convolution et "
+                "l'activation : retirez l'activation de la couche de convolution.",
+                "activation inside a convolution")
+        if conv.attrs["padding"] != "same" or conv.attrs["strides"] != (1, 1):
+            raise CheckFailed(
+                f"attendu : une Conv2D n°{i} qui conserve la taille de l'image, reçu : "
+                f"padding=\"{conv.attrs['padding']}\", strides={conv.attrs['strides']}.",
+                "Le bloc doit fixer lui-même le padding de ses convolutions.",
+                "convolution does not keep the size")
+    extra = [n for n in graph.nodes if n.kind not in (INPUT, IDENTITY) and n not in path]
+    if extra:
+        raise CheckFailed(
+            f"attendu : seulement les 7 étapes du bloc, reçu : en plus, "
+            f"{', '.join(n.label for n in extra)}.",
+            "Le raccourci est l'entrée du bloc elle-même, sans transformation ; retirez les "
+            "couches qui ne font pas partie des 7 étapes.",
+            f"extra operations: {[n.label for n in extra]}")
+
+
+@check("q1.shortcut", 1, "hidden")
+def q1_shortcut(artefacts):
+    """ResidualBlock : l'addition relie l'entrée du bloc à la sortie de la branche."""
+    from autograder.graph import ADD, CONCAT, CONV, branch_kinds
+
+    model = need(artefacts, "block_8x8x4")
+    graph = graph_of(model)
+    inp = graph.inputs[0]
+    adds = graph.of_kind(ADD)
+    if not adds:
+        found = "une concaténation" if graph.of_kind(CONCAT) else "aucune addition"
+        raise CheckFailed(
+            f"attendu : une addition de l'entrée du bloc et de la sortie de la branche, reçu : {found}.",
+            "Le raccourci s'ajoute (somme terme à terme) à la sortie de la branche : les "
+            "formes restent identiques.", f"no addition ({found})")
+    add = adds[-1]
+    ins = [graph.skip_identity(t) for t in add.inputs]
+    if len(ins) != 2:
+        raise CheckFailed(
+            f"attendu : une addition de deux tenseurs, reçu : une addition de {len(ins)} tenseurs.",
+            "Additionnez exactement l'entrée du bloc et la sortie de la branche.",
+            f"addition of {len(ins)} tensors")
+    direct = [t for t in ins if t is inp]
+    if not direct:
+        prods = [graph.producer(t) for t in ins]
+        if any(p is not None and p.kind == CONV and graph.skip_identity(p.inputs[0]) is inp
+               for p in prods):
+            raise CheckFailed(
+                "attendu : un raccourci identité (l'entrée du bloc ajoutée telle quelle), reçu : "
+                "un raccourci qui passe par une convolution (projection).",
+                "Dans ce bloc, l'entrée et la sortie ont le même nombre de canaux : le raccourci "
+                "n'a besoin d'aucune couche.", "projection shortcut")
+        labels = " et ".join(p.label if p is not None else "?" for p in prods)
+        raise CheckFailed(
+            "attendu : l'addition de l'entrée du bloc et de la sortie de sa branche, reçu : "
+            f"l'addition des sorties de {labels}.",
+            "Gardez une référence vers l'entrée du bloc avant la première convolution et "
+            "ajoutez-la à la fin de la branche.", "skip from the wrong tensor")
+    other = ins[1] if ins[0] is inp else ins[0]
+    if other is inp or branch_kinds(graph, other, inp) is None:
+        raise CheckFailed(
+            "attendu : l'addition de l'entrée du bloc et de la sortie de sa branche "
+            "(Conv2D, BatchNormalization...), reçu : une autre combinaison de tenseurs.",
+            "La branche part de l'entrée du bloc ; le raccourci aussi.", "branch does not start at input")
+
+
+def _conv(x, layer):
+    import keras
+
+    y = keras.ops.conv(x, layer.kernel, strides=1, padding="same")
+    if layer.use_bias:
+        y = y + layer.bias
+    return y
+
+
+def _bn(x, layer):
+    import keras
+
+    if layer.axis not in (-1, 3):
+        raise CheckFailed(
+            f"attendu : une BatchNormalization sur l'axe des canaux (axis=-1), reçu : axis={layer.axis}.",
+            "Laissez l'axe par défaut de BatchNormalization.", "BN axis")
+    inv = 1.0 / np.sqrt(np.asarray(layer.moving_variance) + layer.epsilon)
+    gamma = np.asarray(layer.gamma) if layer.scale else 1.0
+    beta = np.asarray(layer.beta) if layer.center else 0.0
+    return (x - np.asarray(layer.moving_mean)) * inv * gamma + beta
+
+
+def _randomise(model, rng):
+    saved = model.get_weights()
+    new = []
+    for w in model.weights:
+        shape = tuple(w.shape)
+        if "variance" in w.path:
+            new.append(rng.uniform(0.5, 2.0, shape).astype("float32"))
+        else:
+            new.append((rng.standard_normal(shape) * 0.3).astype("float32"))
+    model.set_weights(new)
+    return saved
+
+
+@check("q1.numeric", 2, "hidden")
+def q1_numeric(artefacts):
+    """ResidualBlock : sortie = relu(entrée + branche(entrée)), calculée avec les poids du bloc."""
+    import keras
+
+    from autograder.graph import BN, CONV, main_path
+
+    for name in ("block_8x8x4", "block_kwargs"):
+        model = need(artefacts, name)
+        graph = graph_of(model)
+        path = main_path(graph)
+        convs = [n.op for n in path if n.kind == CONV]
+        bns = [n.op for n in path if n.kind == BN]
+        if len(convs) != 2 or len(bns) != 2:
+            raise CheckFailed(
+                "attendu : deux Conv2D et deux BatchNormalization dans la branche, pour "
+                f"recalculer la sortie du bloc, reçu : {len(convs)} Conv2D et {len(bns)} "
+                "BatchNormalization.", HINT_ORDER, "cannot identify the branch layers")
+        rng = np.random.default_rng(7)
+        saved = _randomise(model, rng)
+        try:
+            shape = tuple(model.inputs[0].shape[1:])
+            # large inputs: a capped activation (ReLU(max_value=6)) differs from ReLU
+            x, got = predict(model, shape, batch=3, seed=11, scale=4.0)
+            h = _bn(np.asarray(keras.ops.convert_to_numpy(_conv(x, convs[0]))), bns[0])
+            h = np.maximum(h, 0.0)
+            h = _bn(np.asarray(keras.ops.convert_to_numpy(_conv(h, convs[1]))), bns[1])
+            expected = np.maximum(x + h, 0.0)
+        finally:
+            model.set_weights(saved)
+        if got.shape != expected.shape:
+            raise CheckFailed(
+                f"attendu : une sortie de forme {expected.shape}, reçu : {got.shape}.",
+                HINT_ORDER, "shape mismatch")
+        err = float(np.max(np.abs(got - expected)))
+        if not np.allclose(got, expected, rtol=1e-3, atol=1e-3):
+            raise CheckFailed(
+                "attendu : une sortie égale à relu(entrée + BN(Conv(ReLU(BN(Conv(entrée)))))) "
+                f"calculée avec les poids de votre bloc, reçu : un écart maximal de {err:.3g}.",
+                "Vérifiez que chaque couche reçoit bien la sortie de la précédente, sans "
+                "activation cachée, et que l'addition porte sur l'entrée du bloc.",
+                f"numeric mismatch, max abs error {err:.3g}")
+
+
+@check("q2.blocks", 2, "hidden")
+def q2_blocks(artefacts):
+    """build_resnet : exactement deux blocs résiduels de la forme de la question 1."""
+    from autograder.graph import find_blocks
+
+    model = need(artefacts, "model")
+    graph = graph_of(model)
+    blocks, bad = find_blocks(graph, strict=True)
+    if len(blocks) == 2 and not bad:
+        return
+    detail = f"{len(blocks)} bloc{'s' if len(blocks) > 1 else ''} conforme{'s' if len(blocks) > 1 else ''}"
+    if bad:
+        detail += " ; autre jonction : " + bad[0].problem
+    raise CheckFailed(
+        f"attendu : exactement 2 blocs résiduels de la forme de la question 1, reçu : {detail}.",
+        "Construisez le modèle en appelant votre ResidualBlock (validé à la question 1) "
+        "le nombre de fois demandé, sans autre raccourci.",
+        f"expected 2 residual blocks, got {len(blocks)} (+{len(bad)} other merges)")
+
+
+@check("q3.no_skip", 1, "hidden")
+def q3_no_skip(artefacts):
+    """build_cnn : aucune connexion résiduelle, au moins deux convolutions."""
+    from autograder.graph import CONV
+
+    model = need(artefacts, "model")
+    graph = graph_of(model)
+    merges = graph.merges()
+    if merges:
+        raise CheckFailed(
+            "attendu : un CNN classique, sans connexion résiduelle, reçu : "
+            f"{len(merges)} jonction{'s' if len(merges) > 1 else ''} ({merges[0].label}).",
+            "Pour la comparaison, chaque couche ne doit recevoir que la sortie de la précédente.",
+            f"{len(merges)} merges in a plain CNN")
+    convs = graph.of_kind(CONV)
+    if len(convs) < 2:
+        raise CheckFailed(
+            f"attendu : au moins deux couches Conv2D, reçu : {len(convs)}.",
+            "Le CNN de comparaison doit rester un réseau convolutif de profondeur comparable.",
+            f"{len(convs)} Conv2D")
+
+
+register_manual("q4.manual", 3, "Comparaison ResNet / CNN sur plusieurs entraînements (corrigée à la main)")

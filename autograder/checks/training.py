@@ -1,0 +1,260 @@
+"""The grader's own minimum-accuracy check (hidden): q2.accuracy, q3.accuracy.
+
+The grader never trusts a number, history or weight produced by student code.
+It takes the freshly built (untrained) model artefact, clones it (Keras's own
+layers, loaded with ``safe_mode=True``), compiles it with its own optimizer and
+loss, trains it with a fixed, seeded recipe on a fixed Fashion-MNIST subset
+standardised like the notebook (per-pixel StandardScaler fitted on the training
+subset), re-estimates BatchNormalization statistics on a large training batch
+(short trainings leave the moving averages far from the data statistics, which
+makes inference-mode accuracy unreliable), and measures accuracy on held-out
+test images with its own code.
+
+Cost is bounded: :data:`RECIPE` fixes the number of steps; a model above 4x the
+reference's multiply-accumulates trains proportionally fewer steps (at least
+``min_steps``), and training stops after ``time_cap_s`` seconds whatever the
+model (a last resort; documented in docs/checks.md).
+Results are memoised by model fingerprint (architecture config with layer names
+canonicalised + initial weights hash + recipe), in memory and, when
+``AUTOGRADER_ACCURACY_CACHE`` names a directory (or ``cache_dir`` is given), on disk.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import time
+from pathlib import Path
+
+import numpy as np
+
+from autograder.checks.base import CheckFailed, check
+from autograder.checks.public import need
+
+#: Minimum test accuracy (calibrated by scripts/calibrate_accuracy.py, see docs/benchmarks.md).
+THRESHOLD = 0.45
+
+RECIPE = {
+    "version": 2,
+    "train_size": 6000,      # first images of a seeded permutation of the training set
+    "test_size": 2000,       # first images of a seeded permutation of the test set
+    "batch_size": 64,
+    "steps": 120,
+    "learning_rate": 2e-3,
+    "bn_batch": 1024,        # one training-mode pass to re-estimate BN statistics
+    "max_macs_ratio": 4.0,   # models above 4x the reference's MACs train fewer steps
+    "min_steps": 30,
+    "time_cap_s": 300.0,     # last-resort wall-clock cap on training (loaded machines)
+    "data_seed": 0,
+}
+
+#: multiply-accumulates per 28x28x1 image of the reference build_resnet (and build_cnn)
+REFERENCE_MACS = 7_451_456
+
+CACHE_ENV = "AUTOGRADER_ACCURACY_CACHE"
+_MEMO: dict[str, dict] = {}
+_DATA: dict = {}
+
+
+def load_data(recipe: dict = RECIPE):
+    """Fixed, standardised subsets: ``(x_train, y_train, x_test, y_test)``."""
+    key = (recipe["train_size"], recipe["test_size"], recipe["data_seed"])
+    if key in _DATA:
+        return _DATA[key]
+    from autograder.data import load_fashion_mnist
+
+    (x_tr, y_tr), (x_te, y_te) = load_fashion_mnist()
+    rng = np.random.default_rng(recipe["data_seed"])
+    i_tr = rng.permutation(len(x_tr))[: recipe["train_size"]]
+    i_te = rng.permutation(len(x_te))[: recipe["test_size"]]
+    x_tr = x_tr[i_tr].astype(np.float32).reshape(-1, 784)
+    x_te = x_te[i_te].astype(np.float32).reshape(-1, 784)
+    mean, std = x_tr.mean(axis=0), x_tr.std(axis=0)
+    std[std == 0] = 1.0  # as StandardScaler
+    x_tr = ((x_tr - mean) / std).reshape(-1, 28, 28, 1)
+    x_te = ((x_te - mean) / std).reshape(-1, 28, 28, 1)
+    _DATA[key] = (x_tr, y_tr[i_tr].astype(np.int64), x_te, y_te[i_te].astype(np.int64))
+    return _DATA[key]
+
+
+def fingerprint(model, recipe: dict = RECIPE) -> str:
+    """SHA-256 of the architecture (layer names canonicalised), initial weights and recipe."""
+    config = json.dumps({"class": type(model).__name__, "config": model.get_config()},
+                        sort_keys=True, default=str)
+    names = [layer.name for layer in model.layers] + [model.name]
+    names += [op.name for op in getattr(model, "operations", [])]
+    mapping = {}
+    for n in names:
+        mapping.setdefault(n, f"N{len(mapping)}")
+    config = re.sub(r'"([^"\\]*)"',
+                    lambda m: f'"{mapping[m.group(1)]}"' if m.group(1) in mapping else m.group(0),
+                    config)
+    h = hashlib.sha256(config.encode())
+    for w in model.get_weights():
+        h.update(np.ascontiguousarray(w).tobytes())
+    h.update(json.dumps(recipe, sort_keys=True).encode())
+    return h.hexdigest()
+
+
+def _bn_layers(model):
+    import keras
+
+    out = []
+    for layer in model._flatten_layers(include_self=False, recursive=True):
+        if isinstance(layer, keras.layers.BatchNormalization):
+            out.append(layer)
+    return out
+
+
+def model_macs(model) -> int:
+    """Multiply-accumulates per image of the Conv2D and Dense layers (graph walk)."""
+    import keras
+
+    from autograder.graph import Graph
+
+    total = 0
+    for n in Graph(model).nodes:
+        op = n.op
+        if isinstance(op, keras.layers.Conv2D) and n.outputs:
+            shape = n.outputs[0].shape
+            cin = n.inputs[0].shape[-1]
+            kh, kw = op.kernel_size
+            total += int(shape[1] * shape[2] * kh * kw * (cin // op.groups) * op.filters)
+        elif isinstance(op, keras.layers.Dense) and n.inputs:
+            lead = int(np.prod([d for d in n.inputs[0].shape[1:-1] if d])) if len(n.inputs[0].shape) > 2 else 1
+            total += int(lead * n.inputs[0].shape[-1] * op.units)
+    return total
+
+
+def step_budget(model, recipe: dict = RECIPE) -> int:
+    """Training steps for ``model``: the recipe's, reduced above ``max_macs_ratio`` x the reference.
+
+    The cost of a check is thus bounded by about ``max_macs_ratio`` times the
+    reference's, deterministically (a time cap would depend on the machine's load).
+    """
+    try:
+        macs = model_macs(model)
+    except Exception:
+        return recipe["steps"]
+    budget = recipe["max_macs_ratio"] * REFERENCE_MACS
+    if macs <= budget:
+        return recipe["steps"]
+    return max(recipe["min_steps"], int(recipe["steps"] * budget / macs))
+
+
+def train_and_evaluate(model, seed: int = 0, recipe: dict = RECIPE) -> dict:
+    """Train a clone of ``model`` with the grader's recipe and measure its accuracy.
+
+    Args:
+        model: a freshly built, untrained keras.Model (input 28x28x1, 10 classes).
+        seed: seed of the shuffling and of Keras's random state.
+        recipe: the training recipe (:data:`RECIPE`).
+
+    Returns:
+        ``{"accuracy", "seconds", "steps", "capped"}``.
+    """
+    import keras
+
+    x_tr, y_tr, x_te, y_te = load_data(recipe)
+    keras.utils.set_random_seed(seed)
+    clone = keras.models.clone_model(model)
+    clone.set_weights(model.get_weights())
+    # probabilities -> usual loss; anything else is treated as logits (the
+    # output checks already penalise a missing softmax)
+    sample = np.asarray(keras.ops.convert_to_numpy(clone(x_tr[:32], training=False)))
+    probs_out = bool(np.all(sample >= -1e-6) and np.allclose(sample.sum(-1), 1.0, atol=1e-3))
+    clone.compile(optimizer=keras.optimizers.Adam(recipe["learning_rate"]),
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=not probs_out))
+    rng = np.random.default_rng(seed)
+    bs, steps = recipe["batch_size"], step_budget(model, recipe)
+    order = np.concatenate([rng.permutation(len(x_tr))
+                            for _ in range(int(np.ceil(steps * bs / len(x_tr))))])
+    start = time.perf_counter()
+    done, capped = 0, False
+    for step in range(steps):
+        idx = order[step * bs:(step + 1) * bs]
+        clone.train_on_batch(x_tr[idx], y_tr[idx])
+        done += 1
+        if time.perf_counter() - start > recipe["time_cap_s"]:
+            capped = True
+            break
+    bns = _bn_layers(clone)
+    if bns:
+        saved = [layer.momentum for layer in bns]
+        for layer in bns:
+            layer.momentum = 0.0
+        idx = rng.permutation(len(x_tr))[: recipe["bn_batch"]]
+        clone(x_tr[idx], training=True)
+        for layer, m in zip(bns, saved):
+            layer.momentum = m
+    probs = []
+    for i in range(0, len(x_te), 500):
+        probs.append(np.asarray(keras.ops.convert_to_numpy(clone(x_te[i:i + 500], training=False))))
+    pred = np.concatenate(probs).argmax(axis=-1)
+    return {"accuracy": float((pred == y_te).mean()), "seconds": time.perf_counter() - start,
+            "steps": done, "capped": capped}
+
+
+def accuracy_of(model, cache_dir=None, recipe: dict = RECIPE) -> dict:
+    """Memoised :func:`train_and_evaluate` (seed 0) by :func:`fingerprint`.
+
+    Args:
+        model: the freshly built model artefact.
+        cache_dir: on-disk cache directory (default: ``$AUTOGRADER_ACCURACY_CACHE`` if set).
+
+    Returns:
+        The result dictionary, with ``"cached"``.
+    """
+    key = fingerprint(model, recipe)
+    if key in _MEMO:
+        return {**_MEMO[key], "cached": True}
+    cache_dir = cache_dir or os.environ.get(CACHE_ENV)
+    path = Path(cache_dir) / f"{key}.json" if cache_dir else None
+    if path is not None and path.is_file():
+        try:
+            result = json.loads(path.read_text())
+            _MEMO[key] = result
+            return {**result, "cached": True}
+        except ValueError:
+            pass
+    result = train_and_evaluate(model, 0, recipe)
+    _MEMO[key] = result
+    if path is not None:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps(result))
+        except OSError:
+            pass
+    return {**result, "cached": False}
+
+
+def _accuracy_check(artefacts, builder):
+    model = need(artefacts, "model")
+    got = tuple(model.outputs[0].shape)
+    if tuple(model.inputs[0].shape) != (None, 28, 28, 1) or got != (None, 10):
+        raise CheckFailed(
+            f"attendu : un modèle {builder}() d'entrée (None, 28, 28, 1) et de sortie (None, 10) "
+            f"pour l'entraîner, reçu : une sortie {got}.",
+            "Corrigez d'abord les vérifications publiques de cette question.", "bad shapes")
+    result = accuracy_of(model)
+    acc = result["accuracy"]
+    if not np.isfinite(acc) or acc < THRESHOLD:
+        raise CheckFailed(
+            f"attendu : une exactitude d'au moins {THRESHOLD:.0%} sur des images de test après "
+            f"l'entraînement standard du correcteur, reçu : {acc:.1%}.",
+            "Votre modèle apprend mal : vérifiez la sortie (probabilités), les activations et "
+            "que l'entrée est bien utilisée par toutes les couches.",
+            f"accuracy {acc:.3f} < {THRESHOLD}")
+
+
+@check("q2.accuracy", 2, "hidden")
+def q2_accuracy(artefacts):
+    """build_resnet : le modèle atteint l'exactitude minimale après l'entraînement du correcteur."""
+    _accuracy_check(artefacts, "build_resnet")
+
+
+@check("q3.accuracy", 2, "hidden")
+def q3_accuracy(artefacts):
+    """build_cnn : le modèle atteint l'exactitude minimale après l'entraînement du correcteur."""
+    _accuracy_check(artefacts, "build_cnn")

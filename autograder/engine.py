@@ -1,0 +1,1168 @@
+"""Grading engine: many submissions, parallel bounded workers, resumable outputs.
+
+Pipeline for ``python -m autograder grade PATH... --out DIR``:
+
+1. :func:`discover` turns each PATH (a notebook, a student repository, a class
+   folder of those, or a zip of any of these) into :class:`Submission` objects
+   with unique, sanitised ids. Paths that hold no usable notebook still give a
+   submission, with a status and a French message.
+2. :func:`run` decides what needs grading (new submissions, notebooks whose
+   sha256 changed, records missing or failed internally; everything with
+   ``force=True``) and grades them in parallel. Each submission is graded by a
+   worker *process* (``python -m autograder.engine --job FILE``) limited to one
+   TensorFlow/BLAS thread, which calls
+   :func:`autograder.sandbox.grade_notebook` (itself one bounded sandbox per
+   question) and writes ``DIR/submissions/<id>.json`` atomically as soon as it
+   is done. A killed run therefore resumes where it stopped.
+3. :func:`write_outputs` rebuilds the aggregate files from the records:
+   ``grades.csv`` (otter-grader's ``final_grades.csv`` columns),
+   ``results/<id>.json`` (Gradescope's ``results.json`` schema) and
+   ``feedback/<id>.md`` (French feedback), then ``run.json``.
+
+Every file in DIR is written atomically (temporary file + ``os.replace``).
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as _dt
+import hashlib
+import io
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import unicodedata
+import uuid
+import zipfile
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from autograder import __version__
+
+NOTEBOOK_NAME = "resnet_a_la_main.ipynb"
+AUTO_QUESTIONS = ("q1", "q2", "q3")
+MANUAL_QUESTIONS = ("q4",)
+QUESTIONS = AUTO_QUESTIONS + MANUAL_QUESTIONS
+QUESTION_TITLES = {
+    "q1": "ResidualBlock",
+    "q2": "build_resnet",
+    "q3": "build_cnn",
+    "q4": "question écrite (corrigée à la main)",
+}
+DEFAULT_TIMEOUT_S = 120.0
+DEFAULT_MEMORY_GB = 4.0
+# Statuses of a whole submission. "error" means the grader itself failed
+# (worker crashed or timed out): such records are regraded on the next run.
+STATUS_GRADED = "graded"
+STATUS_NO_NOTEBOOK = "no-notebook"
+STATUS_INVALID = "invalid-notebook"
+STATUS_MISSING = "missing"
+STATUS_ERROR = "error"
+# Environment of every worker (and, by inheritance, of its sandboxes): one
+# thread each, so that --jobs workers never oversubscribe the CPU.
+THREAD_ENV = {
+    "TF_NUM_INTRAOP_THREADS": "1",
+    "TF_NUM_INTEROP_THREADS": "1",
+    "OMP_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+    "OPENBLAS_NUM_THREADS": "1",
+    "TF_CPP_MIN_LOG_LEVEL": "3",
+    "CUDA_VISIBLE_DEVICES": "",
+}
+_ZIP_MAX_BYTES = 2 * 1024 ** 3
+_IGNORED_DIRS = {".ipynb_checkpoints", "__MACOSX", "__pycache__", "node_modules"}
+
+
+class DiscoveryError(Exception):
+    """A PATH given on the command line does not exist or cannot be read."""
+
+
+# --------------------------------------------------------------------------- #
+# Small utilities
+# --------------------------------------------------------------------------- #
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` atomically (temporary file + ``os.replace``).
+
+    Args:
+        path: destination file; its directory is created if needed.
+        text: UTF-8 content.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def atomic_write_json(path: Path, data) -> None:
+    """Write ``data`` as indented UTF-8 JSON, atomically."""
+    atomic_write_text(path, json.dumps(data, indent=2, ensure_ascii=False, sort_keys=False) + "\n")
+
+
+def read_json(path: Path):
+    """The JSON content of ``path``, or None when absent or unreadable."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return json.load(fh)
+    except (OSError, ValueError):
+        return None
+
+
+def sha256_file(path: Path) -> str:
+    """Hex sha256 of a file's bytes."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def sanitize_id(name: str) -> str:
+    """A file-name-safe submission id from a folder or file name.
+
+    Accents are folded to ASCII, anything but letters, digits, ``.``, ``_`` and
+    ``-`` becomes ``-``; an empty result becomes ``"submission"``.
+    """
+    text = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    text = re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-._")
+    return text[:100] or "submission"
+
+
+#: Modules whose code decides a score: a record graded with another version of
+#: any of them is regraded (see :func:`grader_fingerprint`).
+_GRADING_MODULES = ("__init__.py", "extract.py", "probe.py", "sandbox.py", "worker.py",
+                    "graph.py", "data.py", "notebook.py", "checks/*.py")
+
+
+def grader_fingerprint() -> str:
+    """sha256 (16 hex digits) of the source of every module that decides a score."""
+    pkg = Path(__file__).resolve().parent
+    h = hashlib.sha256()
+    for pattern in _GRADING_MODULES:
+        for f in sorted(pkg.glob(pattern)):
+            h.update(f.relative_to(pkg).as_posix().encode() + b"\0")
+            h.update(f.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def _now() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).astimezone().isoformat(timespec="seconds")
+
+
+def _fmt(x: float) -> str:
+    """Compact number: 3.0 -> "3", 2.5 -> "2.5"."""
+    x = round(float(x), 4)
+    return str(int(x)) if x == int(x) else f"{x:g}"
+
+
+# --------------------------------------------------------------------------- #
+# Discovery
+# --------------------------------------------------------------------------- #
+@dataclass
+class Submission:
+    """One student's submission as found on disk.
+
+    Attributes:
+        id: unique, sanitised id (from the folder or file name).
+        source: the path as found (given on the command line or inside it).
+        notebook: the notebook to grade, or None.
+        root: the student's repository folder (for tamper evidence), or None.
+        status: None when gradable, else a submission status.
+        message: French one-liner when ``status`` is set.
+    """
+
+    id: str
+    source: str
+    notebook: Path | None = None
+    root: Path | None = None
+    status: str | None = None
+    message: str = ""
+
+
+_EXCLUDED: set[Path] = set()   # the output folder, never a submission
+
+
+def _visible(p: Path) -> bool:
+    if p.name.startswith(".") or p.name in _IGNORED_DIRS:
+        return False
+    return not (_EXCLUDED and p.is_dir() and p.resolve() in _EXCLUDED)
+
+
+def _notebooks_in(folder: Path, recursive: bool) -> list[Path]:
+    """Notebooks in ``folder`` (skipping hidden and checkpoint folders)."""
+    found = []
+    try:
+        entries = sorted(folder.iterdir())
+    except OSError:
+        return found
+    for entry in entries:
+        if not _visible(entry):
+            continue
+        if entry.is_file() and entry.suffix == ".ipynb":
+            found.append(entry)
+        elif recursive and entry.is_dir() and not entry.is_symlink():
+            found.extend(_notebooks_in(entry, True))
+    return found
+
+
+def _is_repo(folder: Path) -> bool:
+    return (folder / NOTEBOOK_NAME).is_file() or (folder / ".git").exists() \
+        or (folder / ".github").is_dir()
+
+
+def _repo_submission(folder: Path, sid: str, source: str) -> Submission:
+    """The submission of one student repository (or any folder of one student)."""
+    notebooks = _notebooks_in(folder, recursive=True)
+    sub = Submission(id=sid, source=source, root=folder)
+    if not notebooks:
+        sub.status = STATUS_NO_NOTEBOOK
+        sub.message = (f"Aucun notebook trouvé dans « {folder.name} » : le fichier attendu "
+                       f"est {NOTEBOOK_NAME}.")
+        return sub
+    named = [nb for nb in notebooks if nb.name == NOTEBOOK_NAME]
+    if named:
+        sub.notebook = min(named, key=lambda p: (len(p.relative_to(folder).parts), str(p)))
+    elif len(notebooks) == 1:
+        sub.notebook = notebooks[0]
+    else:
+        names = ", ".join(sorted(nb.name for nb in notebooks)[:5])
+        sub.status = STATUS_NO_NOTEBOOK
+        sub.message = (f"Plusieurs notebooks ({names}) et aucun ne s'appelle {NOTEBOOK_NAME} : "
+                       f"renommez celui à corriger en {NOTEBOOK_NAME}.")
+    return sub
+
+
+def _notebook_submission(nb: Path, source: str) -> Submission:
+    name = nb.parent.name if nb.stem == Path(NOTEBOOK_NAME).stem else nb.stem
+    return Submission(id=sanitize_id(name or nb.stem), source=source, notebook=nb)
+
+
+def _is_class_folder(folder: Path, top: bool = False) -> bool:
+    """A folder of several students (not itself a repository).
+
+    A repository has the assignment notebook at its top, or ``.git`` or
+    ``.github``. A folder given on the command line that is not a repository
+    is a class folder when it holds several notebooks, loose (an LMS export)
+    or in subfolders, or no loose notebook and any subfolder; one found inside a class folder
+    is a nested class folder when it is named ``*-submissions`` (``gh
+    classroom clone``) or holds no loose notebook and several subfolders
+    with notebooks.
+    """
+    if _is_repo(folder):
+        return False
+    if folder.name.endswith("-submissions"):
+        return True
+    loose = _notebooks_in(folder, recursive=False)
+    subdirs = [d for d in folder.iterdir() if d.is_dir() and _visible(d)]
+    if top:
+        with_nb = sum(1 for d in subdirs if _notebooks_in(d, recursive=True))
+        return len(loose) + with_nb >= 2 or (not loose and bool(subdirs))
+    if loose:
+        return False
+    return sum(1 for d in subdirs if _notebooks_in(d, recursive=True)) >= 2
+
+
+def _class_prefix(folder: Path) -> str:
+    """``gh classroom clone`` names repos ``<slug>-<user>`` in ``<slug>-submissions``."""
+    if folder.name.endswith("-submissions"):
+        return folder.name[: -len("submissions")]
+    return ""
+
+
+def _extract_zip(zpath: Path, work_dir: Path) -> Path:
+    """Extract ``zpath`` safely under ``work_dir`` and return the folder."""
+    digest = sha256_file(zpath)[:10]
+    dest = work_dir / f"{sanitize_id(zpath.stem)}-{digest}"
+    if dest.is_dir():
+        return dest
+    tmp = Path(tempfile.mkdtemp(dir=work_dir, prefix=".unzip-"))
+    total = 0
+    try:
+        with zipfile.ZipFile(zpath) as zf:
+            for info in zf.infolist():
+                name = info.filename.replace("\\", "/")
+                parts = [p for p in name.split("/") if p not in ("", ".")]
+                if not parts or ".." in parts or name.startswith("/") or info.is_dir():
+                    continue
+                if (info.external_attr >> 16) & 0o170000 == 0o120000:  # symlink
+                    continue
+                total += info.file_size
+                if total > _ZIP_MAX_BYTES:
+                    raise DiscoveryError(f"archive trop volumineuse une fois décompressée : {zpath}")
+                target = tmp.joinpath(*parts)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                with zf.open(info) as src, open(target, "wb") as dst:
+                    shutil.copyfileobj(src, dst)
+        os.replace(tmp, dest)
+    except zipfile.BadZipFile as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise DiscoveryError(f"archive zip illisible : {zpath} ({exc})") from exc
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return dest
+
+
+def _unwrap(folder: Path) -> Path:
+    """Descend through a lone wrapper folder (as zips often have)."""
+    while True:
+        entries = [e for e in folder.iterdir() if _visible(e)]
+        if len(entries) == 1 and entries[0].is_dir() and not _is_repo(folder):
+            folder = entries[0]
+        else:
+            return folder
+
+
+def _discover_class(folder: Path, work_dir: Path, out: list[Submission]) -> None:
+    prefix = _class_prefix(folder)
+    for entry in sorted(folder.iterdir()):
+        if not _visible(entry):
+            continue
+        if entry.is_dir():
+            if _is_class_folder(entry):
+                _discover_class(entry, work_dir, out)
+            else:
+                name = entry.name[len(prefix):] if prefix and entry.name.startswith(prefix) \
+                    and len(entry.name) > len(prefix) else entry.name
+                out.append(_repo_submission(entry, sanitize_id(name), str(entry)))
+        elif entry.suffix == ".ipynb":
+            out.append(_notebook_submission(entry, str(entry)))
+        elif entry.suffix == ".zip":
+            _discover_zip(entry, work_dir, out)
+
+
+def _discover_zip(zpath: Path, work_dir: Path, out: list[Submission]) -> None:
+    folder = _unwrap(_extract_zip(zpath, work_dir))
+    if _is_class_folder(folder, top=True):
+        _discover_class(folder, work_dir, out)
+        return
+    out.append(_repo_submission(folder, sanitize_id(zpath.stem), str(zpath)))
+
+
+def discover(paths, work_dir: Path | None = None, warn=None,
+             exclude=()) -> list[Submission]:
+    """Find the submissions under the given paths.
+
+    Each path is a notebook, a student repository (the notebook is
+    ``resnet_a_la_main.ipynb`` or the only notebook there), a class folder of
+    repositories or notebooks (``gh classroom clone student-repos`` layout
+    included), or a zip of any of these. A path holding no usable notebook
+    still yields a submission with a status and a French message.
+
+    Args:
+        paths: paths as given on the command line.
+        work_dir: where zips are extracted (default: a temporary folder).
+        warn: callable receiving one-line warnings (ignored files).
+        exclude: folders never taken as submissions (the output folder).
+
+    Returns:
+        Submissions with unique ids, in discovery order.
+
+    Raises:
+        DiscoveryError: a path does not exist.
+    """
+    warn = warn or (lambda msg: None)
+    work_dir = Path(work_dir) if work_dir else Path(tempfile.mkdtemp(prefix="autograder-inputs-"))
+    _EXCLUDED.clear()
+    _EXCLUDED.update(Path(p).resolve() for p in exclude)
+    try:
+        found = _discover_all(paths, work_dir, warn)
+    finally:
+        _EXCLUDED.clear()
+    seen: dict[str, int] = {}
+    for sub in found:
+        base = sub.id
+        if base in seen:
+            seen[base] += 1
+            while f"{base}-{seen[base]}" in seen:
+                seen[base] += 1
+            sub.id = f"{base}-{seen[base]}"
+        seen.setdefault(sub.id, 1)
+    return found
+
+
+def _discover_all(paths, work_dir: Path, warn) -> list[Submission]:
+    found: list[Submission] = []
+    for raw in paths:
+        path = Path(raw)
+        if not path.exists():
+            raise DiscoveryError(f"chemin introuvable : {raw}")
+        if path.is_file():
+            if path.suffix == ".ipynb":
+                found.append(_notebook_submission(path, str(raw)))
+            elif path.suffix == ".zip":
+                work_dir.mkdir(parents=True, exist_ok=True)
+                _discover_zip(path, work_dir, found)
+            else:
+                warn(f"ignoré (ni notebook, ni dossier, ni zip) : {raw}")
+            continue
+        if not path.is_dir():
+            warn(f"ignoré : {raw}")
+            continue
+        name = path.resolve().name
+        if _is_class_folder(path, top=True):
+            work_dir.mkdir(parents=True, exist_ok=True)
+            _discover_class(path, work_dir, found)
+            continue
+        found.append(_repo_submission(path, sanitize_id(name), str(raw)))
+    return found
+
+
+def read_roster(path: Path) -> list[str]:
+    """Student ids from a roster CSV (column ``id``, else the first column).
+
+    Args:
+        path: CSV file with a header row.
+
+    Returns:
+        Sanitised ids in file order, without duplicates or blanks.
+    """
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        sample = fh.read(4096)
+        fh.seek(0)
+        try:
+            dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
+        except csv.Error:
+            dialect = csv.excel
+        rows = list(csv.reader(fh, dialect))
+    if not rows:
+        return []
+    header = [h.strip().lower() for h in rows[0]]
+    col = header.index("id") if "id" in header else 0
+    ids: list[str] = []
+    for row in rows[1:]:
+        if len(row) > col and row[col].strip():
+            sid = sanitize_id(row[col].strip())
+            if sid not in ids:
+                ids.append(sid)
+    return ids
+
+
+# --------------------------------------------------------------------------- #
+# Points and records
+# --------------------------------------------------------------------------- #
+def question_max_points() -> dict[str, float]:
+    """Maximum points per question (public + hidden; q4 is the manual one)."""
+    try:
+        from autograder.checks import max_points
+    except ImportError:
+        return {q: 0.0 for q in QUESTIONS}
+    out = {}
+    for q in QUESTIONS:
+        try:
+            out[q] = float(max_points(q, ("public", "hidden"), include_manual=q in MANUAL_QUESTIONS))
+        except TypeError:
+            out[q] = float(max_points(q, ("public", "hidden")))
+    return out
+
+
+def _finish_record(record: dict, maxima: dict[str, float]) -> dict:
+    """Fill automated questions absent from the record, totals and percent.
+
+    The hand-graded question (q4) is not part of the record: ``total``,
+    ``max_total`` and ``percent`` are those of the automated questions;
+    grades.csv carries q4 as a column at 0 for the teacher to fill in.
+    """
+    questions = record.setdefault("questions", {})
+    for q in AUTO_QUESTIONS:
+        if q not in questions:
+            questions[q] = {"score": 0.0, "max_score": maxima.get(q, 0.0),
+                            "status": "not-graded", "seconds": 0.0, "checks": []}
+    total = sum(float(questions[q].get("score", 0.0)) for q in questions)
+    max_total = sum(float(questions[q].get("max_score", maxima.get(q, 0.0))) for q in questions)
+    record["total"] = round(total, 4)
+    record["max_total"] = round(max_total, 4)
+    record["percent"] = round(100.0 * total / max_total, 2) if max_total else 0.0
+    return record
+
+
+def base_record(sub: Submission, maxima: dict[str, float]) -> dict:
+    """A zero record for a submission that is not graded (status set)."""
+    record = {
+        "id": sub.id, "source": sub.source,
+        "notebook": str(sub.notebook) if sub.notebook else None,
+        "notebook_sha256": None, "status": sub.status or STATUS_ERROR,
+        "message": sub.message, "questions": {}, "tamper": [],
+        "seconds": 0.0, "grader_version": __version__,
+        "grader_fingerprint": grader_fingerprint(), "graded_at": _now(),
+    }
+    return _finish_record(record, maxima)
+
+
+def _validate_notebook(path: Path) -> str | None:
+    """None when ``path`` is a readable notebook, else a French message."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            data = json.load(fh)
+    except UnicodeDecodeError:
+        return "Le notebook n'est pas un fichier texte UTF-8 : ouvrez-le et réenregistrez-le dans Jupyter."
+    except ValueError as exc:
+        return (f"Le notebook n'est pas un JSON valide ({exc.msg}, ligne {exc.lineno}) : "
+                "ouvrez-le dans Jupyter et réenregistrez-le, ou récupérez une version précédente.")
+    except OSError as exc:
+        return f"Le notebook est illisible ({exc.strerror})."
+    if not isinstance(data, dict) or not isinstance(data.get("cells"), list):
+        return "Le fichier ne ressemble pas à un notebook Jupyter (pas de liste « cells »)."
+    return None
+
+
+def _tamper(sub: Submission) -> list[str]:
+    if sub.root is None:
+        return []
+    try:
+        from autograder.delivery import tamper_report
+    except ImportError:
+        return []
+    try:
+        return list(tamper_report(sub.root))
+    except Exception as exc:  # noqa: BLE001 - evidence only, never fatal
+        return [f"tamper check failed: {exc}"]
+
+
+def grade_submission(sub: Submission, *, timeout_s: float, memory_gb: float,
+                     maxima: dict[str, float] | None = None) -> dict:
+    """Grade one submission in this process (the worker) and return its record.
+
+    Student code runs only in the sandboxes that
+    :func:`autograder.sandbox.grade_notebook` starts, one per question.
+
+    Args:
+        sub: the submission (``notebook`` set, ``status`` None).
+        timeout_s: wall-clock limit per question, in seconds.
+        memory_gb: memory cap per question, in GiB.
+        maxima: maximum points per question (computed when None).
+
+    Returns:
+        The submission record (schema in docs/architecture.md).
+    """
+    maxima = maxima or question_max_points()
+    start = time.monotonic()
+    record = base_record(sub, maxima)
+    record["notebook_sha256"] = sha256_file(sub.notebook)
+    problem = _validate_notebook(sub.notebook)
+    if problem:
+        record.update(status=STATUS_INVALID, message=problem)
+    else:
+        from autograder.extract import NotebookError
+        from autograder.sandbox import grade_notebook
+        try:
+            questions = grade_notebook(sub.notebook, questions=AUTO_QUESTIONS,
+                                       visibility=("public", "hidden"),
+                                       timeout_s=timeout_s, memory_gb=memory_gb)
+        except NotebookError as exc:
+            record.update(status=STATUS_INVALID, message=str(exc))
+        else:
+            record["questions"] = dict(questions)
+            record.update(status=STATUS_GRADED, message="")
+    record["tamper"] = _tamper(sub)
+    record["seconds"] = round(time.monotonic() - start, 2)
+    record["graded_at"] = _now()
+    return _finish_record(record, maxima)
+
+
+# --------------------------------------------------------------------------- #
+# Worker process
+# --------------------------------------------------------------------------- #
+def _peak_mb() -> dict:
+    try:
+        import resource
+    except ImportError:
+        return {}
+    self_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    kids_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return {"worker_mb": round(self_kb / 1024, 1), "sandbox_max_mb": round(kids_kb / 1024, 1)}
+
+
+def worker_main(job_file: str) -> int:
+    """Entry point of a worker process: grade one submission, write its record."""
+    job = read_json(Path(job_file))
+    sub = Submission(id=job["id"], source=job["source"], notebook=Path(job["notebook"]),
+                     root=Path(job["root"]) if job.get("root") else None)
+    record = grade_submission(sub, timeout_s=job["timeout_s"], memory_gb=job["memory_gb"],
+                              maxima=job.get("maxima"))
+    record["notebook"] = job.get("notebook_display", record["notebook"])
+    record["run_id"] = job["run_id"]
+    record["resources"] = _peak_mb()
+    atomic_write_json(Path(job["record"]), record)
+    return 0
+
+
+def _kill_tree(proc: subprocess.Popen) -> None:
+    """Kill a worker and every process below it (its sandboxes run in their own sessions)."""
+    try:
+        import psutil
+        kids = psutil.Process(proc.pid).children(recursive=True)
+    except Exception:  # noqa: BLE001 - psutil missing or the worker already gone
+        kids = []
+    for p in [proc, *kids]:
+        try:
+            p.kill()
+        except Exception:  # noqa: BLE001
+            pass
+
+
+def _worker_env() -> dict:
+    env = dict(os.environ)
+    env.update(THREAD_ENV)
+    pkg_root = str(Path(__file__).resolve().parents[1])
+    env["PYTHONPATH"] = pkg_root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+# --------------------------------------------------------------------------- #
+# Outputs
+# --------------------------------------------------------------------------- #
+def _lang_message(check: dict, lang: str) -> str:
+    if lang == "en" and check.get("message_en"):
+        return check["message_en"]
+    return check.get("message", "")
+
+
+QUESTION_STATUS_FR = {
+    "timeout": "le code de cette question a dépassé le temps limite ({timeout} s) : "
+               "vérifiez qu'aucune boucle sans fin ni aucun entraînement ne s'exécute "
+               "dans vos fonctions.",
+    "memory": "le code de cette question a dépassé la mémoire autorisée ({memory} Go) : "
+              "vérifiez la taille de ce que vos fonctions construisent.",
+    "crashed": "le processus qui exécutait votre code s'est arrêté brutalement.",
+    "exited": "votre code a appelé sys.exit() ou os._exit() : retirez ces appels des fonctions.",
+    "error": "votre code n'a pas pu être exécuté.",
+    "not-graded": "cette question n'a pas été corrigée.",
+}
+
+
+def _question_note(q: dict, params: dict) -> str:
+    status = q.get("status", "ok")
+    if status in ("ok", "manual"):
+        return ""
+    own = q.get("message") or ""
+    generic = QUESTION_STATUS_FR.get(status, "").format(
+        timeout=_fmt(params.get("timeout_s", DEFAULT_TIMEOUT_S)),
+        memory=_fmt(params.get("memory_gb", DEFAULT_MEMORY_GB)))
+    return own or generic
+
+
+def _md(text) -> str:
+    """Escape Markdown emphasis (``*``, ``_``) outside backtick spans."""
+    parts = str(text).split("`")
+    for i in range(0, len(parts), 2):
+        parts[i] = parts[i].replace("*", "\\*").replace("_", "\\_")
+    return "`".join(parts)
+
+
+def render_feedback(record: dict, lang: str = "fr", params: dict | None = None) -> str:
+    """The French feedback of one submission, as Markdown.
+
+    Args:
+        record: a submission record.
+        lang: ``"fr"`` (default) or ``"en"`` for the checks' English messages when given.
+        params: grading parameters (timeout, memory) used in status messages.
+
+    Returns:
+        Markdown text: total, then per question each check with passed or not,
+        what was expected and found, and a hint.
+    """
+    params = params or {}
+    lines = [f"# Retour de correction : {record['id']}", ""]
+    lines.append(f"**Note automatique : {_fmt(record['total'])} / {_fmt(record['max_total'])}** "
+                 f"({record['percent']:.1f} %)".replace(".", ","))
+    lines.append("")
+    if record["status"] != STATUS_GRADED:
+        lines += [f"> {record.get('message') or record['status']}", ""]
+    if record.get("tamper"):
+        lines.append("> Fichiers protégés modifiés par rapport au modèle : "
+                     + "; ".join(record["tamper"]) + ".")
+        lines.append("")
+    for q in QUESTIONS:
+        qd = record["questions"].get(q, {})
+        if q in MANUAL_QUESTIONS:
+            mx = (params.get("max_points") or {}).get(q)
+            lines.append(f"## {q} — {QUESTION_TITLES[q]}"
+                         + (f" : sur {_fmt(mx)}" if mx else ""))
+            lines += ["", "Cette question est corrigée à la main par l'enseignant·e ; "
+                      "elle n'est pas comptée dans la note automatique ci-dessus.", ""]
+            continue
+        lines.append(f"## {q} — {QUESTION_TITLES[q]} : {_fmt(qd.get('score', 0))} / "
+                     f"{_fmt(qd.get('max_score', 0))}")
+        lines.append("")
+        note = _question_note(qd, params) if record["status"] == STATUS_GRADED else ""
+        checks = qd.get("checks") or []
+        # A question that did not run fails every check with the same message:
+        # say it once, with its hint, instead of once per check.
+        shared = bool(note) and all(not c.get("passed") and c.get("message") == qd.get("message")
+                                    for c in checks)
+        if note:
+            lines.append(f"> ⚠ {_md(note[0].upper() + note[1:])}")
+            hint = next((c.get("hint") for c in checks if c.get("hint")), "")
+            if shared and hint:
+                lines += [">", f"> Piste : {_md(hint)}"]
+            lines.append("")
+        if not checks and record["status"] == STATUS_GRADED and not note:
+            lines += ["Aucun contrôle n'a pu être exécuté pour cette question.", ""]
+        for c in checks:
+            mark = "✔" if c.get("passed") else "✘"
+            tag = " *(contrôle caché)*" if c.get("visibility") == "hidden" else ""
+            lines.append(f"- {mark} **{_md(c.get('title', c.get('id')))}**{tag} — "
+                         f"{_fmt(c.get('points', 0))} / {_fmt(c.get('max_points', 0))}")
+            if c.get("passed") or shared:
+                continue
+            msg = _lang_message(c, lang)
+            if msg:
+                lines.append(f"  - {_md(msg)}")
+            if c.get("hint"):
+                lines.append(f"  - Piste : {_md(c['hint'])}")
+        lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def results_json(record: dict, lang: str = "fr") -> dict:
+    """The record in Gradescope's ``results.json`` schema.
+
+    Public checks are ``visible``; hidden checks are ``after_published`` (the
+    student sees them once grades are published).
+    """
+    tests = []
+    for q in AUTO_QUESTIONS:
+        qd = record["questions"].get(q, {})
+        checks = qd.get("checks") or []
+        if not checks:
+            tests.append({"name": f"{q} — {QUESTION_TITLES[q]}", "score": float(qd.get("score", 0)),
+                          "max_score": float(qd.get("max_score", 0)),
+                          "visibility": "visible",
+                          "output": (record.get("message") if record["status"] != STATUS_GRADED
+                                     else _question_note(qd, {}))})
+            continue
+        note = _question_note(qd, {})
+        for c in checks:
+            out = "Réussi." if c.get("passed") else _lang_message(c, lang)
+            if note and not c.get("passed"):
+                out = f"{note[0].upper() + note[1:]}\n{out}"
+            if c.get("hint") and not c.get("passed"):
+                out += f"\nPiste : {c['hint']}"
+            tests.append({"name": f"{c.get('id')} — {c.get('title', '')}",
+                          "score": float(c.get("points", 0)),
+                          "max_score": float(c.get("max_points", 0)),
+                          "visibility": "visible" if c.get("visibility") == "public"
+                          else "after_published",
+                          "output": out})
+    summary = f"Note automatique : {_fmt(record['total'])} / {_fmt(record['max_total'])}."
+    if record["status"] != STATUS_GRADED:
+        summary += " " + (record.get("message") or record["status"])
+    return {"score": float(record["total"]), "output": summary, "visibility": "visible",
+            "stdout_visibility": "hidden", "tests": tests}
+
+
+def grades_csv(records: list[dict], maxima: dict[str, float]) -> str:
+    """otter-grader's ``final_grades.csv``: a points-per-question row, then one row per id.
+
+    ``percent_correct`` is a fraction of every point, the hand-graded q4
+    included (as in otter), so it changes once q4 is filled in.
+    """
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(["file", *QUESTIONS, "total_points_earned", "percent_correct", "grading_status"])
+    possible = sum(maxima.get(q, 0.0) for q in QUESTIONS)
+    writer.writerow(["points-per-question", *(_fmt(maxima.get(q, 0.0)) for q in QUESTIONS),
+                     _fmt(possible), "1", "--"])
+    for r in sorted(records, key=lambda r: r["id"]):
+        scores = {q: float(r["questions"].get(q, {}).get("score", 0)) for q in QUESTIONS}
+        total = sum(scores.values())
+        if r["status"] == STATUS_GRADED:
+            status = "Completed"
+        else:
+            status = f"{r['status']}: {r.get('message', '')}".strip().rstrip(":")
+        percent = f"{(total / possible) if possible else 0:.4f}".rstrip("0").rstrip(".")
+        writer.writerow([r["id"], *(_fmt(scores[q]) for q in QUESTIONS), _fmt(total),
+                         percent, status])
+    return buf.getvalue()
+
+
+def write_outputs(out: Path, records: list[dict], maxima: dict[str, float], lang: str = "fr",
+                  params: dict | None = None) -> None:
+    """(Re)build grades.csv, results/ and feedback/ from the records, atomically.
+
+    Args:
+        out: the output folder.
+        records: one record per submission of this run (roster included).
+        maxima: maximum points per question.
+        lang: feedback language.
+        params: grading parameters for status messages.
+    """
+    out = Path(out)
+    ids = {r["id"] for r in records}
+    for r in records:
+        atomic_write_json(out / "results" / f"{r['id']}.json", results_json(r, lang))
+        atomic_write_text(out / "feedback" / f"{r['id']}.md", render_feedback(r, lang, params))
+    for sub, ext in (("results", ".json"), ("feedback", ".md")):
+        for f in (out / sub).glob(f"*{ext}"):
+            if f.stem not in ids:
+                f.unlink()
+    atomic_write_text(out / "grades.csv", grades_csv(records, maxima))
+
+
+# --------------------------------------------------------------------------- #
+# Run
+# --------------------------------------------------------------------------- #
+def _versions() -> dict:
+    from importlib import metadata
+    out = {"python": platform.python_version(), "autograder": __version__,
+           "platform": platform.platform()}
+    for dist in ("keras", "tensorflow-cpu", "tensorflow", "numpy", "otter-grader"):
+        try:
+            out[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            pass
+    return out
+
+
+def _check_parameters() -> dict:
+    """Seeds, thresholds and recipe constants exposed by the checks modules."""
+    import importlib
+    found = {}
+    for name in ("autograder.checks.training", "autograder.checks.hidden",
+                 "autograder.checks.public", "autograder.probe"):
+        try:
+            mod = importlib.import_module(name)
+        except Exception:  # noqa: BLE001 - optional
+            continue
+        params = getattr(mod, "PARAMETERS", None)
+        if isinstance(params, dict):
+            found[name] = params
+            continue
+        consts = {k: v for k, v in vars(mod).items()
+                  if k.isupper() and not k.startswith("_")
+                  and isinstance(v, (int, float, str, bool, tuple))
+                  and any(w in k for w in ("SEED", "THRESHOLD", "MIN_", "EPOCH", "STEP",
+                                           "BATCH", "SAMPLES", "TRAIN", "LR", "ACCURACY"))}
+        if consts:
+            found[name] = {k: list(v) if isinstance(v, tuple) else v for k, v in consts.items()}
+    return found
+
+
+def _registry() -> list[dict]:
+    try:
+        from autograder.checks import registry
+        return registry()
+    except Exception:  # noqa: BLE001
+        return []
+
+
+class _Log:
+    """Append-only ``grading.log`` (one line per event) plus optional echo."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.lock = threading.Lock()
+
+    def __call__(self, msg: str) -> None:
+        with self.lock, open(self.path, "a", encoding="utf-8") as fh:
+            fh.write(f"{_now()} {msg}\n")
+
+
+def _needs_grading(sub: Submission, existing: dict | None, force: bool,
+                   fingerprint: str | None = None) -> bool:
+    """Whether ``sub`` must be (re)graded: forced, no usable record, grader or notebook changed."""
+    if force or existing is None:
+        return True
+    if existing.get("status") not in (STATUS_GRADED, STATUS_INVALID):
+        return True
+    if existing.get("grader_version") != __version__ or \
+            existing.get("grader_fingerprint") != (fingerprint or grader_fingerprint()):
+        return True
+    return existing.get("notebook_sha256") != sha256_file(sub.notebook)
+
+
+def run(paths, out, *, jobs: int | None = None, timeout_s: float = DEFAULT_TIMEOUT_S,
+        memory_gb: float = DEFAULT_MEMORY_GB, lang: str = "fr", roster: Path | None = None,
+        force: bool = False, progress: bool = True, report: bool = True,
+        stream=None) -> dict:
+    """Grade every submission under ``paths`` into ``out``.
+
+    Args:
+        paths: submissions (see :func:`discover`).
+        out: output folder.
+        jobs: parallel workers (default: number of cores).
+        timeout_s: wall-clock limit per question.
+        memory_gb: memory cap per question.
+        lang: feedback language (``"fr"`` or ``"en"``).
+        roster: optional CSV of expected student ids.
+        force: regrade everything, even unchanged notebooks.
+        progress: show a progress bar on stderr.
+        report: also write report.html when the report module is available.
+        stream: where the summary goes (default stdout).
+
+    Returns:
+        The ``run.json`` content (parameters, counts, per-id lists).
+
+    Raises:
+        DiscoveryError: a path does not exist or a zip cannot be read.
+    """
+    stream = stream or sys.stdout
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    for sub in ("submissions", "results", "feedback", "logs", ".work"):
+        (out / sub).mkdir(exist_ok=True)
+    for leftover in list(out.glob("*/.*.tmp")) + list(out.glob(".*.tmp")):
+        leftover.unlink(missing_ok=True)      # from a run killed mid-write
+    log = _Log(out / "grading.log")
+    jobs = max(1, int(jobs or os.cpu_count() or 1))
+    started, t0 = _now(), time.monotonic()
+    run_id = uuid.uuid4().hex[:12]
+
+    warnings: list[str] = []
+    subs = discover(paths, out / ".inputs", warn=warnings.append, exclude=[out])
+    for w in warnings:
+        print(f"autograder: {w}", file=sys.stderr)
+    if not subs and not roster:
+        raise DiscoveryError("aucune copie à corriger dans les chemins donnés "
+                             "(notebooks, dossiers ou archives zip attendus)")
+    roster_ids = read_roster(Path(roster)) if roster else []
+    maxima = question_max_points()
+    fingerprint = grader_fingerprint()
+    params = {"timeout_s": float(timeout_s), "memory_gb": float(memory_gb), "jobs": jobs,
+              "lang": lang, "force": force, "max_points": maxima}
+    run_info = {"run_id": run_id, "status": "running", "started": started, "finished": None,
+                "grader_fingerprint": fingerprint,
+                "parameters": params, "versions": _versions(),
+                "check_parameters": _check_parameters(), "max_points": maxima,
+                "checks": _registry(), "inputs": [str(p) for p in paths],
+                "roster": str(roster) if roster else None}
+    atomic_write_json(out / "run.json", run_info)
+    log(f"run {run_id} start: {len(subs)} submission(s), jobs={jobs}, timeout={timeout_s}s, "
+        f"memory={memory_gb}GB, force={force}")
+
+    records: dict[str, dict] = {}
+    todo: list[Submission] = []
+    reused: list[str] = []
+    for sub in subs:
+        rec_path = out / "submissions" / f"{sub.id}.json"
+        if sub.status is not None:
+            rec = base_record(sub, maxima)
+            atomic_write_json(rec_path, rec)
+            records[sub.id] = rec
+            log(f"status {sub.id}: {sub.status}")
+            continue
+        existing = read_json(rec_path)
+        if _needs_grading(sub, existing, force, fingerprint):
+            todo.append(sub)
+        else:
+            if existing.get("source") != sub.source or \
+                    existing.get("notebook") != str(sub.notebook):
+                existing.update(source=sub.source, notebook=str(sub.notebook))
+                atomic_write_json(rec_path, existing)
+            records[sub.id] = existing
+            reused.append(sub.id)
+            log(f"reused {sub.id} (notebook unchanged)")
+    known = {s.id for s in subs}
+    missing = [sid for sid in roster_ids if sid not in known]
+    if roster_ids:
+        extra = sorted(known - set(roster_ids))
+        if extra:
+            print(f"autograder: {len(extra)} copie(s) absente(s) de la liste "
+                  f"{Path(roster).name} (notées quand même) : {', '.join(extra[:10])}"
+                  + (" …" if len(extra) > 10 else ""), file=sys.stderr)
+    for sid in missing:
+        rec = base_record(Submission(id=sid, source="", status=STATUS_MISSING,
+                                     message="Aucun rendu trouvé pour cet·te étudiant·e."), maxima)
+        atomic_write_json(out / "submissions" / f"{sid}.json", rec)
+        records[sid] = rec
+        log(f"status {sid}: missing (roster)")
+
+    graded: list[str] = []
+    failed: list[str] = []
+    env = _worker_env()
+    hard_limit = float(timeout_s) * len(AUTO_QUESTIONS) * 2 + 300
+    procs: dict[str, subprocess.Popen] = {}
+    procs_lock = threading.Lock()
+
+    def grade_one(sub: Submission) -> dict:
+        rec_path = out / "submissions" / f"{sub.id}.json"
+        job_path = out / ".work" / f"{sub.id}.job.json"
+        atomic_write_json(job_path, {
+            "id": sub.id, "source": sub.source, "notebook": str(Path(sub.notebook).resolve()),
+            "notebook_display": str(sub.notebook),
+            "root": str(Path(sub.root).resolve()) if sub.root else None,
+            "timeout_s": float(timeout_s), "memory_gb": float(memory_gb), "maxima": maxima,
+            "run_id": run_id, "record": str(rec_path.resolve())})
+        start = time.monotonic()
+        with open(out / "logs" / f"{sub.id}.log", "w", encoding="utf-8") as logf:
+            proc = subprocess.Popen([sys.executable, "-m", "autograder.engine", "--job",
+                                     str(job_path.resolve())],
+                                    stdout=logf, stderr=subprocess.STDOUT, env=env,
+                                    stdin=subprocess.DEVNULL)
+            with procs_lock:
+                procs[sub.id] = proc
+            try:
+                rc = proc.wait(timeout=hard_limit)
+            except subprocess.TimeoutExpired:
+                _kill_tree(proc)
+                rc = proc.wait()
+            finally:
+                with procs_lock:
+                    procs.pop(sub.id, None)
+        rec = read_json(rec_path)
+        if rec is not None and rec.get("run_id") == run_id:
+            job_path.unlink(missing_ok=True)
+            return rec
+        rec = base_record(sub, maxima)
+        rec["notebook_sha256"] = sha256_file(sub.notebook)
+        rec["status"] = STATUS_ERROR
+        rec["message"] = (f"Erreur interne du correcteur (code {rc}) : cette copie sera "
+                          f"recorrigée au prochain lancement ; voir logs/{sub.id}.log.")
+        rec["seconds"] = round(time.monotonic() - start, 2)
+        rec["run_id"] = run_id
+        atomic_write_json(rec_path, rec)
+        return rec
+
+    bar = None
+    if todo and progress:
+        try:
+            from tqdm import tqdm
+            bar = tqdm(total=len(todo), file=sys.stderr, unit="copie", desc="Correction",
+                       dynamic_ncols=True)
+        except ImportError:
+            bar = None
+    interrupted = False
+    previous_term = None
+    if threading.current_thread() is threading.main_thread():
+        def _on_term(signum, frame):
+            raise KeyboardInterrupt
+        previous_term = signal.signal(signal.SIGTERM, _on_term)
+    pool = ThreadPoolExecutor(max_workers=jobs)
+    futures = {}
+    try:
+        futures = {pool.submit(grade_one, s): s for s in todo}
+        for fut in as_completed(futures):
+            sub = futures[fut]
+            try:
+                rec = fut.result()
+            except Exception as exc:  # noqa: BLE001 - engine bug: keep going
+                rec = base_record(sub, maxima)
+                rec.update(status=STATUS_ERROR, message=f"Erreur interne du correcteur : {exc}")
+            records[sub.id] = rec
+            if rec["status"] == STATUS_ERROR:
+                failed.append(sub.id)
+                log(f"error {sub.id}: {rec.get('message')}")
+            else:
+                graded.append(sub.id)
+                log(f"graded {sub.id}: {_fmt(rec['total'])}/{_fmt(rec['max_total'])} "
+                    f"status={rec['status']} in {rec.get('seconds', 0)}s")
+            if bar is not None:
+                bar.set_postfix_str(sub.id[:20])
+                bar.update(1)
+    except KeyboardInterrupt:
+        interrupted = True
+        for fut in list(futures):
+            fut.cancel()
+        with procs_lock:
+            for proc in procs.values():
+                _kill_tree(proc)
+        raise
+    finally:
+        pool.shutdown(wait=not interrupted, cancel_futures=True)
+        if previous_term is not None:
+            signal.signal(signal.SIGTERM, previous_term)
+        if bar is not None:
+            bar.close()
+
+    ordered = [records[s.id] for s in subs] + [records[sid] for sid in missing]
+    # Records of ids no longer among the inputs are moved aside, never mixed in.
+    current = {r["id"] for r in ordered}
+    for f in (out / "submissions").glob("*.json"):
+        if f.stem not in current:
+            (out / "stale").mkdir(exist_ok=True)
+            os.replace(f, out / "stale" / f.name)
+    write_outputs(out, ordered, maxima, lang, params)
+    run_info.update(status="finished", finished=_now(),
+                    seconds=round(time.monotonic() - t0, 2),
+                    submissions=[r["id"] for r in ordered], graded=graded, reused=reused,
+                    errors=failed, missing=missing,
+                    statuses={k: sum(1 for r in ordered if r["status"] == k)
+                              for k in sorted({r["status"] for r in ordered})})
+    atomic_write_json(out / "run.json", run_info)
+    log(f"run {run_id} end: graded={len(graded)} reused={len(reused)} errors={len(failed)} "
+        f"missing={len(missing)}")
+    report_path = None
+    if report:
+        try:
+            from autograder.report import write_report
+        except ImportError:
+            write_report = None
+        if write_report is not None:
+            try:
+                report_path = write_report(out)
+            except Exception as exc:  # noqa: BLE001 - the grades are already written
+                print(f"autograder: rapport HTML non généré ({exc})", file=sys.stderr)
+    print_summary(ordered, run_info, out, report_path, stream)
+    return run_info
+
+
+def print_summary(records: list[dict], run_info: dict, out: Path, report_path, stream) -> None:
+    """One-screen summary of a run."""
+    n = len(records)
+    graded = [r for r in records if r["status"] == STATUS_GRADED]
+    w = stream.write
+    w(f"\nCorrection terminée : {n} copie(s) en {run_info.get('seconds', 0):.0f} s "
+      f"({len(run_info.get('graded', []))} corrigée(s), {len(run_info.get('reused', []))} "
+      f"inchangée(s) reprise(s)).\n")
+    if run_info.get("statuses"):
+        w("Statuts : " + ", ".join(f"{k} {v}" for k, v in run_info["statuses"].items()) + "\n")
+    if graded:
+        mean = sum(r["total"] for r in graded) / len(graded)
+        maxt = graded[0]["max_total"]
+        w(f"Moyenne (copies corrigées) : {mean:.2f} / {_fmt(maxt)}\n")
+        for q in AUTO_QUESTIONS:
+            scores = [r["questions"].get(q, {}).get("score", 0) for r in graded]
+            mx = graded[0]["questions"].get(q, {}).get("max_score", 0)
+            full = sum(1 for r in graded if r["questions"].get(q, {}).get("score", 0) >= mx > 0)
+            bad = {}
+            for r in graded:
+                st = r["questions"].get(q, {}).get("status", "ok")
+                if st != "ok":
+                    bad[st] = bad.get(st, 0) + 1
+            extra = (" ; " + ", ".join(f"{k} {v}" for k, v in bad.items())) if bad else ""
+            w(f"  {q} {QUESTION_TITLES[q]:<14} moyenne {sum(scores) / len(scores):5.2f} / "
+              f"{_fmt(mx):<3} note maximale : {full}/{len(graded)}{extra}\n")
+    problems = [r for r in records if r["status"] != STATUS_GRADED]
+    for r in problems[:8]:
+        w(f"  ! {r['id']} : {r['status']} — {r.get('message', '')}\n")
+    if len(problems) > 8:
+        w(f"  … et {len(problems) - 8} autre(s) (voir grades.csv)\n")
+    tampered = [r["id"] for r in records if r.get("tamper")]
+    if tampered:
+        w(f"Fichiers protégés modifiés : {', '.join(tampered[:10])}\n")
+    w(f"Notes : {out / 'grades.csv'}   retours : {out / 'feedback'}/\n")
+    if report_path:
+        w(f"Rapport : {report_path}\n")
+
+
+def _main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m autograder.engine",
+                                     description="Grading worker (internal).")
+    parser.add_argument("--job", required=True)
+    args = parser.parse_args(argv)
+    return worker_main(args.job)
+
+
+if __name__ == "__main__":
+    sys.exit(_main())

@@ -1,0 +1,288 @@
+"""Probe stage: call the student's functions with the grader's fixed arguments.
+
+:func:`probe` and :func:`save_artefacts` run in the UNTRUSTED process (the
+student's code has been executed there); :func:`load_artefacts` runs in the
+trusted process and is the only way the checks see the student's models:
+``keras.models.load_model(path, safe_mode=True, compile=False)``, so a model
+only reaches the checks as Keras's own layers and operations.
+
+Artefact names per question (see :data:`PROBES`):
+
+- ``q1``: ``block_8x8x4``, ``block_6x10x3``, ``block_5x5x16`` (``filters=C,
+  kernel_size=3``) and ``block_kwargs`` (input 7x7x8, ``filters=8,
+  kernel_size=5, kernel_initializer="ones", use_bias=False``); each is
+  ``keras.Model(inp, ResidualBlock(inp, **kwargs))``.
+- ``q2``: ``model`` (``build_resnet()``) and ``model_alt``
+  (``build_resnet(input_shape=(32, 32, 3), num_classes=5)``).
+- ``q3``: the same with ``build_cnn``.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Union
+
+SEED = 20240
+FUNCTIONS = {"q1": "ResidualBlock", "q2": "build_resnet", "q3": "build_cnn"}
+KWARGS_PROBE = dict(filters=8, kernel_size=5, kernel_initializer="ones", use_bias=False)
+
+#: question -> list of (artefact name, call description)
+PROBES: dict[str, list[tuple[str, dict]]] = {
+    "q1": [
+        ("block_8x8x4", {"shape": (8, 8, 4), "kwargs": {"filters": 4, "kernel_size": 3}}),
+        ("block_6x10x3", {"shape": (6, 10, 3), "kwargs": {"filters": 3, "kernel_size": 3}}),
+        ("block_5x5x16", {"shape": (5, 5, 16), "kwargs": {"filters": 16, "kernel_size": 3}}),
+        ("block_kwargs", {"shape": (7, 7, 8), "kwargs": dict(KWARGS_PROBE)}),
+    ],
+    "q2": [
+        ("model", {"kwargs": {}}),
+        ("model_alt", {"kwargs": {"input_shape": (32, 32, 3), "num_classes": 5}}),
+    ],
+    "q3": [
+        ("model", {"kwargs": {}}),
+        ("model_alt", {"kwargs": {"input_shape": (32, 32, 3), "num_classes": 5}}),
+    ],
+}
+
+FUNCTIONAL_HINT = (
+    "Construisez votre modèle avec l'API fonctionnelle et les couches fournies par Keras "
+    "(keras.layers.Conv2D, BatchNormalization, ReLU, Add...) : pas de sous-classe de "
+    "keras.layers.Layer ou de keras.Model, pas de couche Lambda."
+)
+
+
+@dataclass
+class ProbeFailure:
+    """Why an artefact could not be built (or loaded).
+
+    Attributes:
+        kind: ``"missing"``, ``"not-implemented"``, ``"error"``,
+            ``"wrong-type"``, ``"save"``, ``"unloadable"`` or ``"absent"``.
+        message_fr: French message, "attendu X, reçu Y".
+        hint_fr: French hint.
+        message_en: English message for maintainers.
+    """
+
+    kind: str
+    message_fr: str
+    hint_fr: str = ""
+    message_en: str = ""
+
+    def to_dict(self) -> dict:
+        return {"kind": self.kind, "message_fr": self.message_fr,
+                "hint_fr": self.hint_fr, "message_en": self.message_en}
+
+
+Artefact = Union["keras.Model", ProbeFailure]  # noqa: F821
+
+
+def _short(exc: BaseException, limit: int = 240) -> str:
+    text = f"{type(exc).__name__}: {exc}"
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _call_text(question: str, spec: dict) -> str:
+    name = FUNCTIONS[question]
+    args = ", ".join(f"{k}={v!r}" for k, v in spec.get("kwargs", {}).items())
+    if question == "q1":
+        return f"{name}(keras.Input(shape={tuple(spec['shape'])}){', ' + args if args else ''})"
+    return f"{name}({args})"
+
+
+def _missing(question: str) -> ProbeFailure:
+    name = FUNCTIONS[question]
+    return ProbeFailure(
+        "missing",
+        f"attendu : une fonction `{name}` définie dans le notebook, reçu : aucune fonction de ce nom.",
+        f"Vérifiez l'orthographe de `{name}` (majuscules comprises) et que sa cellule s'exécute sans erreur.",
+        f"no function named {name} in the notebook")
+
+
+def _build_one(question: str, func, spec: dict):
+    import keras
+
+    keras.utils.set_random_seed(SEED)
+    if question == "q1":
+        inp = keras.Input(shape=tuple(spec["shape"]))
+        out = func(inp, **spec["kwargs"])
+        if not keras.backend.is_keras_tensor(out):
+            return ProbeFailure(
+                "wrong-type",
+                f"attendu : `{_call_text(question, spec)}` renvoie un tenseur Keras, "
+                f"reçu : un objet de type {type(out).__name__}.",
+                "Votre fonction doit renvoyer la sortie de la dernière couche (un tenseur), "
+                "pas une couche ni un modèle.",
+                f"ResidualBlock returned {type(out).__name__}, not a KerasTensor")
+        return keras.Model(inp, out, name="residual_block_probe")
+    model = func(**spec["kwargs"])
+    if not isinstance(model, keras.Model):
+        return ProbeFailure(
+            "wrong-type",
+            f"attendu : `{_call_text(question, spec)}` renvoie un keras.Model, "
+            f"reçu : un objet de type {type(model).__name__}.",
+            "Terminez votre fonction par `return keras.Model(inputs=..., outputs=...)`.",
+            f"{FUNCTIONS[question]} returned {type(model).__name__}, not a keras.Model")
+    if not model.built:
+        shape = spec["kwargs"].get("input_shape", (28, 28, 1))
+        model.build((None, *shape))
+    return model
+
+
+def probe(question: str, namespace: dict) -> dict[str, Any]:
+    """Build the grader's artefacts for ``question`` from the student's namespace.
+
+    Runs in the untrusted process. Every failure is caught and reported as a
+    :class:`ProbeFailure`; this function never raises (except on
+    ``KeyboardInterrupt``/``SystemExit``).
+
+    Args:
+        question: ``"q1"``, ``"q2"`` or ``"q3"``.
+        namespace: globals of the executed student code.
+
+    Returns:
+        ``{artefact name: keras.Model | ProbeFailure}`` in :data:`PROBES` order.
+    """
+    if question not in PROBES:
+        return {}
+    func = namespace.get(FUNCTIONS[question])
+    if not callable(func):
+        failure = _missing(question)
+        return {name: failure for name, _ in PROBES[question]}
+    artefacts: dict[str, Any] = {}
+    for name, spec in PROBES[question]:
+        try:
+            artefacts[name] = _build_one(question, func, spec)
+        except NotImplementedError:
+            artefacts[name] = ProbeFailure(
+                "not-implemented",
+                f"attendu : une fonction `{FUNCTIONS[question]}` implémentée, reçu : "
+                "NotImplementedError (la fonction n'est pas encore implémentée).",
+                "Remplacez la ligne `raise NotImplementedError` par votre code, puis relancez la cellule.",
+                f"{FUNCTIONS[question]} raises NotImplementedError")
+        except Exception as exc:  # student code: anything may happen
+            artefacts[name] = ProbeFailure(
+                "error",
+                f"attendu : `{_call_text(question, spec)}` s'exécute sans erreur, "
+                f"reçu : {_short(exc)}.",
+                "Exécutez cet appel vous-même dans une cellule du notebook pour lire l'erreur complète.",
+                f"{_call_text(question, spec)} raised {_short(exc)}")
+    return artefacts
+
+
+def save_artefacts(artefacts: dict, directory) -> Path:
+    """Write each model as ``<name>.keras`` and a ``probe.json`` index.
+
+    Args:
+        artefacts: as returned by :func:`probe`.
+        directory: destination folder (created if needed).
+
+    Returns:
+        The path of ``probe.json``.
+    """
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    index: dict[str, Any] = {"artefacts": {}}
+    try:
+        import keras
+        index["keras_version"] = keras.__version__
+    except Exception:  # pragma: no cover
+        pass
+    for name, art in artefacts.items():
+        if isinstance(art, ProbeFailure):
+            index["artefacts"][name] = {**art.to_dict(), "failure_kind": art.kind,
+                                        "kind": "failure"}
+            continue
+        path = directory / f"{name}.keras"
+        try:
+            art.save(path)
+            index["artefacts"][name] = {"kind": "model", "file": path.name}
+        except Exception as exc:
+            failure = ProbeFailure(
+                "save",
+                "attendu : un modèle que Keras sait enregistrer (model.save), "
+                f"reçu : {_short(exc)}.",
+                FUNCTIONAL_HINT, f"model.save failed: {_short(exc)}")
+            index["artefacts"][name] = {**failure.to_dict(), "failure_kind": failure.kind,
+                                        "kind": "failure"}
+    out = directory / "probe.json"
+    out.write_text(json.dumps(index, ensure_ascii=False, indent=1), encoding="utf-8")
+    return out
+
+
+_NAME = re.compile(r"^[A-Za-z0-9_]{1,64}$")
+
+
+def _clean(text: Any, limit: int = 600) -> str:
+    return str(text)[:limit] if isinstance(text, str) else ""
+
+
+def load_artefacts(directory, question: str | None = None) -> dict[str, Any]:
+    """Load the artefacts written by :func:`save_artefacts` (trusted side).
+
+    ``probe.json`` was written by the untrusted process: only its failure
+    messages are used, truncated; models are loaded with
+    ``keras.models.load_model(path, safe_mode=True, compile=False)``.
+
+    Args:
+        directory: folder written by :func:`save_artefacts`.
+        question: when given, exactly the artefact names of :data:`PROBES`
+            for that question are returned (absent ones become failures).
+
+    Returns:
+        ``{name: keras.Model | ProbeFailure}``.
+    """
+    import keras
+
+    directory = Path(directory)
+    try:
+        index = json.loads((directory / "probe.json").read_text(encoding="utf-8"))
+        entries = index.get("artefacts", {}) if isinstance(index, dict) else {}
+        if not isinstance(entries, dict):
+            entries = {}
+    except (OSError, ValueError):
+        entries = {}
+    if question is not None:
+        names = [n for n, _ in PROBES.get(question, [])]
+    else:
+        names = [n for n in entries if isinstance(n, str) and _NAME.match(n)]
+    result: dict[str, Any] = {}
+    for name in names:
+        entry = entries.get(name) if isinstance(entries.get(name), dict) else {}
+        path = directory / f"{name}.keras"
+        if entry.get("kind") == "failure" and not path.exists():
+            result[name] = ProbeFailure(
+                _clean(entry.get("failure_kind"), 32) or "error",
+                _clean(entry.get("message_fr")) or "attendu : un modèle, reçu : une erreur.",
+                _clean(entry.get("hint_fr")), _clean(entry.get("message_en")))
+            continue
+        if not path.is_file():
+            result[name] = ProbeFailure(
+                "absent",
+                "attendu : un modèle construit par votre fonction, reçu : rien "
+                "(l'exécution s'est arrêtée avant).",
+                "Exécutez le notebook de haut en bas : il doit aller au bout sans erreur.",
+                f"{name}.keras was not written")
+            continue
+        try:
+            model = keras.models.load_model(path, safe_mode=True, compile=False)
+            if not isinstance(model, keras.Model):
+                raise TypeError(type(model).__name__)
+            result[name] = model
+        except Exception as exc:
+            result[name] = ProbeFailure(
+                "unloadable",
+                "attendu : un modèle fait de couches Keras standard, assemblées avec l'API "
+                "fonctionnelle, reçu : un modèle que le correcteur ne peut pas recharger "
+                f"({_short(exc, 160)}).",
+                FUNCTIONAL_HINT, f"load_model(safe_mode=True) failed: {_short(exc)}")
+    return result
+
+
+def roundtrip(artefacts: dict, directory, question: str | None = None) -> dict:
+    """Save then load ``artefacts`` through ``directory`` (what grading sees)."""
+    save_artefacts(artefacts, directory)
+    return load_artefacts(directory, question)

@@ -1,0 +1,18 @@
+# build_resnet ignores input_shape and num_classes.
+# %%
+# include: imports
+# %%
+# include: ref_block
+# %%
+def build_resnet(input_shape=(28, 28, 1), num_classes=10):
+    inputs = layers.Input(shape=(28, 28, 1))
+    x = layers.Conv2D(32, 3, padding="same")(inputs)
+    x = layers.BatchNormalization()(x)
+    x = layers.ReLU()(x)
+    x = layers.MaxPooling2D()(x)
+    x = ResidualBlock(x, filters=32, kernel_size=3)
+    x = ResidualBlock(x, filters=32, kernel_size=3)
+    x = layers.GlobalAveragePooling2D()(x)
+    return keras.Model(inputs, layers.Dense(10, activation="softmax")(x))
+# %%
+# include: cnn_builder

@@ -1,0 +1,15 @@
+# No ReLU after the addition.
+# %%
+# include: imports
+# %%
+def ResidualBlock(input, **kwargs):
+    x = layers.Conv2D(padding="same", **kwargs)(input)
+    x = layers.BatchNormalization()(x)
+    x = layers.ReLU()(x)
+    x = layers.Conv2D(padding="same", **kwargs)(x)
+    x = layers.BatchNormalization()(x)
+    return layers.Add()([input, x])
+# %%
+# include: resnet_builder
+# %%
+# include: cnn_builder

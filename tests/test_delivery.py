@@ -1,0 +1,645 @@
+"""Delivery: the GitHub Actions workflow, tamper evidence and the Gradescope / otter zip.
+
+The workflow's grader commands are run for real, as the grader action runs them
+(``/bin/sh -c COMMAND`` in the repository, environment reduced to PATH and HOME),
+in copies of ``student_template/`` holding the reference-filled notebook, the
+untouched template and a notebook with a wrong q1. The autograder zip is built
+and graded with ``otter run -a``. Nothing downloads: the setup commands' installs
+are checked to be satisfied by the kit's environment instead of being run.
+"""
+from __future__ import annotations
+
+import ast
+import base64
+import copy
+import importlib.metadata
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import nbformat
+import pytest
+import yaml
+
+from autograder import delivery
+
+ROOT = Path(__file__).resolve().parents[1]
+WORKFLOW_SRC = ROOT / "assignment" / "student_files" / ".github" / "workflows" / "classroom.yml"
+TEMPLATE = ROOT / "student_template"
+WORKFLOW_REL = ".github/workflows/classroom.yml"
+NOTEBOOK = "resnet_a_la_main.ipynb"
+VENV_BIN = Path(sys.executable).parent
+GRADER = "classroom-resources/autograding-command-grader@"
+REPORTER = "classroom-resources/autograding-grading-reporter@"
+ALIASES = {"tensorflow": ("tensorflow", "tensorflow-cpu")}
+FUNCS = {"q1": "ResidualBlock", "q2": "build_resnet", "q3": "build_cnn"}
+
+WRONG_Q1 = '''\
+def ResidualBlock(input, **kwargs):
+    x = keras.layers.Conv2D(padding="same", **kwargs)(input)
+    x = keras.layers.BatchNormalization()(x)
+    x = keras.layers.ReLU()(x)
+    x = keras.layers.Conv2D(padding="same", **kwargs)(x)
+    x = keras.layers.BatchNormalization()(x)
+    return keras.layers.Add()([input, x])  # the final ReLU is missing
+'''
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def load_workflow(path=WORKFLOW_SRC) -> dict:
+    return yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+
+
+def public_points() -> dict[str, float]:
+    from autograder.checks import max_points
+    return {q: max_points(q, ("public",)) for q in FUNCS}
+
+
+def workflow_problems(wf: dict, points: dict[str, float]) -> list[str]:
+    """Structural problems of a Classroom workflow (empty when it is right)."""
+    problems = []
+    triggers = wf.get("on", wf.get(True))  # PyYAML reads the key `on` as True
+    if isinstance(triggers, str):
+        triggers = [triggers]
+    for event in ("push", "workflow_dispatch"):
+        if not triggers or event not in triggers:
+            problems.append(f"trigger {event} missing")
+    jobs = wf.get("jobs") or {}
+    if len(jobs) != 1:
+        return problems + [f"expected one job, got {len(jobs)}"]
+    job_id, job = next(iter(jobs.items()))
+    if job_id != "run-autograding-tests" or job.get("name") != "Autograding Tests":
+        # the reporter posts the points on the check run named "Autograding Tests"
+        problems.append("job run-autograding-tests named 'Autograding Tests' expected")
+    steps = job.get("steps") or []
+    uses = [s.get("uses", "") for s in steps]
+
+    def index(prefix):
+        return next((i for i, u in enumerate(uses) if u.startswith(prefix)), None)
+
+    i_checkout, i_python = index("actions/checkout@"), index("actions/setup-python@")
+    if i_checkout is None or i_python is None or i_python < i_checkout:
+        problems.append("checkout then setup-python expected")
+    else:
+        w = steps[i_python].get("with") or {}
+        if str(w.get("python-version")) != "3.11":
+            problems.append("setup-python: python-version 3.11 expected")
+        if w.get("cache") != "pip" or w.get("cache-dependency-path") != "requirements.txt":
+            problems.append("setup-python: pip cache keyed on requirements.txt expected")
+    if not any("pip install" in str(s.get("run", "")) and "requirements.txt" in str(s.get("run"))
+               for s in steps):
+        problems.append("no step installs requirements.txt")
+
+    graders = [(i, s) for i, s in enumerate(steps) if s.get("uses", "").startswith(GRADER)]
+    ids = [s.get("id") for _, s in graders]
+    if ids != list(points):
+        problems.append(f"grader step ids {ids}, expected {list(points)}")
+    for _, s in graders:
+        w, sid = s.get("with") or {}, s.get("id")
+        for key in ("test-name", "setup-command", "command", "timeout", "max-score"):
+            if key not in w:
+                problems.append(f"{sid}: input {key} missing")
+        cmd = str(w.get("command", ""))
+        if not re.fullmatch(rf"(\w+=\S+ )*python -m autograder check {NOTEBOOK} -q {sid}", cmd):
+            problems.append(f"{sid}: command {cmd!r} is not the question's check")
+        if "otter check" in cmd:
+            problems.append(f"{sid}: otter check exits 0 on failure")
+        timeout = w.get("timeout")
+        if not isinstance(timeout, int) or not 1 <= timeout <= 60:
+            problems.append(f"{sid}: timeout in minutes (1-60) expected, got {timeout!r}")
+        score = w.get("max-score")
+        if not isinstance(score, int) or sid in points and score != points[sid]:
+            problems.append(f"{sid}: max-score {score!r}, public points {points.get(sid)}")
+    total = sum(int(s.get("with", {}).get("max-score") or 0) for _, s in graders)
+    if total != sum(points.values()):
+        problems.append(f"max-scores add up to {total}, public total {sum(points.values())}")
+
+    reporters = [(i, s) for i, s in enumerate(steps) if s.get("uses", "").startswith(REPORTER)]
+    if len(reporters) != 1:
+        return problems + ["exactly one reporter step expected"]
+    i_rep, rep = reporters[0]
+    if graders and i_rep < max(i for i, _ in graders):
+        problems.append("the reporter must come after every grader step")
+    runners = [r.strip() for r in str((rep.get("with") or {}).get("runners", "")).split(",")]
+    if runners != ids:
+        problems.append(f"reporter runners {runners} != grader ids {ids}")
+    for name, sid in (("reporter", None), ("summary", "summary")):
+        step = rep if sid is None else next((s for s in steps if s.get("id") == sid), None)
+        if step is None:
+            problems.append("no summary step")
+            continue
+        env = step.get("env") or {}
+        want = {f"{g.upper()}_RESULTS": f"${{{{steps.{g}.outputs.result}}}}" for g in ids}
+        got = {k: re.sub(r"\s", "", str(v)) for k, v in env.items() if k.endswith("_RESULTS")}
+        if got != want:
+            problems.append(f"{name}: env {sorted(got)} does not match the grader ids")
+    summary = next((s for s in steps if s.get("id") == "summary"), None)
+    if summary is not None:
+        if summary.get("if") != "always()" or "GITHUB_STEP_SUMMARY" not in summary.get("run", ""):
+            problems.append("summary: must run always() and write $GITHUB_STEP_SUMMARY")
+    upload = [s for s in steps if s.get("uses", "").startswith("actions/upload-artifact@v4")]
+    if not upload or upload[0].get("if") != "always()":
+        problems.append("an always() actions/upload-artifact@v4 step is expected")
+    return problems
+
+
+def run_command(cmd: str, cwd: Path, home: Path, extra_env=None, timeout=600):
+    """Run a step command the way the grader action does: sh -c, PATH and HOME only."""
+    env = {"PATH": f"{VENV_BIN}:/usr/local/bin:/usr/bin:/bin", "HOME": str(home)}
+    env.update(extra_env or {})
+    return subprocess.run(["/bin/sh", "-c", cmd], cwd=cwd, env=env, capture_output=True,
+                          text=True, timeout=timeout)
+
+
+def reference_sources() -> dict[str, str]:
+    """Reference function definitions, read from solutions/ without importing TensorFlow."""
+    src = (ROOT / "solutions" / "resnet_a_la_main.py").read_text(encoding="utf-8")
+    tree = ast.parse(src)
+    return {n.name: ast.get_source_segment(src, n) for n in tree.body
+            if isinstance(n, ast.FunctionDef) and n.name in FUNCS.values()}
+
+
+def filled_notebook(defs: dict[str, str]) -> nbformat.NotebookNode:
+    """The template notebook with the stub cells defining ``defs``' names replaced."""
+    nb = nbformat.read(TEMPLATE / NOTEBOOK, as_version=4)
+    done = set()
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        for name, source in defs.items():
+            if re.search(rf"^def {name}\(", cell.source, re.M):
+                cell.source = source
+                done.add(name)
+    assert done == set(defs), f"stub cells not found for {set(defs) - done}"
+    return nb
+
+
+def make_repo(tmp: Path, name: str, nb) -> Path:
+    repo = tmp / name
+    shutil.copytree(TEMPLATE, repo, symlinks=True)
+    if nb is not None:
+        nbformat.write(nb, repo / NOTEBOOK)
+    return repo
+
+
+def offline_home(tmp: Path) -> Path:
+    """A fresh HOME whose Keras cache points at the local Fashion-MNIST files."""
+    from autograder.data import find_local_dir
+    home = tmp / "home"
+    datasets = home / ".keras" / "datasets"
+    if not datasets.exists():
+        datasets.mkdir(parents=True)
+        local = find_local_dir()
+        if local is not None:
+            (datasets / "fashion-mnist").symlink_to(Path(local).resolve())
+    return home
+
+
+def require_template():
+    if not (TEMPLATE / NOTEBOOK).is_file():
+        pytest.fail("student_template/ is not generated: run `make assign`")
+
+
+# --------------------------------------------------------------------------- workflow structure
+
+
+def test_workflow_structure():
+    assert workflow_problems(load_workflow(), public_points()) == []
+
+
+@pytest.mark.parametrize("mutation, expected", [
+    (lambda s: s[3]["with"].update({"max-score": 5}), "q1: max-score"),
+    (lambda s: s[4].update({"id": "q9"}), "grader step ids"),
+    (lambda s: s[6]["with"].update({"runners": "q1,q2"}), "reporter runners"),
+    (lambda s: s[6]["env"].pop("Q3_RESULTS"), "reporter: env"),
+    (lambda s: s[5]["with"].update({"command": "otter check resnet_a_la_main.ipynb"}), "q3: command"),
+    (lambda s: s[3]["with"].update({"timeout": "600s"}), "q1: timeout"),
+    (lambda s: s[1]["with"].pop("cache"), "pip cache"),
+    (lambda s: s[7].pop("if"), "summary: must run always()"),
+    (lambda s: s.insert(3, s.pop(6)), "reporter must come after"),
+    (lambda s: s[0].update({"uses": "actions/checkout@v4"}), None),  # harmless: no problem
+])
+def test_workflow_structure_check_catches(mutation, expected):
+    wf = copy.deepcopy(load_workflow())
+    steps = next(iter(wf["jobs"].values()))["steps"]
+    assert [s.get("id") for s in steps[3:6]] == ["q1", "q2", "q3"]  # indices used above
+    mutation(steps)
+    problems = workflow_problems(wf, public_points())
+    if expected is None:
+        assert problems == []
+    else:
+        assert any(expected in p for p in problems), problems
+
+
+def test_workflow_structure_check_catches_a_renamed_job():
+    wf = load_workflow()
+    wf["jobs"]["run-autograding-tests"]["name"] = "Vérifications"
+    assert any("Autograding Tests" in p for p in workflow_problems(wf, public_points()))
+
+
+def test_setup_command_installs_are_satisfied_here():
+    """The grader steps' setup-command is a pip install the kit's environment already satisfies."""
+    from packaging.requirements import Requirement
+    require_template()
+    wf = load_workflow()
+    steps = next(iter(wf["jobs"].values()))["steps"]
+    for s in steps:
+        if s.get("uses", "").startswith(GRADER):
+            assert s["with"]["setup-command"] == \
+                "python -m pip install --quiet --requirement requirements.txt"
+    unsatisfied = []
+    for line in (TEMPLATE / "requirements.txt").read_text(encoding="utf-8").splitlines():
+        line = line.split("#", 1)[0].strip()
+        if not line:
+            continue
+        req = Requirement(line)
+        version = None
+        # the kit pins tensorflow-cpu: the same `tensorflow` module, at the same version
+        for dist in ALIASES.get(req.name.lower(), (req.name,)):
+            try:
+                version = importlib.metadata.version(dist)
+                break
+            except importlib.metadata.PackageNotFoundError:
+                pass
+        if version is None:
+            unsatisfied.append(f"{req.name} not installed")
+            continue
+        if not req.specifier.contains(version, prereleases=True):
+            unsatisfied.append(f"{req.name} {version} not in {req.specifier}")
+    assert unsatisfied == []
+
+
+def test_template_ships_the_workflow():
+    require_template()
+    assert (TEMPLATE / WORKFLOW_REL).read_bytes() == WORKFLOW_SRC.read_bytes()
+
+
+# --------------------------------------------------------------------------- workflow, run for real
+
+
+@pytest.fixture(scope="module")
+def step_outcomes(tmp_path_factory):
+    """Exit status of every grader step's command on three notebooks, as the action runs it."""
+    require_template()
+    tmp = tmp_path_factory.mktemp("workflow")
+    home = offline_home(tmp)
+    ref = reference_sources()
+    notebooks = {
+        "reference": filled_notebook(ref),
+        "template": None,
+        "wrong_q1": filled_notebook({**ref, "ResidualBlock": WRONG_Q1}),
+    }
+    steps = next(iter(load_workflow()["jobs"].values()))["steps"]
+    graders = [s for s in steps if s.get("uses", "").startswith(GRADER)]
+    outcomes, repos, logs = {}, {}, {}
+    for label, nb in notebooks.items():
+        repo = repos[label] = make_repo(tmp, label, nb)
+        for s in graders:
+            proc = run_command(s["with"]["command"], repo, home,
+                               timeout=int(s["with"]["timeout"]) * 60)
+            outcomes[label, s["id"]] = proc.returncode
+            logs[label, s["id"]] = proc.stdout + proc.stderr
+    return {"outcomes": outcomes, "repos": repos, "logs": logs, "home": home,
+            "graders": graders, "steps": steps}
+
+
+@pytest.mark.parametrize("question", list(FUNCS))
+def test_every_step_passes_on_the_reference(step_outcomes, question):
+    rc = step_outcomes["outcomes"]["reference", question]
+    assert rc == 0, step_outcomes["logs"]["reference", question]
+
+
+@pytest.mark.parametrize("question", list(FUNCS))
+def test_every_step_fails_on_the_untouched_template(step_outcomes, question):
+    rc = step_outcomes["outcomes"]["template", question]
+    log = step_outcomes["logs"]["template", question]
+    assert rc != 0, log
+    assert "Traceback" not in log, log  # a French message, not a crash
+    assert "attendu" in log.lower() or "✘" in log, log
+
+
+def test_wrong_q1_fails_only_the_q1_step(step_outcomes):
+    got = {q: step_outcomes["outcomes"]["wrong_q1", q] == 0 for q in FUNCS}
+    assert got == {"q1": False, "q2": True, "q3": True}, step_outcomes["logs"]
+
+
+def _result_b64(status: str, name: str, score: int, max_score: int) -> str:
+    """The ``result`` output of the command-grader action (base64 JSON)."""
+    res = {"version": 1, "status": status, "max_score": max_score,
+           "tests": [{"name": name, "status": status, "score": score, "message": "",
+                      "test_code": "", "filename": "", "line_no": 0, "duration": 1}]}
+    return base64.b64encode(json.dumps(res).encode()).decode()
+
+
+def test_summary_step_writes_the_french_job_summary(step_outcomes, tmp_path):
+    """The always() summary step, run with bash, on the wrong-q1 repository."""
+    repo = step_outcomes["repos"]["wrong_q1"]
+    summary_file = tmp_path / "step_summary.md"
+    env = {"GITHUB_STEP_SUMMARY": str(summary_file)}
+    for s in step_outcomes["graders"]:
+        ok = step_outcomes["outcomes"]["wrong_q1", s["id"]] == 0
+        top = int(s["with"]["max-score"])
+        env[f"{s['id'].upper()}_RESULTS"] = _result_b64(
+            "pass" if ok else "fail", s["with"]["test-name"], top if ok else 0, top)
+    step = next(s for s in step_outcomes["steps"] if s.get("id") == "summary")
+    for k, v in (step.get("env") or {}).items():
+        if "${{" not in str(v):
+            env[k] = str(v)
+    proc = subprocess.run(["bash", "-e", "-c", step["run"]], cwd=repo, timeout=600,
+                          env={"PATH": f"{VENV_BIN}:/usr/bin:/bin",
+                               "HOME": str(step_outcomes["home"]), **env},
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    text = summary_file.read_text(encoding="utf-8")
+    points = public_points()
+    assert f"| q1 | `ResidualBlock` | ❌ à revoir | 0 / {points['q1']:g} |" in text
+    assert f"| q2 | `build_resnet` | ✅ réussie | {points['q2']:g} / {points['q2']:g} |" in text
+    assert f"{points['q2'] + points['q3']:g} / {sum(points.values()):g} points" in text
+    feedback = (repo / "resultats-autograder" / "retours.txt").read_text(encoding="utf-8")
+    assert "✘" in feedback and feedback.strip() in text  # the CLI's French feedback, whole
+    saved = json.loads((repo / "resultats-autograder" / "resultats.json").read_text())
+    assert saved["questions"]["q1"]["status"] == "fail"
+    # the artifact step uploads the folder the summary step wrote
+    upload = next(s for s in step_outcomes["steps"] if "upload-artifact" in s.get("uses", ""))
+    assert upload["with"]["path"].rstrip("/") == "resultats-autograder"
+
+
+def test_summary_step_without_results_says_not_run(tmp_path):
+    """A grader step that never ran (install failed) shows as not run, without crashing."""
+    step = next(s for s in next(iter(load_workflow()["jobs"].values()))["steps"]
+                if s.get("id") == "summary")
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    script = re.sub(r"^python -m autograder check .*$",  # no TensorFlow here
+                    "echo 'notebook introuvable' > resultats-autograder/retours.txt",
+                    step["run"], count=1, flags=re.M)
+    assert "notebook introuvable" in script
+    summary_file = tmp_path / "summary.md"
+    proc = subprocess.run(["bash", "-e", "-c", script], cwd=repo, timeout=120,
+                          env={"PATH": f"{VENV_BIN}:/usr/bin:/bin", "HOME": str(tmp_path),
+                               "GITHUB_STEP_SUMMARY": str(summary_file),
+                               "Q1_RESULTS": _result_b64("pass", "q1", 3, 3)},
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    text = summary_file.read_text(encoding="utf-8")
+    assert "| q1 | `ResidualBlock` | ✅ réussie | 3 / 3 |" in text
+    assert "| q2 | `build_resnet` | ⚠️ non exécutée | – |" in text
+
+
+# --------------------------------------------------------------------------- tamper evidence
+
+
+@pytest.fixture
+def fake_template(tmp_path):
+    tpl = tmp_path / "template"
+    (tpl / ".github" / "workflows").mkdir(parents=True)
+    (tpl / ".github" / "workflows" / "classroom.yml").write_text("name: x\n")
+    (tpl / "tests").mkdir()
+    (tpl / "tests" / "q1.py").write_text("test = 1\n")
+    (tpl / "tests" / "q2.py").write_text("test = 2\n")
+    (tpl / "autograder" / "checks").mkdir(parents=True)
+    (tpl / "autograder" / "__init__.py").write_text("")
+    (tpl / "autograder" / "checks" / "public.py").write_text("def check(): pass\n")
+    (tpl / "requirements.txt").write_text("keras>=3\n")
+    (tpl / NOTEBOOK).write_text("{}")
+    (tpl / "README.md").write_text("# TP\n")
+    return tpl
+
+
+def _clone(tpl: Path, dest: Path) -> Path:
+    shutil.copytree(tpl, dest, symlinks=True)
+    return dest
+
+
+def test_tamper_pristine_copy_is_clean(fake_template, tmp_path):
+    sub = _clone(fake_template, tmp_path / "alice")
+    (sub / NOTEBOOK).write_text('{"cells": []}')  # the student's work is not protected
+    (sub / "notes.md").write_text("brouillon")
+    (sub / "autograder" / "__pycache__").mkdir()
+    (sub / "autograder" / "__pycache__" / "x.cpython-311.pyc").write_bytes(b"\0")
+    (sub / ".git").mkdir()
+    assert delivery.tamper_report(sub, fake_template) == []
+
+
+def test_tamper_names_each_change(fake_template, tmp_path):
+    sub = _clone(fake_template, tmp_path / "bob")
+    (sub / ".github" / "workflows" / "classroom.yml").write_text("name: toujours vert\n")
+    (sub / "tests" / "q2.py").unlink()
+    (sub / "tests" / "conftest.py").write_text("import os\n")
+    (sub / "autograder" / "checks" / "public.py").unlink()
+    (sub / "autograder" / "checks" / "public.py").symlink_to("/dev/zero")
+    (sub / "keras.py").write_text("# fake keras\n")
+    (sub / "sitecustomize.py").write_text("")
+    (sub / "mes_outils.py").write_text("")  # an ordinary helper is fine
+    lines = delivery.tamper_report(sub, fake_template)
+    assert lines == [
+        "fichier protégé modifié : .github/workflows/classroom.yml",
+        "fichier protégé remplacé par un lien symbolique : autograder/checks/public.py",
+        "fichier protégé supprimé : tests/q2.py",
+        "fichier ajouté dans un dossier protégé : tests/conftest.py",
+        "fichier ajouté qui porte le nom d'un module Python et peut le masquer : keras.py",
+        "fichier ajouté qui modifie le démarrage de Python : sitecustomize.py",
+    ]
+
+
+def test_tamper_never_reads_through_links(fake_template, tmp_path):
+    sub = _clone(fake_template, tmp_path / "grace")
+    shutil.rmtree(sub / "tests")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    os.mkfifo(elsewhere / "q1.py")  # reading it would block forever
+    (sub / "tests").symlink_to(elsewhere)
+    lines = delivery.tamper_report(sub, fake_template)
+    assert lines == ["dossier protégé remplacé par un lien symbolique : tests",
+                     "fichier ajouté dans un dossier protégé : tests"]
+
+
+def test_tamper_requirements_and_line_endings(fake_template, tmp_path):
+    sub = _clone(fake_template, tmp_path / "carol")
+    crlf = (sub / "tests" / "q1.py").read_bytes().replace(b"\n", b"\r\n")
+    (sub / "tests" / "q1.py").write_bytes(crlf)  # a Windows checkout: not a change
+    assert delivery.tamper_report(sub, fake_template) == []
+    (sub / "requirements.txt").write_text("keras>=3\nkeras-faux==1.0\n")
+    assert delivery.tamper_report(sub, fake_template) == [
+        "fichier protégé modifié : requirements.txt"]
+
+
+def test_tamper_bare_folders_and_files_give_nothing(fake_template, tmp_path):
+    bare = tmp_path / "dave"
+    bare.mkdir()
+    (bare / NOTEBOOK).write_text("{}")
+    assert delivery.tamper_report(bare, fake_template) == []
+    assert delivery.tamper_report(bare / NOTEBOOK, fake_template) == []
+    assert delivery.tamper_report(tmp_path / "absent", fake_template) == []
+    (bare / ".git").mkdir()  # a cloned repository that lost everything protected
+    lines = delivery.tamper_report(bare, fake_template)
+    assert "fichier protégé supprimé : tests/q1.py" in lines and len(lines) == 6
+
+
+def test_tamper_report_is_capped(fake_template, tmp_path):
+    sub = _clone(fake_template, tmp_path / "eve")
+    for i in range(60):
+        (sub / "tests" / f"t{i:02d}.py").write_text("")
+    lines = delivery.tamper_report(sub, fake_template)
+    assert len(lines) == delivery.MAX_LINES + 1 and lines[-1].startswith("… et 20 autres")
+
+
+def test_tamper_on_the_real_template(tmp_path):
+    require_template()
+    protected = delivery.protected_files()
+    assert WORKFLOW_REL in protected and any(p.startswith("tests/") for p in protected)
+    assert any(p.startswith("autograder/checks/") for p in protected)
+    sub = _clone(TEMPLATE, tmp_path / "repo")
+    assert delivery.tamper_report(sub) == []
+    with open(sub / WORKFLOW_REL, "a", encoding="utf-8") as f:
+        f.write("# max-score: 100\n")
+    first_test = next(p for p in protected if p.startswith("tests/"))
+    (sub / first_test).unlink()
+    assert delivery.tamper_report(sub) == [
+        f"fichier protégé modifié : {WORKFLOW_REL}",
+        f"fichier protégé supprimé : {first_test}"]
+
+
+def test_tamper_cli(fake_template, tmp_path):
+    sub = _clone(fake_template, tmp_path / "frank")
+    (sub / "tests" / "q1.py").write_text("test = 'vert'\n")
+    proc = subprocess.run([sys.executable, "-m", "autograder.delivery", "tamper", str(sub),
+                           "--template", str(fake_template)], cwd=ROOT, capture_output=True,
+                          text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert "fichier protégé modifié : tests/q1.py" in proc.stdout
+
+
+# --------------------------------------------------------------------------- autograder zip
+
+
+def test_zip_requirements_are_the_kit_pins():
+    reqs = delivery.zip_requirements()
+    kit = [l.strip() for l in (ROOT / "requirements.txt").read_text().splitlines()
+           if l.strip() and not l.startswith("#")]
+    assert all("==" in r for r in reqs)
+    assert set(reqs) == {r for r in kit if not r.startswith(("otter-grader", "pytest"))}
+    assert any(r.startswith("tensorflow-cpu==") for r in reqs)
+
+
+def test_run_otter_removes_a_submitted_library(tmp_path):
+    ns: dict = {}
+    exec(compile(delivery.RUN_OTTER_PY.replace("{autograder_dir}", "/autograder"),
+                 "run_otter.py", "exec"), ns)
+    sub = tmp_path / "submission"
+    (sub / "autograder" / "checks").mkdir(parents=True)
+    (sub / "autograder" / "checks" / "public.py").write_text("# always pass\n")
+    (sub / "tests").symlink_to(tmp_path)
+    (sub / NOTEBOOK).write_text("{}")
+    ns["remove_submitted_library"](str(tmp_path))
+    assert sorted(p.name for p in sub.iterdir()) == [NOTEBOOK]
+    assert tmp_path.exists()  # a link is removed, never followed
+
+
+@pytest.fixture(scope="module")
+def autograder_zip(tmp_path_factory):
+    tests_dir = ROOT / "autograder" / "otter" / "tests"
+    if not tests_dir.is_dir():
+        pytest.fail("autograder/otter/tests is not generated: run `make assign`")
+    out = tmp_path_factory.mktemp("zip") / "autograder.zip"
+    proc = subprocess.run([sys.executable, "-m", "autograder.delivery", "zip", "--out", str(out)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    return out
+
+
+def test_zip_contents(autograder_zip):
+    with zipfile.ZipFile(autograder_zip) as zf:
+        names = set(zf.namelist())
+        env = yaml.safe_load(zf.read("environment.yml"))
+        run_otter = zf.read("run_otter.py").decode()
+        setup = zf.read("setup.sh").decode()
+    otter_tests = {f"tests/{p.name}" for p in (ROOT / "autograder/otter/tests").glob("*.py")}
+    assert otter_tests and otter_tests <= names  # hidden tests included
+    for needed in ("checks/__init__.py", "checks/public.py", "checks/hidden.py", "probe.py",
+                   "data.py", "notebook.py"):
+        assert f"files/autograder/{needed}" in names, needed
+    for teacher_only in ("engine.py", "report.py", "delivery.py"):
+        assert f"files/autograder/{teacher_only}" not in names
+    assert not any("__pycache__" in n or n.endswith(".pyc") for n in names)
+    deps = env["dependencies"]
+    assert "python=3.11" in deps
+    pip = next(d["pip"] for d in deps if isinstance(d, dict))
+    assert set(delivery.zip_requirements()) <= set(pip)
+    assert "otter-grader[grading,plugins]==7.0.0" in pip
+    assert "remove_submitted_library" in run_otter and "load_fashion_mnist" in setup
+
+
+def otter_run(zip_path: Path, nb, tmp: Path, label: str) -> dict:
+    """Grade ``nb`` with ``otter run -a zip`` (offline data) and return its results.json."""
+    work = tmp / label
+    work.mkdir()
+    path = work / NOTEBOOK
+    nbformat.write(nb, path)
+    home = offline_home(tmp)
+    env = {**os.environ, "HOME": str(home), "TF_CPP_MIN_LOG_LEVEL": "3"}
+    env.pop("KERAS_HOME", None)
+    proc = subprocess.run([str(VENV_BIN / "otter"), "run", "-a", str(zip_path), "-o", str(work),
+                           "--no-logo", str(path)], cwd=work, env=env, capture_output=True,
+                          text=True, timeout=900)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return json.loads((work / "results.json").read_text())
+
+
+def _by_question(results: dict) -> dict[str, tuple[float, float]]:
+    out: dict[str, list[float]] = {}
+    for t in results["tests"]:
+        m = re.match(r"(q\d+)", t.get("name", ""))
+        if m is None or t.get("max_score") is None:  # otter's "Public Tests" summary entry
+            continue
+        q = m.group(1)
+        s = out.setdefault(q, [0.0, 0.0])
+        s[0] += float(t.get("score") or 0)
+        s[1] += float(t.get("max_score") or 0)
+    return {q: (s[0], s[1]) for q, s in out.items()}
+
+
+@pytest.fixture(scope="module")
+def otter_results(autograder_zip, tmp_path_factory):
+    require_template()
+    tmp = tmp_path_factory.mktemp("otter")
+    ref = reference_sources()
+    stub_cnn = filled_notebook({k: v for k, v in ref.items() if k != "build_cnn"})
+    return {
+        "reference": otter_run(autograder_zip, filled_notebook(ref), tmp, "reference"),
+        "template": otter_run(autograder_zip, nbformat.read(TEMPLATE / NOTEBOOK, as_version=4),
+                              tmp, "template"),
+        "planted": otter_run(autograder_zip, stub_cnn, tmp, "planted"),
+    }
+
+
+def test_otter_zip_gives_full_marks_to_the_reference(otter_results):
+    from autograder.checks import max_points
+    res = otter_results["reference"]
+    per_q = _by_question(res)
+    assert set(per_q) == set(FUNCS)
+    for q, (score, top) in per_q.items():
+        assert top == max_points(q), q  # public + hidden points of the check library
+        assert score == top, (q, res)
+
+
+def test_otter_zip_gives_zero_to_the_template(otter_results):
+    per_q = _by_question(otter_results["template"])
+    assert all(score == 0 for score, _ in per_q.values()), per_q
+
+
+def test_otter_zip_planted_bug_partial_score(otter_results):
+    """build_cnn left as a stub: q3 scores 0, q1 and q2 keep full marks."""
+    from autograder.checks import max_points
+    per_q = _by_question(otter_results["planted"])
+    assert per_q["q3"] == (0.0, max_points("q3"))
+    assert per_q["q1"] == (max_points("q1"),) * 2 and per_q["q2"] == (max_points("q2"),) * 2
+    total = sum(score for score, _ in per_q.values())
+    assert total == max_points("q1") + max_points("q2")

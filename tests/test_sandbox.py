@@ -1,0 +1,174 @@
+"""The bounded sandbox: fault cases, isolation, and the student's local check.
+
+Each test starts real worker processes (TensorFlow import included), so the
+cases are chosen to cover every status with as few processes as possible.
+Timeouts are generous for a loaded 2-core machine, except where the timeout
+itself is under test.
+"""
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from autograder.extract import extract_notebook
+from autograder.sandbox import (OUTPUT_LIMIT, check_notebook, grade_notebook,
+                                run_question)
+from tests.faults import (NOTEBOOK, build_faults, expected, make_notebook,
+                          reference_functions, _inject)
+
+ROOT = Path(__file__).resolve().parents[1]
+TIMEOUT = 120
+MEMORY = 2.0
+
+
+@pytest.fixture(scope="module")
+def faults(tmp_path_factory):
+    return build_faults(tmp_path_factory.mktemp("faults"))
+
+
+@pytest.fixture(scope="module")
+def golden():
+    return expected()
+
+
+def _notebook(path: Path) -> Path:
+    return path / NOTEBOOK if path.is_dir() else path
+
+
+def _assert_question(record: dict, want: dict):
+    assert record["status"] == want["status"], record["message"]
+    assert record["max_score"] > 0
+    if want["score"] == "max":
+        assert record["score"] == record["max_score"], [
+            c["message"] for c in record["checks"] if not c["passed"]]
+        assert all(c["passed"] for c in record["checks"])
+    else:
+        assert record["score"] == want["score"]
+        assert record["checks"] and not any(c["passed"] for c in record["checks"])
+        assert record["message"]
+    if "message" in want:
+        assert want["message"] in record["message"]
+
+
+def test_memory_hog_costs_only_its_question(faults, golden):
+    """20 GiB asked in build_resnet: q2 at zero, q1 and q3 graded normally."""
+    record = grade_notebook(_notebook(faults["memory_hog_q2"]), visibility=("public",),
+                            timeout_s=TIMEOUT, memory_gb=MEMORY)
+    assert list(record) == ["q1", "q2", "q3"]
+    for question, want in golden["memory_hog_q2"]["questions"].items():
+        _assert_question(record[question], want)
+        assert record[question]["checks"][0]["visibility"] == "public"
+    # the failed question's checks carry the status message and a hint
+    failed = record["q2"]["checks"][0]
+    assert failed["message"] == record["q2"]["message"] and failed["hint"]
+
+
+# (case, question, timeout, memory): one faulty question per case
+FAULTY = [
+    ("infinite_loop_q1", "q1", 20, MEMORY),
+    ("memory_hog_shared_q2", "q2", 150, 1.5),
+    ("sys_exit_q2", "q2", TIMEOUT, MEMORY),
+    ("os_exit_q3", "q3", TIMEOUT, MEMORY),
+    ("segfault_q3", "q3", TIMEOUT, MEMORY),
+    ("syntax_error_q3", "q3", TIMEOUT, MEMORY),
+    ("missing_q2", "q2", TIMEOUT, MEMORY),
+    ("dropped_global_q2", "q2", TIMEOUT, MEMORY),
+]
+
+
+@pytest.mark.parametrize("case, question, timeout, memory", FAULTY,
+                         ids=[c[0] for c in FAULTY])
+def test_fault_case(faults, golden, case, question, timeout, memory):
+    record = grade_notebook(_notebook(faults[case]), questions=(question,),
+                            visibility=("public",), timeout_s=timeout, memory_gb=memory)
+    want = golden[case]["questions"][question]
+    assert want["status"] != "ok"
+    _assert_question(record[question], want)
+
+
+def test_expected_file_covers_every_case(faults, golden):
+    assert set(golden) == set(faults)
+    statuses = {w["status"] for case in golden.values()
+                for w in case.get("questions", {}).values()}
+    assert statuses == {"ok", "timeout", "memory", "crashed", "exited", "error"}
+
+
+def test_check_notebook_reference_passes_and_blank_template_fails(faults):
+    results = check_notebook(_notebook(faults["reference"]), timeout_s=TIMEOUT,
+                             memory_gb=MEMORY)
+    assert {r.question for r in results} == {"q1", "q2", "q3"}
+    assert all(r.visibility == "public" for r in results)
+    assert all(r.passed for r in results), [r.message for r in results if not r.passed]
+    blank = check_notebook(_notebook(faults["planted_tests"]), timeout_s=TIMEOUT,
+                           memory_gb=MEMORY)
+    assert [r.id for r in blank] == [r.id for r in results]
+    assert not any(r.passed for r in blank)
+    assert all("NotImplementedError" in r.message or "implémentée" in r.message
+               for r in blank)
+
+
+def test_check_notebook_survives_os_exit_in_one_question(tmp_path):
+    """os._exit in build_resnet ends the shared worker; q3 is rerun in a new one."""
+    ref = reference_functions()
+    nb = make_notebook({**ref, "build_resnet": _inject(
+        ref["build_resnet"], "import os\nos._exit(7)\n")})
+    path = tmp_path / NOTEBOOK
+    nbformat.write(nb, path)
+    results = check_notebook(path, timeout_s=TIMEOUT, memory_gb=MEMORY)
+    by_q = {}
+    for r in results:
+        by_q.setdefault(r.question, []).append(r)
+    assert all(r.passed for r in by_q["q1"] + by_q["q3"])
+    assert not any(r.passed for r in by_q["q2"])
+    assert "code 7" in by_q["q2"][0].message
+
+
+def _landlock_available() -> bool:
+    code = ("import sys; from autograder.worker import restrict_writes; "
+            "print(restrict_writes([__import__('pathlib').Path('/tmp')]))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                         text=True, timeout=60)
+    return out.stdout.strip() == "True"
+
+
+def test_worker_is_isolated_and_output_truncated(tmp_path, monkeypatch):
+    """The worker sees no grader variable, no checks package, no repository cwd,
+    and cannot write outside its own temporary folder (where Landlock exists)."""
+    monkeypatch.setenv("AUTOGRADER_TEST_SECRET", "fuite")
+    outside = tmp_path / "sortie_du_correcteur"
+    outside.mkdir()
+    ref = reference_functions()
+    spy = f"""
+        import os, sys
+        fuites = []
+        try:
+            with open({str(outside / "triche.json")!r}, "w") as f:
+                f.write("{{}}")
+        except OSError:
+            pass
+        if "AUTOGRADER_TEST_SECRET" in os.environ:
+            fuites.append("environnement")
+        try:
+            import autograder.checks
+            fuites.append("autograder.checks importable")
+        except ImportError:
+            pass
+        if os.getcwd().startswith({str(ROOT)!r}) or {str(ROOT)!r} in sys.path:
+            fuites.append("dépôt visible")
+        if not sys.stdin or not sys.stdin.closed and sys.stdin.read(1):
+            fuites.append("stdin")
+        print("x" * 200_000)
+        if fuites:
+            raise RuntimeError("fuite : " + ", ".join(fuites))
+    """
+    nb = make_notebook({**ref, "ResidualBlock": _inject(ref["ResidualBlock"], spy)})
+    path = tmp_path / NOTEBOOK
+    nbformat.write(nb, path)
+    run = run_question(extract_notebook(path), "q1", timeout_s=TIMEOUT, memory_gb=MEMORY)
+    assert run.status == "ok", run.message
+    assert run.artefacts and run.peak_rss_mb > 0
+    assert len(run.stdout) < OUTPUT_LIMIT + 100 and "omis" in run.stdout
+    assert run.confined == _landlock_available()
+    assert (outside / "triche.json").exists() is not run.confined

@@ -1,0 +1,104 @@
+"""The grader's own accuracy check: recipe, memoisation, cost bound, a few gallery cases."""
+import keras
+import pytest
+from keras import layers
+
+import solutions.resnet_a_la_main as sol
+from autograder.checks import training
+from autograder.probe import probe, roundtrip
+from tests.gallery import build_gallery, load_golden
+from tests.gallery.grading import grade
+
+TINY = {**training.RECIPE, "train_size": 256, "test_size": 128, "steps": 3, "bn_batch": 64}
+
+
+def tiny_model(width=4):
+    inp = keras.Input((28, 28, 1))
+    x = layers.Conv2D(width, 3, padding="same")(inp)
+    x = layers.BatchNormalization()(x)
+    x = layers.GlobalAveragePooling2D()(x)
+    return keras.Model(inp, layers.Dense(10, activation="softmax")(x))
+
+
+def test_fingerprint_ignores_names_not_weights():
+    keras.utils.set_random_seed(3)
+    a = tiny_model()
+    tiny_model()  # shifts Keras's automatic layer names
+    keras.utils.set_random_seed(3)
+    b = tiny_model()
+    assert [l.name for l in a.layers] != [l.name for l in b.layers]
+    assert training.fingerprint(a) == training.fingerprint(b)
+    keras.utils.set_random_seed(4)
+    assert training.fingerprint(tiny_model()) != training.fingerprint(a)
+    assert training.fingerprint(tiny_model(8)) != training.fingerprint(a)
+
+
+def test_memoised_in_memory_and_on_disk(tmp_path, monkeypatch):
+    calls = []
+    real = training.train_and_evaluate
+
+    def counting(model, seed=0, recipe=training.RECIPE):
+        calls.append(1)
+        return real(model, seed, recipe)
+
+    monkeypatch.setattr(training, "train_and_evaluate", counting)
+    monkeypatch.setattr(training, "_MEMO", {})
+    model = tiny_model()
+    first = training.accuracy_of(model, cache_dir=tmp_path, recipe=TINY)
+    second = training.accuracy_of(model, cache_dir=tmp_path, recipe=TINY)
+    assert len(calls) == 1 and not first["cached"] and second["cached"]
+    assert second["accuracy"] == first["accuracy"] and 0 <= first["accuracy"] <= 1
+    monkeypatch.setattr(training, "_MEMO", {})
+    third = training.accuracy_of(model, cache_dir=tmp_path, recipe=TINY)
+    assert len(calls) == 1 and third["cached"] and list(tmp_path.glob("*.json"))
+
+
+def test_cost_bounded_by_macs():
+    assert training.model_macs(sol.build_resnet()) == training.REFERENCE_MACS
+    assert training.step_budget(sol.build_resnet()) == training.RECIPE["steps"]
+
+    def wide(width):
+        inp = keras.Input((28, 28, 1))
+        x = layers.Conv2D(width, 3, padding="same")(inp)
+        for _ in range(4):
+            x = layers.Conv2D(width, 3, padding="same")(x)
+        return keras.Model(inp, layers.Dense(10)(layers.GlobalAveragePooling2D()(x)))
+
+    big = wide(128)
+    ratio = training.model_macs(big) / training.REFERENCE_MACS
+    assert ratio > 8
+    steps = training.step_budget(big)
+    assert training.RECIPE["min_steps"] <= steps < training.RECIPE["steps"]
+    assert steps * training.model_macs(big) <= (
+        training.RECIPE["max_macs_ratio"] * training.REFERENCE_MACS * training.RECIPE["steps"] * 1.01)
+
+
+def test_reference_passes_and_ignored_input_fails():
+    keras.utils.set_random_seed(0)
+    ok = training.train_and_evaluate(sol.build_resnet(), 0)
+    assert ok["accuracy"] >= training.THRESHOLD and ok["steps"] == training.RECIPE["steps"]
+    inp = keras.Input((28, 28, 1))
+    x = layers.Conv2D(8, 3, padding="same")(inp * 0.0)
+    x = layers.GlobalAveragePooling2D()(x)
+    bad = training.train_and_evaluate(keras.Model(inp, layers.Dense(10, activation="softmax")(x)), 0)
+    assert bad["accuracy"] < training.THRESHOLD
+
+
+@pytest.mark.parametrize("case", ["reference", "cheat_patched_fit_evaluate"])
+def test_gallery_accuracy(tmp_path, case):
+    golden = load_golden()[case]
+    path = build_gallery(tmp_path)[case]
+    got = grade(path, visibility=("hidden",), isolate=golden["isolate"],
+                skip=("q3.accuracy", "q1.numeric", "q1.sequence", "q1.shortcut"))
+    r = got["results"]["q2.accuracy"]
+    assert r.passed == golden["checks"]["q2.accuracy"], r.message
+    if not r.passed:
+        assert "attendu" in r.message and "reçu" in r.message
+
+
+def test_accuracy_check_on_probed_artefact(tmp_path):
+    arts = roundtrip(probe("q3", vars(sol)), tmp_path, "q3")
+    from autograder.checks import run_checks
+
+    results = {r.id: r for r in run_checks("q3", arts, ("hidden",))}
+    assert results["q3.accuracy"].passed, results["q3.accuracy"].message
