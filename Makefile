@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: help venv data assign test demo check grade report autograder-zip experiment solution benchmarks clean
+.PHONY: help venv data assign test demo check grade report autograder-zip experiment solution benchmarks calibrate clean
 
 help:
 	@echo "make demo            grade the bundled example submissions and write the report"
@@ -16,6 +16,7 @@ help:
 	@echo "make solution        re-execute the solution notebook (outputs committed)"
 	@echo "make experiment      ResNet vs CNN comparison and depth study (solutions/results/)"
 	@echo "make benchmarks      timing figures recorded in docs/benchmarks.md"
+	@echo "make calibrate       calibrate the accuracy threshold (10 seeds per architecture)"
 
 $(STAMP): requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +31,7 @@ data: $(STAMP)
 
 assign: $(STAMP)
 	$(PY) -m autograder.assign
+	$(PY) scripts/make_examples.py
 
 test: $(STAMP) data
 	$(PY) -m pytest -q tests
@@ -53,7 +55,13 @@ experiment: $(STAMP) data
 	$(PY) -m solutions.experiment
 
 benchmarks: $(STAMP) data
-	$(PY) scripts/benchmarks.py
+	$(PY) scripts/bench_sandbox.py
+	$(PY) scripts/bench_engine.py --write-docs
+	$(PY) scripts/bench_delivery.py
+	$(PY) scripts/bench_report.py
+
+calibrate: $(STAMP) data
+	$(PY) scripts/calibrate_accuracy.py --seeds 10
 
 clean:
 	rm -rf build out .pytest_cache

@@ -58,6 +58,8 @@ SOLUTION_TAG = "otter_assign_solution_cell"
 ANSWER_TAG = "otter_answer_cell"
 IGNORE_TAG = "otter_ignore"
 TRAINING_TAG = "training"
+#: master cells shown in the solution notebook only (e.g. the committed experiment results)
+SOLUTION_ONLY_TAG = "solution_only"
 
 GENERATED_HEADER = '''"""Reference solution of "ResNet à la main" (questions q1 to q3).
 
@@ -230,6 +232,7 @@ def generate(dest: Path = ROOT, build_dir: Path | None = None, verbose: bool = T
         if STUDENT_FILES.is_dir():
             _copy_tree(STUDENT_FILES, student)
         nb = nbformat.read(str(build_dir / "student" / NOTEBOOK), as_version=4)
+        nb.cells = [c for c in nb.cells if SOLUTION_ONLY_TAG not in c.metadata.get("tags", [])]
         normalise_notebook(nb)
         nbformat.write(nb, str(student / NOTEBOOK))
         _copy_tree(build_dir / "student" / "tests", student / "tests")

@@ -43,7 +43,7 @@ import unicodedata
 import uuid
 import zipfile
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from autograder import __version__
@@ -991,6 +991,11 @@ def run(paths, out, *, jobs: int | None = None, timeout_s: float = DEFAULT_TIMEO
     graded: list[str] = []
     failed: list[str] = []
     env = _worker_env()
+    # The grader's training is deterministic for a given architecture and initial
+    # weights (the probe seeds every build), so its result is memoised on disk,
+    # keyed by the model's fingerprint, under this version of the grading code.
+    # Only trusted worker processes write there; sandboxes cannot write to `out`.
+    env.setdefault("AUTOGRADER_ACCURACY_CACHE", str(out / ".cache" / "accuracy" / fingerprint[:16]))
     hard_limit = float(timeout_s) * len(AUTO_QUESTIONS) * 2 + 300
     procs: dict[str, subprocess.Popen] = {}
     procs_lock = threading.Lock()

@@ -91,6 +91,9 @@ def _atomic_write(path: Path, data: str | bytes) -> None:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the usual permissions
         os.replace(tmp, path)
     except BaseException:
         try:
@@ -481,7 +484,7 @@ def _table_rows(records, out_dir: Path, qids) -> list[dict]:
                           for qid in qids],
             "tamper": r["tamper"],
             "seconds": r["seconds"], "seconds_txt": f"{r['seconds']:.1f}",
-            "feedback": ("feedback/" + quote(f"{r['id']}.md")) if feedback.is_file() else None,
+            "feedback": ("feedback/" + quote(f"{r['id']}.md", safe="")) if feedback.is_file() else None,
         })
     return rows
 

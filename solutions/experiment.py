@@ -590,6 +590,8 @@ def detect_degradation(rows: list[dict]) -> dict:
         "plain_acc_shallow": shallow["test_accuracy"]["mean"],
         "plain_acc_deep": deep["test_accuracy"]["mean"],
         "residual_acc_deep": res["test_accuracy"]["mean"] if res else None,
+        "residual_acc_deep_min": res["test_accuracy"]["min"] if res else None,
+        "residual_acc_deep_max": res["test_accuracy"]["max"] if res else None,
         "loss_gap": gap, "loss_spread": spread, "residual_better": residual_better,
     }
 
@@ -902,14 +904,18 @@ def interpret_depth(summary: dict) -> str:
         lines.append(
             f"Réseau résiduel à {blocs(deg['deep_blocks'])} : perte d'entraînement "
             f"{num(deg['residual_loss_deep'], 3)}, exactitude de test "
-            f"{pct(deg['residual_acc_deep'])}.")
+            f"{pct(deg['residual_acc_deep'])} (de {pct(deg['residual_acc_deep_min'])} à "
+            f"{pct(deg['residual_acc_deep_max'])} selon la graine).")
+    lines.append(
+        "Avec un budget aussi court, l'exactitude de test dépend beaucoup de la graine ; "
+        "c'est la perte d'entraînement qui renseigne sur la difficulté d'optimisation.")
     if deg["shown"]:
         lines.append(
             "Dégradation observée : le réseau profond sans connexion résiduelle s'entraîne "
             "moins bien (perte d'entraînement plus élevée) que le réseau peu profond, alors "
             "que le réseau résiduel de même profondeur s'entraîne mieux. Ce n'est pas du "
-            "surapprentissage : c'est l'optimisation qui devient difficile, ce que les "
-            "connexions résiduelles corrigent.")
+            "surapprentissage : c'est l'optimisation qui devient difficile, et les "
+            "connexions résiduelles la facilitent.")
     else:
         lines.append(
             "Avec ce budget, la dégradation du réseau profond sans connexion résiduelle "

@@ -64,13 +64,15 @@ def test_cost_bounded_by_macs():
             x = layers.Conv2D(width, 3, padding="same")(x)
         return keras.Model(inp, layers.Dense(10)(layers.GlobalAveragePooling2D()(x)))
 
-    big = wide(128)
+    big = wide(48)
     ratio = training.model_macs(big) / training.REFERENCE_MACS
     assert ratio > 8
     steps = training.step_budget(big)
-    assert training.RECIPE["min_steps"] <= steps < training.RECIPE["steps"]
+    assert training.RECIPE["min_steps"] < steps < training.RECIPE["steps"]
     assert steps * training.model_macs(big) <= (
         training.RECIPE["max_macs_ratio"] * training.REFERENCE_MACS * training.RECIPE["steps"] * 1.01)
+    huge = wide(256)  # the floor: never fewer than min_steps
+    assert training.step_budget(huge) == training.RECIPE["min_steps"]
 
 
 def test_reference_passes_and_ignored_input_fails():

@@ -77,7 +77,7 @@ def q1_shortcut(artefacts):
     if not direct:
         prods = [graph.producer(t) for t in ins]
         if any(p is not None and p.kind == CONV and graph.skip_identity(p.inputs[0]) is inp
-               for p in prods):
+               and len(graph.consumers(p.outputs[0])) == 1 for p in prods):
             raise CheckFailed(
                 "attendu : un raccourci identité (l'entrée du bloc ajoutée telle quelle), reçu : "
                 "un raccourci qui passe par une convolution (projection).",

@@ -223,7 +223,9 @@ def accuracy_of(model, cache_dir=None, recipe: dict = RECIPE) -> dict:
     if path is not None:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(json.dumps(result))
+            partial = path.with_suffix(f".{os.getpid()}.tmp")
+            partial.write_text(json.dumps(result))
+            os.replace(partial, path)  # atomic: a concurrent reader never sees half a file
         except OSError:
             pass
     return {**result, "cached": False}

@@ -429,7 +429,7 @@ def match_block(graph: Graph, out_tensor, strict: bool = True) -> BlockMatch:
     s_nodes = [graph.real_producer(t) for t in add.inputs]
     for s_t in add.inputs:
         p = graph.real_producer(s_t)
-        if p is not None and p.kind == CONV:
+        if p is not None and p.kind == CONV and len(graph.consumers(p.outputs[0])) == 1:
             return BlockMatch(False, "le raccourci passe par une convolution (projection) au lieu "
                               "d'être l'entrée du bloc elle-même", "projection shortcut",
                               "projection")
@@ -514,10 +514,10 @@ def order_problem(path: list[GraphNode]) -> tuple[str, str] | None:
         return f"une concaténation au lieu d'une addition : {seq}", "Concatenate instead of add"
     if ADD not in kinds:
         return f"aucune addition avec le raccourci : {seq}", "no addition"
-    if kinds[-1] == ADD:
-        return f"pas de ReLU après l'addition : {seq}", "no final ReLU"
     if kinds and kinds[0] in (BN, RELU):
         return f"la branche commence par {path[0].label} (pré-activation ?) : {seq}", "pre-activation"
+    if kinds[-1] == ADD:
+        return f"pas de ReLU après l'addition : {seq}", "no final ReLU"
     if kinds.count(CONV) >= 3:
         return f"{kinds.count(CONV)} convolutions (goulot d'étranglement ?) : {seq}", "bottleneck"
     if kinds.count(BN) < 2:
