@@ -32,11 +32,12 @@ import re
 import statistics
 import subprocess
 import sys
-import tempfile
 from collections import Counter, defaultdict
 from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import quote
+
+from autograder.engine import atomic_write_text
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
@@ -79,29 +80,6 @@ EXAMPLE_MESSAGE_MAX = 300
 
 
 # --------------------------------------------------------------------------- I/O
-
-def _atomic_write(path: Path, data: str | bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file and ``os.replace``."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    mode = "wb" if isinstance(data, bytes) else "w"
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, mode, **({} if mode == "wb" else {"encoding": "utf-8", "newline": ""})) as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the usual permissions
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-
 
 def _num(value, default: float = 0.0) -> float:
     try:
@@ -539,7 +517,7 @@ def write_gradebook(records: list[dict], path: str | os.PathLike) -> Path:
         total = r["total"] if r["status"] == "graded" else 0.0
         percent = r["percent"] if r["status"] == "graded" else 0.0
         writer.writerow([r["id"], f"{total:.2f}", f"{percent:.2f}", r["status"]])
-    _atomic_write(Path(path), buf.getvalue())
+    atomic_write_text(Path(path), buf.getvalue())
     return Path(path)
 
 
@@ -559,7 +537,7 @@ def write_report(out_dir: str | os.PathLike) -> Path:
     write_gradebook(records, out / "gradebook.csv")
     html = render_html(records, run, out)
     report = out / "report.html"
-    _atomic_write(report, html)
+    atomic_write_text(report, html)
     return report
 
 
