@@ -79,6 +79,15 @@ THREAD_ENV = {
     "CUDA_VISIBLE_DEVICES": "",
 }
 _ZIP_MAX_BYTES = 2 * 1024 ** 3
+#: Bytes extracted from every zip of one run, nested zips included.
+RUN_EXTRACT_MAX_BYTES = 8 * 1024 ** 3
+#: Zips inside zips are opened this many levels deep, no further.
+ZIP_MAX_DEPTH = 2
+#: Largest expansion of one zip member (uncompressed / compressed).
+ZIP_MAX_RATIO = 200
+#: A notebook larger or more deeply nested than this is not read.
+NOTEBOOK_MAX_BYTES = 50 * 1024 ** 2
+NOTEBOOK_MAX_DEPTH = 100
 _IGNORED_DIRS = {".ipynb_checkpoints", "__MACOSX", "__pycache__", "node_modules"}
 
 
@@ -218,11 +227,11 @@ def _notebooks_in(folder: Path, recursive: bool) -> list[Path]:
     except OSError:
         return found
     for entry in entries:
-        if not _visible(entry):
+        if not _visible(entry) or entry.is_symlink():  # never followed out of a submission
             continue
         if entry.is_file() and entry.suffix == ".ipynb":
             found.append(entry)
-        elif recursive and entry.is_dir() and not entry.is_symlink():
+        elif recursive and entry.is_dir():
             found.extend(_notebooks_in(entry, True))
     return found
 
@@ -236,6 +245,11 @@ def _repo_submission(folder: Path, sid: str, source: str) -> Submission:
     """The submission of one student repository (or any folder of one student)."""
     notebooks = _notebooks_in(folder, recursive=True)
     sub = Submission(id=sid, source=source, root=folder)
+    if not notebooks and (folder / NOTEBOOK_NAME).is_symlink():
+        sub.status = STATUS_INVALID
+        sub.message = (f"{NOTEBOOK_NAME} est un lien symbolique, pas un fichier : la "
+                       f"correction ne suit pas les liens ; déposez le notebook lui-même.")
+        return sub
     if not notebooks:
         sub.status = STATUS_NO_NOTEBOOK
         sub.message = (f"Aucun notebook trouvé dans « {folder.name} » : le fichier attendu "
@@ -291,9 +305,35 @@ def _class_prefix(folder: Path) -> str:
     return ""
 
 
-def _extract_zip(zpath: Path, work_dir: Path) -> Path:
-    """Extract ``zpath`` safely under ``work_dir`` and return the folder."""
-    digest = sha256_file(zpath)[:10]
+@dataclass
+class _ExtractBudget:
+    """What zips may still expand to in this run (shared by every zip, nested ones too)."""
+
+    bytes_left: int = RUN_EXTRACT_MAX_BYTES
+
+    def take(self, n: int, zpath: Path) -> None:
+        self.bytes_left -= n
+        if self.bytes_left < 0:
+            raise DiscoveryError(f"archives trop volumineuses une fois décompressées "
+                                 f"(plus de {RUN_EXTRACT_MAX_BYTES // 1024 ** 3} Go pour "
+                                 f"l'ensemble de la correction) : {zpath.name}")
+
+
+def _extract_zip(zpath: Path, work_dir: Path, budget: _ExtractBudget | None = None) -> Path:
+    """Extract ``zpath`` safely under ``work_dir`` and return the folder.
+
+    Members are written byte by byte with their declared and actual sizes
+    checked (per zip, per member ratio, and the run's ``budget``); absolute
+    paths, ``..``, symlinks and device files are skipped.
+
+    Raises:
+        DiscoveryError: unreadable or too large (French message).
+    """
+    budget = budget or _ExtractBudget()
+    try:
+        digest = sha256_file(zpath)[:10]
+    except OSError as exc:
+        raise DiscoveryError(f"archive illisible : {zpath.name} ({exc.strerror})") from None
     dest = work_dir / f"{sanitize_id(zpath.stem)}-{digest}"
     if dest.is_dir():
         return dest
@@ -306,19 +346,27 @@ def _extract_zip(zpath: Path, work_dir: Path) -> Path:
                 parts = [p for p in name.split("/") if p not in ("", ".")]
                 if not parts or ".." in parts or name.startswith("/") or info.is_dir():
                     continue
-                if (info.external_attr >> 16) & 0o170000 == 0o120000:  # symlink
+                if (info.external_attr >> 16) & 0o170000 not in (0, 0o100000):  # links, devices
                     continue
-                total += info.file_size
-                if total > _ZIP_MAX_BYTES:
-                    raise DiscoveryError(f"archive trop volumineuse une fois décompressée : {zpath}")
+                if info.file_size > ZIP_MAX_RATIO * max(info.compress_size, 1024):
+                    raise DiscoveryError(f"archive suspecte (taux de compression anormal) : "
+                                         f"{zpath.name}")
                 target = tmp.joinpath(*parts)
                 target.parent.mkdir(parents=True, exist_ok=True)
                 with zf.open(info) as src, open(target, "wb") as dst:
-                    shutil.copyfileobj(src, dst)
+                    while chunk := src.read(1 << 20):
+                        total += len(chunk)
+                        budget.take(len(chunk), zpath)
+                        if total > _ZIP_MAX_BYTES:
+                            raise DiscoveryError(f"archive trop volumineuse une fois "
+                                                 f"décompressée : {zpath.name}")
+                        dst.write(chunk)
         os.replace(tmp, dest)
-    except zipfile.BadZipFile as exc:
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, RuntimeError,
+            EOFError, ValueError, OSError) as exc:
         shutil.rmtree(tmp, ignore_errors=True)
-        raise DiscoveryError(f"archive zip illisible : {zpath} ({exc})") from exc
+        raise DiscoveryError(f"archive zip illisible : {zpath.name} "
+                             f"({type(exc).__name__})") from None
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -335,14 +383,22 @@ def _unwrap(folder: Path) -> Path:
             return folder
 
 
-def _discover_class(folder: Path, work_dir: Path, out: list[Submission]) -> None:
+def _discover_class(folder: Path, work_dir: Path, out: list[Submission],
+                    budget: _ExtractBudget | None = None, depth: int = 0) -> None:
+    budget = budget or _ExtractBudget()
     prefix = _class_prefix(folder)
     for entry in sorted(folder.iterdir()):
         if not _visible(entry):
             continue
+        if entry.is_symlink():
+            out.append(Submission(
+                id=sanitize_id(entry.stem), source=str(entry), status=STATUS_NO_NOTEBOOK,
+                message="lien symbolique ignoré : la correction ne suit pas les liens ; "
+                        "déposez la copie elle-même."))
+            continue
         if entry.is_dir():
             if _is_class_folder(entry):
-                _discover_class(entry, work_dir, out)
+                _discover_class(entry, work_dir, out, budget, depth)
             else:
                 name = entry.name[len(prefix):] if prefix and entry.name.startswith(prefix) \
                     and len(entry.name) > len(prefix) else entry.name
@@ -350,13 +406,26 @@ def _discover_class(folder: Path, work_dir: Path, out: list[Submission]) -> None
         elif entry.suffix == ".ipynb":
             out.append(_notebook_submission(entry, str(entry)))
         elif entry.suffix == ".zip":
-            _discover_zip(entry, work_dir, out)
+            _discover_zip(entry, work_dir, out, budget, depth)
 
 
-def _discover_zip(zpath: Path, work_dir: Path, out: list[Submission]) -> None:
-    folder = _unwrap(_extract_zip(zpath, work_dir))
+def _discover_zip(zpath: Path, work_dir: Path, out: list[Submission],
+                  budget: _ExtractBudget | None = None, depth: int = 0) -> None:
+    """The submissions of one zip; an unreadable or oversized zip is one row with a status."""
+    if depth >= ZIP_MAX_DEPTH:
+        out.append(Submission(
+            id=sanitize_id(zpath.stem), source=str(zpath), status=STATUS_NO_NOTEBOOK,
+            message=f"archive imbriquée trop profondément ({zpath.name}) : déposez le "
+                    f"notebook ou le dépôt décompressé."))
+        return
+    try:
+        folder = _unwrap(_extract_zip(zpath, work_dir, budget))
+    except DiscoveryError as exc:
+        out.append(Submission(id=sanitize_id(zpath.stem), source=str(zpath),
+                              status=STATUS_INVALID, message=f"{exc} ; aucune copie lue."))
+        return
     if _is_class_folder(folder, top=True):
-        _discover_class(folder, work_dir, out)
+        _discover_class(folder, work_dir, out, budget, depth + 1)
         return
     out.append(_repo_submission(folder, sanitize_id(zpath.stem), str(zpath)))
 
@@ -405,6 +474,7 @@ def discover(paths, work_dir: Path | None = None, warn=None,
 
 def _discover_all(paths, work_dir: Path, warn) -> list[Submission]:
     found: list[Submission] = []
+    budget = _ExtractBudget()
     for raw in paths:
         path = Path(raw)
         if not path.exists():
@@ -414,7 +484,7 @@ def _discover_all(paths, work_dir: Path, warn) -> list[Submission]:
                 found.append(_notebook_submission(path, str(raw)))
             elif path.suffix == ".zip":
                 work_dir.mkdir(parents=True, exist_ok=True)
-                _discover_zip(path, work_dir, found)
+                _discover_zip(path, work_dir, found, budget)
             else:
                 warn(f"ignoré (ni notebook, ni dossier, ni zip) : {raw}")
             continue
@@ -424,7 +494,7 @@ def _discover_all(paths, work_dir: Path, warn) -> list[Submission]:
         name = path.resolve().name
         if _is_class_folder(path, top=True):
             work_dir.mkdir(parents=True, exist_ok=True)
-            _discover_class(path, work_dir, found)
+            _discover_class(path, work_dir, found, budget)
             continue
         found.append(_repo_submission(path, sanitize_id(name), str(raw)))
     return found
@@ -513,14 +583,28 @@ def base_record(sub: Submission, maxima: dict[str, float]) -> dict:
 
 def _validate_notebook(path: Path) -> str | None:
     """None when ``path`` is a readable notebook, else a French message."""
+    from autograder.bounded import json_depth
+
     try:
+        if path.is_symlink():
+            return "Le notebook est un lien symbolique : la correction ne suit pas les liens."
+        if path.stat().st_size > NOTEBOOK_MAX_BYTES:
+            return (f"Le notebook dépasse {NOTEBOOK_MAX_BYTES // 1024 ** 2} Mo : effacez les "
+                    "sorties (Édition > Effacer toutes les sorties) et réenregistrez-le.")
         with open(path, encoding="utf-8") as fh:
-            data = json.load(fh)
+            text = fh.read()
+        if json_depth(text) > NOTEBOOK_MAX_DEPTH:
+            return ("Le notebook contient des données imbriquées trop profondément pour être "
+                    "lues : récupérez une version précédente ou recopiez vos cellules dans "
+                    "un notebook neuf.")
+        data = json.loads(text)
     except UnicodeDecodeError:
         return "Le notebook n'est pas un fichier texte UTF-8 : ouvrez-le et réenregistrez-le dans Jupyter."
-    except ValueError as exc:
+    except json.JSONDecodeError as exc:
         return (f"Le notebook n'est pas un JSON valide ({exc.msg}, ligne {exc.lineno}) : "
                 "ouvrez-le dans Jupyter et réenregistrez-le, ou récupérez une version précédente.")
+    except (ValueError, RecursionError):
+        return "Le notebook n'est pas un JSON lisible : réenregistrez-le dans Jupyter."
     except OSError as exc:
         return f"Le notebook est illisible ({exc.strerror})."
     if not isinstance(data, dict) or not isinstance(data.get("cells"), list):
@@ -542,7 +626,8 @@ def _tamper(sub: Submission) -> list[str]:
 
 
 def grade_submission(sub: Submission, *, timeout_s: float, memory_gb: float,
-                     maxima: dict[str, float] | None = None) -> dict:
+                     maxima: dict[str, float] | None = None,
+                     isolation: str = "bubblewrap") -> dict:
     """Grade one submission in this process (the worker) and return its record.
 
     Student code runs only in the sandboxes that
@@ -553,6 +638,7 @@ def grade_submission(sub: Submission, *, timeout_s: float, memory_gb: float,
         timeout_s: wall-clock limit per question, in seconds.
         memory_gb: memory cap per question, in GiB.
         maxima: maximum points per question (computed when None).
+        isolation: ``"bubblewrap"`` or ``"process"`` (see :mod:`autograder.sandbox`).
 
     Returns:
         The submission record (schema in docs/architecture.md).
@@ -570,7 +656,8 @@ def grade_submission(sub: Submission, *, timeout_s: float, memory_gb: float,
         try:
             questions = grade_notebook(sub.notebook, questions=AUTO_QUESTIONS,
                                        visibility=("public", "hidden"),
-                                       timeout_s=timeout_s, memory_gb=memory_gb)
+                                       timeout_s=timeout_s, memory_gb=memory_gb,
+                                       isolation=isolation)
         except NotebookError as exc:
             record.update(status=STATUS_INVALID, message=str(exc))
         else:
@@ -595,13 +682,25 @@ def _peak_mb() -> dict:
     return {"worker_mb": round(self_kb / 1024, 1), "sandbox_max_mb": round(kids_kb / 1024, 1)}
 
 
+#: Memory cap of a trusted grading process (TensorFlow, the loaded models, the
+#: grader's training); what it loads is bounded first (autograder.bounded).
+TRUSTED_MEMORY_BYTES = 8 * 1024 ** 3
+
+
 def worker_main(job_file: str) -> int:
     """Entry point of a worker process: grade one submission, write its record."""
+    try:
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_DATA, (TRUSTED_MEMORY_BYTES, TRUSTED_MEMORY_BYTES))
+    except (ImportError, ValueError, OSError):  # pragma: no cover - not Linux, or lower already
+        pass
     job = read_json(Path(job_file))
     sub = Submission(id=job["id"], source=job["source"], notebook=Path(job["notebook"]),
                      root=Path(job["root"]) if job.get("root") else None)
     record = grade_submission(sub, timeout_s=job["timeout_s"], memory_gb=job["memory_gb"],
-                              maxima=job.get("maxima"))
+                              maxima=job.get("maxima"),
+                              isolation=job.get("isolation", "bubblewrap"))
     record["notebook"] = job.get("notebook_display", record["notebook"])
     record["run_id"] = job["run_id"]
     record["resources"] = _peak_mb()
@@ -665,11 +764,24 @@ def _question_note(q: dict, params: dict) -> str:
     return own or generic
 
 
+_MD_SPECIAL = re.compile(r"([\\*_\[\]()#+!|<>~=])")
+
+
 def _md(text) -> str:
-    """Escape Markdown emphasis (``*``, ``_``) outside backtick spans."""
-    parts = str(text).split("`")
+    """Student-reachable text made inert in Markdown: one line, no markup but code spans.
+
+    The text is cleaned first (:func:`autograder.bounded.clean_text`: control
+    characters, newlines); outside backtick spans every character with a
+    Markdown meaning is escaped, so no heading, link, emphasis, table or HTML
+    can be injected; an unbalanced backtick is dropped.
+    """
+    from autograder.bounded import clean_text
+
+    parts = clean_text(str(text), 2000).split("`")
+    if len(parts) % 2 == 0:  # odd number of backticks: the last one opens nothing
+        parts[-2:] = [parts[-2] + parts[-1]]
     for i in range(0, len(parts), 2):
-        parts[i] = parts[i].replace("*", "\\*").replace("_", "\\_")
+        parts[i] = _MD_SPECIAL.sub(r"\\\1", parts[i])
     return "`".join(parts)
 
 
@@ -691,11 +803,15 @@ def render_feedback(record: dict, lang: str = "fr", params: dict | None = None) 
                  f"({record['percent']:.1f} %)".replace(".", ","))
     lines.append("")
     if record["status"] != STATUS_GRADED:
-        lines += [f"> {record.get('message') or record['status']}", ""]
+        lines += [f"> {_md(record.get('message') or record['status'])}", ""]
     if record.get("tamper"):
         lines.append("> Fichiers protégés modifiés par rapport au modèle : "
-                     + "; ".join(record["tamper"]) + ".")
+                     + "; ".join(_md(t) for t in record["tamper"]) + ".")
         lines.append("")
+    if record.get("identical_to"):
+        lines += ["> Ce notebook est identique, octet pour octet, à au moins une autre copie "
+                  "de la classe ; l'enseignant·e en est informé·e (aucune pénalité automatique).",
+                  ""]
     for q in QUESTIONS:
         qd = record["questions"].get(q, {})
         if q in MANUAL_QUESTIONS:
@@ -898,7 +1014,7 @@ def _needs_grading(sub: Submission, existing: dict | None, force: bool,
 def run(paths, out, *, jobs: int | None = None, timeout_s: float = DEFAULT_TIMEOUT_S,
         memory_gb: float = DEFAULT_MEMORY_GB, lang: str = "fr", roster: Path | None = None,
         force: bool = False, progress: bool = True, report: bool = True,
-        stream=None) -> dict:
+        stream=None, isolation: str = "bubblewrap") -> dict:
     """Grade every submission under ``paths`` into ``out``.
 
     Args:
@@ -913,13 +1029,19 @@ def run(paths, out, *, jobs: int | None = None, timeout_s: float = DEFAULT_TIMEO
         progress: show a progress bar on stderr.
         report: also write report.html when the report module is available.
         stream: where the summary goes (default stdout).
+        isolation: ``"bubblewrap"`` (default; refused when it does not work
+            here) or ``"process"`` (the teacher's explicit opt-out).
 
     Returns:
         The ``run.json`` content (parameters, counts, per-id lists).
 
     Raises:
-        DiscoveryError: a path does not exist or a zip cannot be read.
+        DiscoveryError: a path does not exist.
+        autograder.sandbox.IsolationUnavailable: bubblewrap required and missing.
     """
+    from autograder.sandbox import resolve_isolation
+
+    isolation = resolve_isolation(isolation)
     stream = stream or sys.stdout
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -943,7 +1065,7 @@ def run(paths, out, *, jobs: int | None = None, timeout_s: float = DEFAULT_TIMEO
     maxima = question_max_points()
     fingerprint = grader_fingerprint()
     params = {"timeout_s": float(timeout_s), "memory_gb": float(memory_gb), "jobs": jobs,
-              "lang": lang, "force": force, "max_points": maxima}
+              "lang": lang, "force": force, "max_points": maxima, "isolation": isolation}
     run_info = {"run_id": run_id, "status": "running", "started": started, "finished": None,
                 "grader_fingerprint": fingerprint,
                 "parameters": params, "versions": _versions(),
@@ -999,7 +1121,9 @@ def run(paths, out, *, jobs: int | None = None, timeout_s: float = DEFAULT_TIMEO
     # keyed by the model's fingerprint, under this version of the grading code.
     # Only trusted worker processes write there; sandboxes cannot write to `out`.
     env.setdefault("AUTOGRADER_ACCURACY_CACHE", str(out / ".cache" / "accuracy" / fingerprint[:16]))
-    hard_limit = float(timeout_s) * len(AUTO_QUESTIONS) * 2 + 300
+    # each sandbox has a budget per stage (definitions + each question), and a
+    # submission needs at most one sandbox per question plus a few skips
+    hard_limit = float(timeout_s) * (len(AUTO_QUESTIONS) + 1) * 3 + 600
     procs: dict[str, subprocess.Popen] = {}
     procs_lock = threading.Lock()
 
@@ -1011,7 +1135,7 @@ def run(paths, out, *, jobs: int | None = None, timeout_s: float = DEFAULT_TIMEO
             "notebook_display": str(sub.notebook),
             "root": str(Path(sub.root).resolve()) if sub.root else None,
             "timeout_s": float(timeout_s), "memory_gb": float(memory_gb), "maxima": maxima,
-            "run_id": run_id, "record": str(rec_path.resolve())})
+            "run_id": run_id, "record": str(rec_path.resolve()), "isolation": isolation})
         start = time.monotonic()
         with open(out / "logs" / f"{sub.id}.log", "w", encoding="utf-8") as logf:
             proc = subprocess.Popen([sys.executable, "-m", "autograder.engine", "--job",
@@ -1094,6 +1218,7 @@ def run(paths, out, *, jobs: int | None = None, timeout_s: float = DEFAULT_TIMEO
             bar.close()
 
     ordered = [records[s.id] for s in subs] + [records[sid] for sid in missing]
+    _flag_identical(ordered, out)
     # Records of ids no longer among the inputs are moved aside, never mixed in.
     current = {r["id"] for r in ordered}
     for f in (out / "submissions").glob("*.json"):
@@ -1123,6 +1248,23 @@ def run(paths, out, *, jobs: int | None = None, timeout_s: float = DEFAULT_TIMEO
                 print(f"autograder: rapport HTML non généré ({exc})", file=sys.stderr)
     print_summary(ordered, run_info, out, report_path, stream)
     return run_info
+
+
+def _flag_identical(records: list[dict], out: Path) -> None:
+    """Set ``identical_to`` (other ids with a byte-identical notebook) on each record.
+
+    Evidence for the teacher only: no score changes. Records whose flag
+    changed are rewritten.
+    """
+    by_hash: dict[str, list[str]] = {}
+    for r in records:
+        if r.get("notebook_sha256"):
+            by_hash.setdefault(r["notebook_sha256"], []).append(r["id"])
+    for r in records:
+        same = sorted(i for i in by_hash.get(r.get("notebook_sha256") or "", []) if i != r["id"])
+        if same != (r.get("identical_to") or []):
+            r["identical_to"] = same
+            atomic_write_json(out / "submissions" / f"{r['id']}.json", r)
 
 
 def print_summary(records: list[dict], run_info: dict, out: Path, report_path, stream) -> None:
@@ -1159,6 +1301,10 @@ def print_summary(records: list[dict], run_info: dict, out: Path, report_path, s
     tampered = [r["id"] for r in records if r.get("tamper")]
     if tampered:
         w(f"Fichiers protégés modifiés : {', '.join(tampered[:10])}\n")
+    identical = [r["id"] for r in records if r.get("identical_to")]
+    if identical:
+        w(f"Notebooks identiques à une autre copie (à examiner) : {', '.join(identical[:10])}"
+          + (" …" if len(identical) > 10 else "") + "\n")
     w(f"Notes : {out / 'grades.csv'}   retours : {out / 'feedback'}/\n")
     if report_path:
         w(f"Rapport : {report_path}\n")

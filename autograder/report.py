@@ -115,6 +115,8 @@ def _normalise(record: dict, fallback_id: str) -> dict:
     rec["percent"] = _num(rec.get("percent"), default_pct)
     tamper = rec.get("tamper") or []
     rec["tamper"] = [str(t) for t in (tamper if isinstance(tamper, list) else [tamper])]
+    same = rec.get("identical_to") or []
+    rec["identical_to"] = [str(t) for t in same][:50] if isinstance(same, list) else []
     rec["seconds"] = _num(rec.get("seconds"), sum(q["seconds"] for q in clean_q.values()))
     return rec
 
@@ -500,6 +502,7 @@ def render_html(records: list[dict], run: dict, out_dir: str | os.PathLike) -> s
         files=[(name, label) for name, label in OUTPUT_FILES if (Path(out_dir) / name).exists()],
         fmt=_fmt,
         tampered=[r for r in records if r["tamper"]],
+        identical=[r for r in records if r["identical_to"]],
         attention=[r for r in records if r["status"] != "graded"
                    or any(q["status"] not in QUESTION_OK for q in r["questions"].values())],
         qlabels=QUESTION_STATUS_LABELS,

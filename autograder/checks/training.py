@@ -1,9 +1,12 @@
 """The grader's own minimum-accuracy check (hidden): q2.accuracy, q3.accuracy.
 
 The grader never trusts a number, history or weight produced by student code.
-It takes the freshly built (untrained) model artefact, clones it (Keras's own
-layers, loaded with ``safe_mode=True``), compiles it with its own optimizer and
-loss, trains it with a fixed, seeded recipe on a fixed Fashion-MNIST subset
+It takes the freshly built model artefact (Keras's own layers, loaded with
+``safe_mode=True``) and trains a *fresh copy* of its architecture
+(:func:`fresh_copy`): every layer trainable, every weight initialised by the
+grader (Keras's default initialisers, seeded), so weights or ``trainable=False``
+flags pasted by the student count for nothing. It compiles that copy with its
+own optimizer and loss, trains it with a fixed, seeded recipe on a fixed Fashion-MNIST subset
 standardised like the notebook (per-pixel StandardScaler fitted on the training
 subset), re-estimates BatchNormalization statistics on a large training batch
 (short trainings leave the moving averages far from the data statistics, which
@@ -14,9 +17,12 @@ Cost is bounded: :data:`RECIPE` fixes the number of steps; a model above 4x the
 reference's multiply-accumulates trains proportionally fewer steps (at least
 ``min_steps``), and training stops after ``time_cap_s`` seconds whatever the
 model (a last resort; documented in docs/checks.md).
-Results are memoised by model fingerprint (architecture config with layer names
-canonicalised + initial weights hash + recipe), in memory and, when
-``AUTOGRADER_ACCURACY_CACHE`` names a directory (or ``cache_dir`` is given), on disk.
+Results are memoised by model fingerprint (the fresh copy's architecture with
+layer names canonicalised, the grader's initialisation and the recipe: nothing
+the student's process chose beyond the architecture), in memory and, when
+``AUTOGRADER_ACCURACY_CACHE`` names a directory (or ``cache_dir`` is given), on
+disk. A result stopped by the wall-clock cap depends on the machine's load: it
+is never memoised.
 """
 from __future__ import annotations
 
@@ -29,6 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
+from autograder.bounded import read_json_bounded
 from autograder.checks.base import CheckFailed, check
 from autograder.checks.public import need
 
@@ -48,6 +55,9 @@ RECIPE = {
     "time_cap_s": 300.0,     # last-resort wall-clock cap on training (loaded machines)
     "data_seed": 0,
 }
+
+#: median accuracy of the reference build_resnet under RECIPE (docs/benchmarks.md)
+REFERENCE_ACCURACY = 0.73
 
 #: multiply-accumulates per 28x28x1 image of the reference build_resnet (and build_cnn)
 REFERENCE_MACS = 7_451_456
@@ -78,8 +88,58 @@ def load_data(recipe: dict = RECIPE):
     return _DATA[key]
 
 
+#: Initialiser of each weight kind in the grader's fresh copy (Keras's defaults).
+INITIALIZERS = {"kernel_initializer": "glorot_uniform", "bias_initializer": "zeros",
+                "depthwise_initializer": "glorot_uniform",
+                "pointwise_initializer": "glorot_uniform", "beta_initializer": "zeros",
+                "gamma_initializer": "ones", "moving_mean_initializer": "zeros",
+                "moving_variance_initializer": "ones", "embeddings_initializer": "uniform",
+                "alpha_initializer": "zeros", "recurrent_initializer": "orthogonal"}
+#: Version of the grader's own initialisation (part of the fingerprint).
+INIT_VERSION = 1
+
+
+def fresh_copy(model, seed: int = 0):
+    """The architecture of ``model`` with the grader's weights, every layer trainable.
+
+    Initialisers are reset to Keras's defaults (:data:`INITIALIZERS`),
+    constraints and regularisers removed, ``trainable`` set, then the copy is
+    initialised under ``keras.utils.set_random_seed(seed)``.
+
+    Args:
+        model: a loaded functional ``keras.Model`` (nested models inlined).
+        seed: the grader's initialisation seed.
+
+    Returns:
+        A new, built ``keras.Model`` sharing nothing with ``model``.
+    """
+    import keras
+
+    def rebuild(layer):
+        config = layer.get_config()
+        for key in list(config):
+            if key.endswith("_initializer"):
+                config[key] = INITIALIZERS.get(key, "glorot_uniform")
+            elif key.endswith(("_constraint", "_regularizer")):
+                config[key] = None
+        if "trainable" in config:
+            config["trainable"] = True
+        return layer.__class__.from_config(config)
+
+    keras.utils.set_random_seed(seed)
+    clone = keras.models.clone_model(model, clone_function=rebuild)
+    for layer in clone._flatten_layers(include_self=True, recursive=True):
+        layer.trainable = True
+    return clone
+
+
 def fingerprint(model, recipe: dict = RECIPE) -> str:
-    """SHA-256 of the architecture (layer names canonicalised), initial weights and recipe."""
+    """SHA-256 of the architecture (layer names canonicalised), the grader's init and recipe.
+
+    Args:
+        model: the grader's fresh copy (:func:`fresh_copy`), so that pasted
+            initialisers, weights or flags never reach the key.
+    """
     config = json.dumps({"class": type(model).__name__, "config": model.get_config()},
                         sort_keys=True, default=str)
     names = [layer.name for layer in model.layers] + [model.name]
@@ -91,8 +151,7 @@ def fingerprint(model, recipe: dict = RECIPE) -> str:
                     lambda m: f'"{mapping[m.group(1)]}"' if m.group(1) in mapping else m.group(0),
                     config)
     h = hashlib.sha256(config.encode())
-    for w in model.get_weights():
-        h.update(np.ascontiguousarray(w).tobytes())
+    h.update(f"init-{INIT_VERSION}".encode())
     h.update(json.dumps(recipe, sort_keys=True).encode())
     return h.hexdigest()
 
@@ -144,10 +203,11 @@ def step_budget(model, recipe: dict = RECIPE) -> int:
 
 
 def train_and_evaluate(model, seed: int = 0, recipe: dict = RECIPE) -> dict:
-    """Train a clone of ``model`` with the grader's recipe and measure its accuracy.
+    """Train a fresh copy of ``model`` with the grader's recipe and measure its accuracy.
 
     Args:
-        model: a freshly built, untrained keras.Model (input 28x28x1, 10 classes).
+        model: the student's model (input 28x28x1, 10 classes); only its
+            architecture is used (:func:`fresh_copy`).
         seed: seed of the shuffling and of Keras's random state.
         recipe: the training recipe (:data:`RECIPE`).
 
@@ -157,9 +217,7 @@ def train_and_evaluate(model, seed: int = 0, recipe: dict = RECIPE) -> dict:
     import keras
 
     x_tr, y_tr, x_te, y_te = load_data(recipe)
-    keras.utils.set_random_seed(seed)
-    clone = keras.models.clone_model(model)
-    clone.set_weights(model.get_weights())
+    clone = fresh_copy(model, seed)
     # probabilities -> usual loss; anything else is treated as logits (the
     # output checks already penalise a missing softmax)
     sample = np.asarray(keras.ops.convert_to_numpy(clone(x_tr[:32], training=False)))
@@ -206,19 +264,19 @@ def accuracy_of(model, cache_dir=None, recipe: dict = RECIPE) -> dict:
     Returns:
         The result dictionary, with ``"cached"``.
     """
-    key = fingerprint(model, recipe)
+    key = fingerprint(fresh_copy(model, 0), recipe)
     if key in _MEMO:
         return {**_MEMO[key], "cached": True}
     cache_dir = cache_dir or os.environ.get(CACHE_ENV)
     path = Path(cache_dir) / f"{key}.json" if cache_dir else None
     if path is not None and path.is_file():
-        try:
-            result = json.loads(path.read_text())
+        result = _valid_result(read_json_bounded(path, 4096))
+        if result is not None:
             _MEMO[key] = result
             return {**result, "cached": True}
-        except ValueError:
-            pass
     result = train_and_evaluate(model, 0, recipe)
+    if result["capped"]:  # depends on the machine's load: never reused
+        return {**result, "cached": False}
     _MEMO[key] = result
     if path is not None:
         try:
@@ -229,6 +287,28 @@ def accuracy_of(model, cache_dir=None, recipe: dict = RECIPE) -> dict:
         except OSError:
             pass
     return {**result, "cached": False}
+
+
+def _valid_result(data) -> dict | None:
+    """A cached result as written by :func:`accuracy_of`, or None."""
+    if not isinstance(data, dict) or data.get("capped") is not False:
+        return None
+    acc = data.get("accuracy")
+    if not isinstance(acc, float) or not 0.0 <= acc <= 1.0:
+        return None
+    return {"accuracy": acc, "seconds": float(data.get("seconds") or 0.0),
+            "steps": int(data.get("steps") or 0), "capped": False}
+
+
+def _budget_text(model, recipe: dict = RECIPE) -> str:
+    steps = step_budget(model, recipe)
+    return (f"{steps} pas de {recipe['batch_size']} images tirées de "
+            f"{_thousands(recipe['train_size'])} images d'entraînement")
+
+
+def _thousands(n: int) -> str:
+    """6000 -> "6 000" (French thin space)."""
+    return f"{n:,}".replace(",", "\u202f")
 
 
 def _accuracy_check(artefacts, builder):
@@ -243,8 +323,10 @@ def _accuracy_check(artefacts, builder):
     acc = result["accuracy"]
     if not np.isfinite(acc) or acc < THRESHOLD:
         raise CheckFailed(
-            f"attendu : une exactitude d'au moins {THRESHOLD:.0%} sur des images de test après "
-            f"l'entraînement standard du correcteur, reçu : {acc:.1%}.",
+            f"attendu : une exactitude d'au moins {THRESHOLD:.0%} sur {_thousands(RECIPE['test_size'])} "
+            f"images de test après l'entraînement court du correcteur ({_budget_text(model)}, "
+            f"où le modèle de référence obtient environ {REFERENCE_ACCURACY:.0%} ; rien à voir "
+            f"avec votre propre entraînement, plus long), reçu : {acc:.1%}.",
             "Votre modèle apprend mal : vérifiez la sortie (probabilités), les activations et "
             "que l'entrée est bien utilisée par toutes les couches.",
             f"accuracy {acc:.3f} < {THRESHOLD}")

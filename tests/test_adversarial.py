@@ -1,0 +1,481 @@
+"""The standing adversarial suite: every class of attack of issue 10, through ``grade``.
+
+Each attack notebook is written so that the attack *succeeding* would show:
+its functions return the reference answer only when the attack worked (they
+found the grader's processes, read the solution, and so on) and raise
+otherwise, so "no points gained" is the assertion. The whole class (attacks
+and two honest victims) is graded in one run of :func:`autograder.engine.run`
+with bubblewrap isolation, then the test checks that no attack gained a point,
+that the victims kept every point, that nothing outside the run changed, that
+no attacker process survived and that every submission has its row.
+
+Unit tests at the end cover the trusted side's bounds directly (hostile JSON,
+hostile ``.keras`` archives, nested models, pasted weights, text escaping).
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import stat
+import sys
+import textwrap
+import zipfile
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from autograder import engine
+from autograder.sandbox import bubblewrap
+from tests.faults import NOTEBOOK, make_notebook, reference_functions
+
+ROOT = Path(__file__).resolve().parents[1]
+MARK = "ADVERSARIAL-7f3a"  # in every attacker process's command line, to find survivors
+TIMEOUT = 40
+
+needs_bwrap = pytest.mark.skipif(
+    bubblewrap() is None and not os.environ.get("CI"),
+    reason="bubblewrap (bwrap) is not installed on this machine")
+
+
+def _with_prelude(functions: dict, prelude: str) -> dict:
+    """Reference functions guarded by ``_attack_worked()``, defined by ``prelude``."""
+    guard = "    if not _attack_worked():\n        raise RuntimeError('attaque sans effet')\n"
+    out = {}
+    for name, src in functions.items():
+        lines = src.splitlines()
+        body_at = next(i for i, line in enumerate(lines) if line.rstrip().endswith(":")) + 1
+        out[name] = "\n".join(lines[:body_at] + [guard.rstrip("\n")] + lines[body_at:])
+    out["ResidualBlock"] = textwrap.dedent(prelude) + "\n\n" + out["ResidualBlock"]
+    return out
+
+
+ATTACKS = {
+    # the grader's terminal and processes: /proc, TIOCSTI on every reachable tty
+    "terminal_injection": """
+        import os, fcntl, termios
+        def _attack_worked():
+            for pid in os.listdir("/proc"):
+                if not pid.isdigit():
+                    continue
+                try:
+                    cmd = open(f"/proc/{pid}/cmdline", "rb").read()
+                except OSError:
+                    continue
+                if b"autograder.engine" in cmd or b"pytest" in cmd:
+                    return True
+                for fd in ("0", "1", "2"):
+                    try:
+                        with open(f"/proc/{pid}/fd/{fd}", "wb") as tty:
+                            fcntl.ioctl(tty, termios.TIOCSTI, b"#")
+                            return True
+                    except OSError:
+                        pass
+            try:
+                with open("/dev/tty", "wb") as tty:
+                    fcntl.ioctl(tty, termios.TIOCSTI, b"#")
+                    return True
+            except OSError:
+                return False
+    """,
+    # a daemon in a new session that signals every process it can see
+    "daemon_signals_others": f"""
+        import os, subprocess, sys
+        class _Demon:  # a class body runs at definition time
+            _p = subprocess.Popen(
+                [sys.executable, "-c", "import os, signal, time\\n"
+                 "while True:\\n"
+                 "    for p in os.listdir('/proc'):\\n"
+                 "        if p.isdigit() and int(p) != os.getpid():\\n"
+                 "            for s in (signal.SIGSTOP, signal.SIGTERM, signal.SIGKILL):\\n"
+                 "                try: os.kill(int(p), s)\\n"
+                 "                except OSError: pass\\n"
+                 "    time.sleep(0.05)", "{MARK}"],
+                start_new_session=True, stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        def _attack_worked():
+            return False
+    """,
+    # the kit's checkout: the reference solution and the hidden checks
+    "read_solution": """
+        import glob, os, sys
+        def _attack_worked():
+            roots = {sys.prefix, os.path.dirname(sys.prefix), "/", os.path.expanduser("~")}
+            for root in roots:
+                for pattern in ("solutions/resnet_a_la_main.py", "*/solutions/resnet_a_la_main.py",
+                                "autograder/checks/hidden.py", "*/autograder/checks/hidden.py",
+                                "work/*/solutions/resnet_a_la_main.py"):
+                    if glob.glob(os.path.join(root, pattern)):
+                        return True
+            return False
+    """,
+    # outputs, caches and other students' jobs
+    "read_other_jobs": """
+        import glob
+        def _attack_worked():
+            found = glob.glob("/tmp/*/job.json") + glob.glob("/tmp/autograder-*")
+            found += glob.glob("/**/.work/*.job.json", recursive=False)
+            found += glob.glob("/work/**/grades.csv", recursive=True)[:1]
+            return bool(found)
+    """,
+    # writes, modes and devices outside the job folder
+    "write_outside": f"""
+        import os, sys
+        def _attack_worked():
+            worked = False
+            target = os.path.realpath(sys.executable)
+            for attempt in (lambda: os.chmod(target, 0o777),
+                            lambda: os.utime(target, (0, 0)),
+                            lambda: os.setxattr(target, "user.x", b"1"),
+                            lambda: os.chown(target, 65534, 65534),
+                            lambda: open("/dev/kmsg", "w").write("{MARK}"),
+                            lambda: open(os.path.join(os.path.dirname(os.__file__), "{MARK}.py"), "w")):
+                try:
+                    attempt()
+                    worked = True
+                except (OSError, TypeError):
+                    pass
+            for dev in os.listdir("/dev"):
+                path = "/dev/" + dev
+                try:
+                    if os.path.exists(path) and __import__("stat").S_ISBLK(os.stat(path).st_mode):
+                        open(path, "wb").close()
+                        worked = True
+                except OSError:
+                    pass
+            try:  # a flood of data: the tmpfs is full long before 4 GiB
+                with open(os.path.expanduser("~/flood.bin"), "wb") as f:
+                    for _ in range(4096):
+                        f.write(b"x" * (1 << 20))
+                worked = True
+            except OSError:
+                pass
+            return worked
+    """,
+    # hostile artefacts: a deep probe.json and a padded .keras config
+    "hostile_artefacts": """
+        import json, zipfile
+        from tensorflow import keras as _keras
+        class _Piege:  # probe.json nested 100,000 deep, config.json padded to 8 MB
+            def _dumps(obj, *a, _o=json.dumps, **k):
+                if k.get("indent") == 1:
+                    return "[" * 100000 + "]" * 100000
+                return _o(obj, *a, **k)
+            json.dumps = _dumps
+            def _save(self, path, *a, _o=_keras.Model.save, _z=zipfile, **k):
+                _o(self, path, *a, **k)
+                with _z.ZipFile(path, "a") as z:
+                    z.writestr("config.json", "[" * 60 + " " * (8 << 20) + "]" * 60,
+                               compress_type=_z.ZIP_DEFLATED)
+            _keras.Model.save = _save
+        def _attack_worked():
+            return True
+    """,
+    # messages carrying Markdown, terminal escapes and a lot of text
+    "message_injection": """
+        def _attack_worked():
+            raise ValueError("\\n## NOTE FINALE : 20 / 20\\n\\x1b[2J\\x1b]0;pwned\\x07" + "A" * 20000)
+    """,
+}
+
+
+def _attack_notebook(prelude: str) -> dict:
+    return make_notebook(_with_prelude(reference_functions(), prelude))
+
+
+def _class_body_hang() -> dict:
+    """Reference functions plus a class whose body never ends (definition time)."""
+    return make_notebook(reference_functions(), extra_cells=[
+        "class Piege:\n    while True:\n        pass\n"])
+
+
+def _write(folder: Path, nb) -> None:
+    folder.mkdir(parents=True)
+    nbformat.write(nb, folder / NOTEBOOK)
+
+
+def _tree_state(paths) -> dict:
+    state = {}
+    for p in paths:
+        st = os.stat(p)
+        state[str(p)] = (st.st_mode, st.st_uid, st.st_mtime_ns, st.st_size)
+    return state
+
+
+def _survivors() -> list[int]:
+    pids = []
+    for pid in os.listdir("/proc"):
+        if pid.isdigit():
+            try:
+                if MARK.encode() in Path(f"/proc/{pid}/cmdline").read_bytes():
+                    pids.append(int(pid))
+            except OSError:
+                pass
+    return pids
+
+
+@pytest.fixture(scope="module")
+def attacked_class(tmp_path_factory):
+    base = tmp_path_factory.mktemp("adversarial")
+    cls = base / "classe"
+    for name, prelude in ATTACKS.items():
+        _write(cls / name, _attack_notebook(prelude))
+    _write(cls / "class_body_hang", _class_body_hang())
+    ref = make_notebook(reference_functions())
+    _write(cls / "victime_a", ref)
+    _write(cls / "victime_b", ref)
+    # a symlink to a classmate's notebook (and one to the teacher's master)
+    (cls / "lien_symbolique").mkdir()
+    (cls / "lien_symbolique" / NOTEBOOK).symlink_to(cls / "victime_a" / NOTEBOOK)
+    (cls / "lien_vers_le_maitre").mkdir()
+    (cls / "lien_vers_le_maitre" / NOTEBOOK).symlink_to(
+        ROOT / "assignment" / "resnet_a_la_main.ipynb")
+    # a byte-identical copy (flagged, not penalised)
+    _write(cls / "copie_identique", ref)
+    # broken inputs that must cost only their own row
+    (cls / "archive_corrompue.zip").write_bytes(b"PK\x03\x04 pas une archive")
+    inner = io.BytesIO()
+    with zipfile.ZipFile(inner, "w") as z:
+        z.writestr("a/" + NOTEBOOK, "{}")
+    nested = inner.getvalue()
+    for level in range(4):
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w") as z:
+            z.writestr(f"niveau{level}.zip", nested)
+            z.writestr(f"autre{level}.zip", nested)
+        nested = buf.getvalue()
+    (cls / "archives_imbriquees.zip").write_bytes(nested)
+    deep = {"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    (cls / "metadonnees_profondes").mkdir()
+    text = json.dumps(deep)[:-1] + ', "x": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    (cls / "metadonnees_profondes" / NOTEBOOK).write_text(text)
+    surrogate = make_notebook(reference_functions(), extra_cells=["texte = '\\ud800'\n"])
+    (cls / "surrogat").mkdir()
+    raw = json.dumps(surrogate).replace("\\\\ud800", "\\ud800")
+    (cls / "surrogat" / NOTEBOOK).write_text(raw)
+
+    watched = [os.path.realpath(sys.executable), Path(os.__file__).parent,
+               ROOT / "solutions" / "resnet_a_la_main.py", ROOT / "autograder" / "checks"]
+    before = _tree_state(watched)
+    out = base / "out"
+    info = engine.run([cls], out, jobs=2, timeout_s=TIMEOUT, memory_gb=2.0, progress=False,
+                      report=True, stream=io.StringIO(), isolation="bubblewrap")
+    after = _tree_state(watched)
+    records = {p.stem: json.loads(p.read_text()) for p in (out / "submissions").glob("*.json")}
+    return {"out": out, "info": info, "records": records, "before": before,
+            "after": after, "survivors": _survivors(), "class": cls}
+
+
+@needs_bwrap
+def test_no_attack_gains_a_point(attacked_class):
+    records = attacked_class["records"]
+    for name in list(ATTACKS) + ["lien_symbolique", "lien_vers_le_maitre"]:
+        assert records[name]["total"] == 0, (name, [
+            c["message"] for q in records[name]["questions"].values() for c in q["checks"]
+            if c["passed"]])
+
+
+@needs_bwrap
+def test_victims_keep_every_point(attacked_class):
+    records = attacked_class["records"]
+    for name in ("victime_a", "victime_b", "copie_identique"):
+        rec = records[name]
+        assert rec["status"] == "graded"
+        assert rec["total"] == rec["max_total"], (name, {
+            q: (v["status"], v.get("message")) for q, v in rec["questions"].items()})
+
+
+@needs_bwrap
+def test_run_completes_with_every_row(attacked_class):
+    out, records = attacked_class["out"], attacked_class["records"]
+    assert attacked_class["info"]["status"] == "finished"
+    names = {p.name.removesuffix(".zip") for p in attacked_class["class"].iterdir()}
+    with open(out / "grades.csv", newline="") as fh:
+        rows = {r["file"] for r in csv.DictReader(fh)}
+    for name in names:
+        assert any(r == name or r.startswith(name) for r in records), name
+        assert any(r == name or r.startswith(name) for r in rows), name
+    assert records["archive_corrompue"]["status"] == "invalid-notebook"
+    assert records["metadonnees_profondes"]["status"] == "invalid-notebook"
+    assert records["lien_symbolique"]["status"] == "invalid-notebook"
+    assert records["surrogat"]["status"] == "graded"
+    assert records["surrogat"]["total"] == records["surrogat"]["max_total"]
+    assert (out / "report.html").is_file()
+
+
+@needs_bwrap
+def test_nothing_outside_changed_and_no_process_left(attacked_class):
+    assert attacked_class["before"] == attacked_class["after"]
+    assert attacked_class["survivors"] == []
+    assert not (Path(os.__file__).parent / f"{MARK}.py").exists()
+
+
+@needs_bwrap
+def test_identical_notebooks_are_flagged_not_penalised(attacked_class):
+    records = attacked_class["records"]
+    assert "victime_a" in records["copie_identique"]["identical_to"]
+    assert records["copie_identique"]["total"] == records["victime_a"]["total"]
+    html = (attacked_class["out"] / "report.html").read_text()
+    assert "identique" in html and "copie_identique" in html
+
+
+@needs_bwrap
+def test_hang_at_definition_names_the_cell_and_costs_nothing_else(attacked_class):
+    rec = attacked_class["records"]["class_body_hang"]
+    assert rec["total"] == rec["max_total"], {q: v.get("message")
+                                              for q, v in rec["questions"].items()}
+
+
+@needs_bwrap
+def test_hostile_artefacts_cost_only_their_questions(attacked_class):
+    rec = attacked_class["records"]["hostile_artefacts"]
+    assert rec["status"] == "graded"
+    assert rec["total"] == 0
+    assert all(q["status"] in ("ok", "error") for q in rec["questions"].values())
+
+
+@needs_bwrap
+def test_student_text_is_inert_in_every_output(attacked_class):
+    out = attacked_class["out"]
+    feedback = (out / "feedback" / "message_injection.md").read_text()
+    assert "\x1b" not in feedback and "\x07" not in feedback
+    assert not any(line.startswith("## NOTE") for line in feedback.splitlines())
+    assert len(feedback) < 20_000
+    results = json.loads((out / "results" / "message_injection.json").read_text())
+    assert all("\x1b" not in t["output"] and len(t["output"]) < 3000 for t in results["tests"])
+    hidden_source = (ROOT / "autograder" / "checks" / "hidden.py").read_text()
+    secret_line = next(line for line in hidden_source.splitlines() if "def " in line)
+    for f in list((out / "feedback").glob("*.md")) + list((out / "results").glob("*.json")):
+        assert secret_line not in f.read_text()
+
+
+def test_grade_refuses_to_run_without_bubblewrap(tmp_path, monkeypatch):
+    from autograder import cli, sandbox
+
+    monkeypatch.setattr(sandbox, "bubblewrap", lambda: None)
+    nb = tmp_path / "a" / NOTEBOOK
+    nb.parent.mkdir()
+    nbformat.write(make_notebook({}), nb)
+    code = cli.main(["grade", str(nb.parent), "--out", str(tmp_path / "out")])
+    assert code != 0
+    assert not (tmp_path / "out" / "grades.csv").exists()
+    with pytest.raises(sandbox.IsolationUnavailable, match="bubblewrap"):
+        sandbox.resolve_isolation("bubblewrap")
+    assert sandbox.resolve_isolation("auto") == "process"
+
+
+# ---------------------------------------------------------------- trusted side, directly
+
+
+def test_bounded_json_rejects_depth_and_size(tmp_path):
+    from autograder.bounded import read_json_bounded
+
+    (tmp_path / "deep.json").write_text("[" * 100_000 + "]" * 100_000)
+    (tmp_path / "big.json").write_text('"' + "x" * (2 * 1024 ** 2) + '"')
+    (tmp_path / "ok.json").write_text('{"a": [1, {"b": "[[[["}]}')
+    assert read_json_bounded(tmp_path / "deep.json") is None
+    assert read_json_bounded(tmp_path / "big.json") is None
+    assert read_json_bounded(tmp_path / "ok.json") == {"a": [1, {"b": "[[[["}]}
+
+
+def test_keras_archive_with_padded_config_is_rejected_before_loading(tmp_path):
+    import keras
+
+    from autograder.bounded import keras_archive_problem
+    from autograder.probe import load_artefacts
+
+    inp = keras.Input((4,))
+    model = keras.Model(inp, keras.layers.Dense(2)(inp))
+    good = tmp_path / "model.keras"
+    model.save(good)
+    assert keras_archive_problem(good) is None
+    padded = tmp_path / "padded.keras"
+    with zipfile.ZipFile(good) as src, zipfile.ZipFile(padded, "w") as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename == "config.json":
+                data = data[:-1] + b" " * (8 << 20) + data[-1:]
+            dst.writestr(info, data, compress_type=zipfile.ZIP_DEFLATED)
+    assert "config.json" in keras_archive_problem(padded)
+    folder = tmp_path / "q"
+    folder.mkdir()
+    (folder / "model.keras").write_bytes(padded.read_bytes())
+    (folder / "probe.json").write_text('{"artefacts": {"model": {"kind": "model"}}}')
+    loaded = load_artefacts(folder)
+    assert loaded["model"].kind == "unloadable"
+
+
+def _nested_cnn_with_blocks():
+    import keras
+
+    from tests.faults import reference_functions as ref
+
+    ns: dict = {"keras": keras, "np": __import__("numpy")}
+    exec(ref()["ResidualBlock"], ns)
+    inp = keras.Input((28, 28, 1))
+    x = keras.layers.Conv2D(8, 3, padding="same")(inp)
+    inner_in = keras.Input((28, 28, 8))
+    inner = keras.Model(inner_in, ns["ResidualBlock"](ns["ResidualBlock"](
+        inner_in, filters=8, kernel_size=3, padding="same"), filters=8, kernel_size=3,
+        padding="same"))
+    x = inner(x)
+    x = keras.layers.GlobalAveragePooling2D()(x)
+    return keras.Model(inp, keras.layers.Dense(10, activation="softmax")(x))
+
+
+def test_nested_models_are_inlined_for_the_graph_checks(tmp_path):
+    import numpy as np
+
+    from autograder.graph import ADD, Graph
+    from autograder.probe import flatten_nested, roundtrip
+
+    model = _nested_cnn_with_blocks()
+    assert not Graph(model).of_kind(ADD)  # hidden from a walk of the outer graph
+    loaded = roundtrip({"model": model}, tmp_path)["model"]
+    assert len(Graph(loaded).of_kind(ADD)) == 2  # seen once inlined
+    x = np.random.default_rng(0).normal(size=(2, 28, 28, 1)).astype("float32")
+    np.testing.assert_allclose(flatten_nested(model)(x), model(x), atol=1e-5)
+
+
+def test_grader_trains_a_fresh_trainable_copy(tmp_path):
+    import numpy as np
+
+    from autograder.checks.training import fingerprint, fresh_copy
+
+    honest = _nested_cnn_with_blocks()
+    pasted = _nested_cnn_with_blocks()
+    for layer in pasted._flatten_layers(include_self=False, recursive=True):
+        layer.trainable = False
+    pasted.set_weights([np.full_like(w, 0.5) for w in pasted.get_weights()])
+    a, b = fresh_copy(honest, 0), fresh_copy(pasted, 0)
+    assert all(layer.trainable for layer in b._flatten_layers(include_self=False))
+    for wa, wb in zip(a.get_weights(), b.get_weights()):
+        np.testing.assert_array_equal(wa, wb)  # the grader's weights, not the pasted ones
+    assert fingerprint(a) == fingerprint(b)
+    assert not any(np.allclose(w, 0.5) for w in b.get_weights() if w.size > 8)
+
+
+def test_capped_results_are_never_cached(tmp_path, monkeypatch):
+    from autograder.checks import training
+
+    calls = []
+
+    def fake(model, seed=0, recipe=training.RECIPE):
+        calls.append(1)
+        return {"accuracy": 0.1, "seconds": 1.0, "steps": 1, "capped": True}
+
+    monkeypatch.setattr(training, "train_and_evaluate", fake)
+    monkeypatch.setattr(training, "_MEMO", {})
+    model = _nested_cnn_with_blocks()
+    training.accuracy_of(model, cache_dir=tmp_path)
+    training.accuracy_of(model, cache_dir=tmp_path)
+    assert len(calls) == 2 and not list(tmp_path.iterdir())
+
+
+def test_markdown_escaping_makes_headings_and_links_inert():
+    out = engine._md("## NOTE FINALE : 20 / 20\n[clic](http://x) <b>gras</b> `code`")
+    assert "\n" not in out and not out.startswith("#")
+    assert "\\[" in out and "\\<" in out and "`code`" in out
+    assert stat.S_ISREG(os.stat(__file__).st_mode)
