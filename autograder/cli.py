@@ -109,6 +109,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="tout recorriger, même les notebooks inchangés")
     g.add_argument("--no-progress", action="store_true", help=argparse.SUPPRESS)
     g.add_argument("--no-report", action="store_true", help="ne pas écrire report.html")
+    g.add_argument("--scheduler", metavar="tcp://HOTE:PORT", default=None,
+                   help="corriger sur un cluster Dask existant (une tâche par copie) "
+                        "au lieu des processus de cette machine")
     g.add_argument("--sans-isolation", action="store_true",
                    help="DANGEREUX : exécuter le code des étudiant·es sans le bac à sable "
                         "bubblewrap (il pourra lire les autres copies et les contrôles cachés)")
@@ -209,6 +212,7 @@ def cmd_grade(args) -> int:
     if out.exists() and not out.is_dir():
         return _fail(f"--out n'est pas un dossier : {args.out}")
     from autograder.sandbox import IsolationUnavailable
+    from autograder.scheduler import SchedulerUnavailable
 
     if args.sans_isolation:
         print("autograder: ATTENTION, --sans-isolation : le code des étudiant·es s'exécute "
@@ -223,11 +227,12 @@ def cmd_grade(args) -> int:
     try:
         engine.run(args.paths, out, jobs=args.jobs,
                    isolation="process" if args.sans_isolation else "bubblewrap",
+                   scheduler=args.scheduler,
                    timeout_s=args.timeout or engine.DEFAULT_TIMEOUT_S,
                    memory_gb=args.memory or engine.DEFAULT_MEMORY_GB, lang=args.lang,
                    roster=args.roster, force=args.force, progress=not args.no_progress,
                    report=not args.no_report)
-    except (engine.DiscoveryError, IsolationUnavailable) as exc:
+    except (engine.DiscoveryError, IsolationUnavailable, SchedulerUnavailable) as exc:
         return _fail(str(exc))
     except KeyboardInterrupt:
         return _fail("interrompu ; relancez la même commande pour reprendre là où "

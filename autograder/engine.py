@@ -8,12 +8,14 @@ Pipeline for ``python -m autograder grade PATH... --out DIR``:
    submission, with a status and a French message.
 2. :func:`run` decides what needs grading (new submissions, notebooks whose
    sha256 changed, records missing or failed internally; everything with
-   ``force=True``) and grades them in parallel. Each submission is graded by a
-   worker *process* (``python -m autograder.engine --job FILE``) limited to one
-   TensorFlow/BLAS thread, which calls
-   :func:`autograder.sandbox.grade_notebook` (itself one bounded sandbox per
-   question) and writes ``DIR/submissions/<id>.json`` atomically as soon as it
-   is done. A killed run therefore resumes where it stopped.
+   ``force=True``) and grades them in parallel with :func:`grade_job`, either
+   in a pool of long-lived trusted processes on this machine (TensorFlow
+   imported once per process, the cores shared among them) or as one task per
+   submission on a Dask cluster (:mod:`autograder.scheduler`). Each job calls
+   :func:`autograder.sandbox.grade_notebook` (one bubblewrap sandbox per
+   submission for the student's code); the record comes back to this process,
+   which writes ``DIR/submissions/<id>.json`` atomically as soon as it
+   arrives. A killed run therefore resumes where it stopped.
 3. :func:`write_outputs` rebuilds the aggregate files from the records:
    ``grades.csv`` (otter-grader's ``final_grades.csv`` columns),
    ``results/<id>.json`` (Gradescope's ``results.json`` schema) and
@@ -23,7 +25,6 @@ Every file in DIR is written atomically (temporary file + ``os.replace``).
 """
 from __future__ import annotations
 
-import argparse
 import csv
 import datetime as _dt
 import hashlib
@@ -34,7 +35,6 @@ import platform
 import re
 import shutil
 import signal
-import subprocess
 import sys
 import tempfile
 import threading
@@ -42,11 +42,11 @@ import time
 import unicodedata
 import uuid
 import zipfile
-from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
 from autograder import __version__
+from autograder.scheduler import DaskExecutor, LocalPool, threads_per_process
 
 NOTEBOOK_NAME = "resnet_a_la_main.ipynb"
 AUTO_QUESTIONS = ("q1", "q2", "q3")
@@ -653,16 +653,19 @@ def grade_submission(sub: Submission, *, timeout_s: float, memory_gb: float,
     else:
         from autograder.extract import NotebookError
         from autograder.sandbox import grade_notebook
+        details: dict = {}
         try:
             questions = grade_notebook(sub.notebook, questions=AUTO_QUESTIONS,
                                        visibility=("public", "hidden"),
                                        timeout_s=timeout_s, memory_gb=memory_gb,
-                                       isolation=isolation)
+                                       isolation=isolation, details=details)
         except NotebookError as exc:
             record.update(status=STATUS_INVALID, message=str(exc))
         else:
             record["questions"] = dict(questions)
             record.update(status=STATUS_GRADED, message="")
+            if details.get("cell_errors"):
+                record["cell_errors"] = details["cell_errors"]
     record["tamper"] = _tamper(sub)
     record["seconds"] = round(time.monotonic() - start, 2)
     record["graded_at"] = _now()
@@ -670,7 +673,7 @@ def grade_submission(sub: Submission, *, timeout_s: float, memory_gb: float,
 
 
 # --------------------------------------------------------------------------- #
-# Worker process
+# Grading process (a local pool's or a Dask worker's)
 # --------------------------------------------------------------------------- #
 def _peak_mb() -> dict:
     try:
@@ -685,50 +688,82 @@ def _peak_mb() -> dict:
 #: Memory cap of a trusted grading process (TensorFlow, the loaded models, the
 #: grader's training); what it loads is bounded first (autograder.bounded).
 TRUSTED_MEMORY_BYTES = 8 * 1024 ** 3
+_PREPARED = False
 
 
-def worker_main(job_file: str) -> int:
-    """Entry point of a worker process: grade one submission, write its record."""
+def prepare_process(threads: int = 1, cache_dir: str | None = None) -> None:
+    """Set up a trusted grading process, once: thread limits and memory cap.
+
+    Thread limits only take effect before TensorFlow's import, which happens
+    once per process, during the first submission, while its sandbox starts
+    (:func:`autograder.sandbox.run_questions`); later submissions pay none of it.
+
+    Args:
+        threads: TensorFlow/BLAS threads of this process (the cores, shared
+            among the grading processes).
+        cache_dir: folder of the accuracy memo on disk (None: in memory only).
+    """
+    global _PREPARED
+    from autograder.checks.training import CACHE_ENV
+
+    if cache_dir:
+        os.environ[CACHE_ENV] = cache_dir
+    else:
+        os.environ.pop(CACHE_ENV, None)
+    if _PREPARED:
+        return
+    os.environ.update(THREAD_ENV)
+    for name in ("TF_NUM_INTRAOP_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
+                 "OPENBLAS_NUM_THREADS"):
+        os.environ[name] = str(max(1, int(threads)))
     try:
         import resource
 
         resource.setrlimit(resource.RLIMIT_DATA, (TRUSTED_MEMORY_BYTES, TRUSTED_MEMORY_BYTES))
     except (ImportError, ValueError, OSError):  # pragma: no cover - not Linux, or lower already
         pass
-    job = read_json(Path(job_file))
-    sub = Submission(id=job["id"], source=job["source"], notebook=Path(job["notebook"]),
-                     root=Path(job["root"]) if job.get("root") else None)
-    record = grade_submission(sub, timeout_s=job["timeout_s"], memory_gb=job["memory_gb"],
-                              maxima=job.get("maxima"),
-                              isolation=job.get("isolation", "bubblewrap"))
-    record["notebook"] = job.get("notebook_display", record["notebook"])
-    record["run_id"] = job["run_id"]
-    record["resources"] = _peak_mb()
-    atomic_write_json(Path(job["record"]), record)
-    return 0
+    _PREPARED = True
 
 
-def _kill_tree(proc: subprocess.Popen) -> None:
-    """Kill a worker and every process below it (its sandboxes run in their own sessions)."""
+def grade_job(job: dict) -> dict:
+    """Grade one submission (a job built by :func:`run`) and return its record.
+
+    Runs in a long-lived trusted process: a local pool's or a Dask worker's.
+    The notebook arrives as bytes, so the process needs no access to the
+    class folder; tamper evidence was gathered by the client. Keras's state
+    is cleared afterwards.
+
+    Args:
+        job: ``id``, ``source``, ``notebook_display``, ``notebook_bytes``,
+            ``sha256``, ``tamper``, ``timeout_s``, ``memory_gb``, ``maxima``,
+            ``isolation``, ``run_id``, ``threads``, ``cache_dir``.
+
+    Returns:
+        The submission record.
+    """
+    prepare_process(job.get("threads", 1), job.get("cache_dir"))
+    tmp = Path(tempfile.mkdtemp(prefix="autograder-submission-"))
     try:
-        import psutil
-        kids = psutil.Process(proc.pid).children(recursive=True)
-    except Exception:  # noqa: BLE001 - psutil missing or the worker already gone
-        kids = []
-    for p in [proc, *kids]:
+        notebook = tmp / NOTEBOOK_NAME
+        notebook.write_bytes(job["notebook_bytes"])
+        sub = Submission(id=job["id"], source=job["source"], notebook=notebook)
+        record = grade_submission(sub, timeout_s=job["timeout_s"], memory_gb=job["memory_gb"],
+                                  maxima=job.get("maxima"), isolation=job["isolation"])
+        record.update(notebook=job["notebook_display"], notebook_sha256=job["sha256"],
+                      tamper=list(job.get("tamper") or []), run_id=job["run_id"],
+                      resources=_peak_mb())
+        return record
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
         try:
-            p.kill()
-        except Exception:  # noqa: BLE001
+            import gc
+
+            import keras
+
+            keras.backend.clear_session()
+            gc.collect()
+        except Exception:  # noqa: BLE001 - cleaning only
             pass
-
-
-def _worker_env() -> dict:
-    env = dict(os.environ)
-    env.update(THREAD_ENV)
-    pkg_root = str(Path(__file__).resolve().parents[1])
-    env["PYTHONPATH"] = pkg_root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
-    env["PYTHONUNBUFFERED"] = "1"
-    return env
 
 
 # --------------------------------------------------------------------------- #
@@ -807,6 +842,12 @@ def render_feedback(record: dict, lang: str = "fr", params: dict | None = None) 
     if record.get("tamper"):
         lines.append("> Fichiers protégés modifiés par rapport au modèle : "
                      + "; ".join(_md(t) for t in record["tamper"]) + ".")
+        lines.append("")
+    if record.get("cell_errors"):
+        lines += ["## Cellules en erreur pendant la correction", "",
+                  "Ces instructions du notebook ont échoué ou ont été ignorées ; les "
+                  "questions qui en dépendent peuvent en pâtir :", ""]
+        lines += [f"- {_md(e.get('error', ''))}" for e in record["cell_errors"][:10]]
         lines.append("")
     if record.get("identical_to"):
         lines += ["> Ce notebook est identique, octet pour octet, à au moins une autre copie "
@@ -1014,7 +1055,7 @@ def _needs_grading(sub: Submission, existing: dict | None, force: bool,
 def run(paths, out, *, jobs: int | None = None, timeout_s: float = DEFAULT_TIMEOUT_S,
         memory_gb: float = DEFAULT_MEMORY_GB, lang: str = "fr", roster: Path | None = None,
         force: bool = False, progress: bool = True, report: bool = True,
-        stream=None, isolation: str = "bubblewrap") -> dict:
+        stream=None, isolation: str = "bubblewrap", scheduler: str | None = None) -> dict:
     """Grade every submission under ``paths`` into ``out``.
 
     Args:
@@ -1031,6 +1072,9 @@ def run(paths, out, *, jobs: int | None = None, timeout_s: float = DEFAULT_TIMEO
         stream: where the summary goes (default stdout).
         isolation: ``"bubblewrap"`` (default; refused when it does not work
             here) or ``"process"`` (the teacher's explicit opt-out).
+        scheduler: address of a Dask distributed scheduler
+            (``tcp://HOST:PORT``): one task per submission on that cluster
+            instead of the local pool.
 
     Returns:
         The ``run.json`` content (parameters, counts, per-id lists).
@@ -1039,13 +1083,14 @@ def run(paths, out, *, jobs: int | None = None, timeout_s: float = DEFAULT_TIMEO
         DiscoveryError: a path does not exist.
         autograder.sandbox.IsolationUnavailable: bubblewrap required and missing.
     """
-    from autograder.sandbox import resolve_isolation
+    from autograder.sandbox import IsolationUnavailable, resolve_isolation
 
-    isolation = resolve_isolation(isolation)
+    if not scheduler:  # on a cluster, each worker checks its own sandbox
+        isolation = resolve_isolation(isolation)
     stream = stream or sys.stdout
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    for sub in ("submissions", "results", "feedback", "logs", ".work"):
+    for sub in ("submissions", "results", "feedback"):
         (out / sub).mkdir(exist_ok=True)
     for leftover in list(out.glob("*/.*.tmp")) + list(out.glob(".*.tmp")):
         leftover.unlink(missing_ok=True)      # from a run killed mid-write
@@ -1065,7 +1110,8 @@ def run(paths, out, *, jobs: int | None = None, timeout_s: float = DEFAULT_TIMEO
     maxima = question_max_points()
     fingerprint = grader_fingerprint()
     params = {"timeout_s": float(timeout_s), "memory_gb": float(memory_gb), "jobs": jobs,
-              "lang": lang, "force": force, "max_points": maxima, "isolation": isolation}
+              "lang": lang, "force": force, "max_points": maxima, "isolation": isolation,
+              "scheduler": scheduler}
     run_info = {"run_id": run_id, "status": "running", "started": started, "finished": None,
                 "grader_fingerprint": fingerprint,
                 "parameters": params, "versions": _versions(),
@@ -1115,55 +1161,32 @@ def run(paths, out, *, jobs: int | None = None, timeout_s: float = DEFAULT_TIMEO
 
     graded: list[str] = []
     failed: list[str] = []
-    env = _worker_env()
-    # The grader's training is deterministic for a given architecture and initial
-    # weights (the probe seeds every build), so its result is memoised on disk,
-    # keyed by the model's fingerprint, under this version of the grading code.
-    # Only trusted worker processes write there; sandboxes cannot write to `out`.
-    env.setdefault("AUTOGRADER_ACCURACY_CACHE", str(out / ".cache" / "accuracy" / fingerprint[:16]))
-    # each sandbox has a budget per stage (definitions + each question), and a
-    # submission needs at most one sandbox per question plus a few skips
-    hard_limit = float(timeout_s) * (len(AUTO_QUESTIONS) + 1) * 3 + 600
-    procs: dict[str, subprocess.Popen] = {}
-    procs_lock = threading.Lock()
+    # The grader's training is deterministic for a given architecture (the
+    # grader initialises the weights itself), so its result is memoised on
+    # disk, keyed by the architecture's fingerprint, under this version of the
+    # grading code. Only trusted grading processes write there.
+    cache_dir = None if scheduler else str((out / ".cache" / "accuracy" / fingerprint[:16])
+                                            .resolve())
+    threads = 1 if scheduler else threads_per_process(min(jobs, max(1, len(todo))))
+    by_id = {sub.id: sub for sub in todo}
 
-    def grade_one(sub: Submission) -> dict:
-        rec_path = out / "submissions" / f"{sub.id}.json"
-        job_path = out / ".work" / f"{sub.id}.job.json"
-        atomic_write_json(job_path, {
-            "id": sub.id, "source": sub.source, "notebook": str(Path(sub.notebook).resolve()),
-            "notebook_display": str(sub.notebook),
-            "root": str(Path(sub.root).resolve()) if sub.root else None,
-            "timeout_s": float(timeout_s), "memory_gb": float(memory_gb), "maxima": maxima,
-            "run_id": run_id, "record": str(rec_path.resolve()), "isolation": isolation})
-        start = time.monotonic()
-        with open(out / "logs" / f"{sub.id}.log", "w", encoding="utf-8") as logf:
-            proc = subprocess.Popen([sys.executable, "-m", "autograder.engine", "--job",
-                                     str(job_path.resolve())],
-                                    stdout=logf, stderr=subprocess.STDOUT, env=env,
-                                    stdin=subprocess.DEVNULL)
-            with procs_lock:
-                procs[sub.id] = proc
-            try:
-                rc = proc.wait(timeout=hard_limit)
-            except subprocess.TimeoutExpired:
-                _kill_tree(proc)
-                rc = proc.wait()
-            finally:
-                with procs_lock:
-                    procs.pop(sub.id, None)
-        rec = read_json(rec_path)
-        if rec is not None and rec.get("run_id") == run_id:
-            job_path.unlink(missing_ok=True)
-            return rec
+    def make_job(sub: Submission) -> dict:
+        return {"id": sub.id, "source": sub.source, "notebook_display": str(sub.notebook),
+                "notebook_bytes": Path(sub.notebook).read_bytes(),
+                "sha256": sha256_file(sub.notebook), "tamper": _tamper(sub),
+                "timeout_s": float(timeout_s), "memory_gb": float(memory_gb),
+                "maxima": maxima, "isolation": isolation, "run_id": run_id,
+                "threads": threads, "cache_dir": cache_dir}
+
+    def error_record(sub: Submission, problem) -> dict:
         rec = base_record(sub, maxima)
         rec["notebook_sha256"] = sha256_file(sub.notebook)
         rec["status"] = STATUS_ERROR
-        rec["message"] = (f"Erreur interne du correcteur (code {rc}) : cette copie sera "
-                          f"recorrigée au prochain lancement ; voir logs/{sub.id}.log.")
-        rec["seconds"] = round(time.monotonic() - start, 2)
+        rec["message"] = (f"Erreur interne du correcteur ({type(problem).__name__}) : cette "
+                          f"copie sera recorrigée au prochain lancement.")
+        if isinstance(problem, IsolationUnavailable):
+            rec["message"] += f" Sur la machine qui l'a corrigée, {problem}"
         rec["run_id"] = run_id
-        atomic_write_json(rec_path, rec)
         return rec
 
     bar = None
@@ -1174,27 +1197,28 @@ def run(paths, out, *, jobs: int | None = None, timeout_s: float = DEFAULT_TIMEO
                        dynamic_ncols=True)
         except ImportError:
             bar = None
-    interrupted = False
     previous_term = None
     if threading.current_thread() is threading.main_thread():
         def _on_term(signum, frame):
             raise KeyboardInterrupt
         previous_term = signal.signal(signal.SIGTERM, _on_term)
-    pool = ThreadPoolExecutor(max_workers=jobs)
-    futures = {}
+    executor = None
+    interrupted = False
     try:
-        futures = {pool.submit(grade_one, s): s for s in todo}
-        for fut in as_completed(futures):
-            sub = futures[fut]
-            try:
-                rec = fut.result()
-            except Exception as exc:  # noqa: BLE001 - engine bug: keep going
-                rec = base_record(sub, maxima)
-                rec.update(status=STATUS_ERROR, message=f"Erreur interne du correcteur : {exc}")
+        executor = (DaskExecutor(scheduler) if scheduler else
+                    LocalPool(min(jobs, max(1, len(todo))), prepare_process,
+                              (threads, cache_dir)))
+        for job, result in executor.run(grade_job, [make_job(sub) for sub in todo]):
+            sub = by_id[job["id"]]
+            if isinstance(result, dict) and result.get("run_id") == run_id:
+                rec = result
+            else:
+                rec = error_record(sub, result)
+                log(f"error {sub.id}: {type(result).__name__}: {str(result)[:300]}")
+            atomic_write_json(out / "submissions" / f"{sub.id}.json", rec)
             records[sub.id] = rec
             if rec["status"] == STATUS_ERROR:
                 failed.append(sub.id)
-                log(f"error {sub.id}: {rec.get('message')}")
             else:
                 graded.append(sub.id)
                 log(f"graded {sub.id}: {_fmt(rec['total'])}/{_fmt(rec['max_total'])} "
@@ -1204,14 +1228,10 @@ def run(paths, out, *, jobs: int | None = None, timeout_s: float = DEFAULT_TIMEO
                 bar.update(1)
     except KeyboardInterrupt:
         interrupted = True
-        for fut in list(futures):
-            fut.cancel()
-        with procs_lock:
-            for proc in procs.values():
-                _kill_tree(proc)
         raise
     finally:
-        pool.shutdown(wait=not interrupted, cancel_futures=True)
+        if executor is not None:
+            executor.close(kill=interrupted)
         if previous_term is not None:
             signal.signal(signal.SIGTERM, previous_term)
         if bar is not None:
@@ -1308,15 +1328,3 @@ def print_summary(records: list[dict], run_info: dict, out: Path, report_path, s
     w(f"Notes : {out / 'grades.csv'}   retours : {out / 'feedback'}/\n")
     if report_path:
         w(f"Rapport : {report_path}\n")
-
-
-def _main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m autograder.engine",
-                                     description="Grading worker (internal).")
-    parser.add_argument("--job", required=True)
-    args = parser.parse_args(argv)
-    return worker_main(args.job)
-
-
-if __name__ == "__main__":
-    sys.exit(_main())

@@ -19,9 +19,8 @@ Artefact names per question (see :data:`PROBES`):
 from __future__ import annotations
 
 import json
-import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Union
 

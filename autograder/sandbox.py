@@ -52,6 +52,7 @@ import functools
 import io
 import json
 import os
+import queue
 import re
 import shutil
 import signal
@@ -270,6 +271,7 @@ class _Channel(threading.Thread):
     def __init__(self, fd: int, dest: Path, questions: list[str], on_stage):
         super().__init__(daemon=True)
         self.fd, self.dest, self.on_stage = fd, dest, on_stage
+        self.arrivals: queue.Queue = queue.Queue()  # folder names, then None at the end
         self.expected = ["exec", *questions]
         self.received: list[str] = []
         self.stage: dict = {"stage": "start"}
@@ -307,6 +309,7 @@ class _Channel(threading.Thread):
             pass
         finally:
             os.close(self.fd)
+            self.arrivals.put(None)
 
     def _stage(self, payload: bytes | None) -> None:
         try:
@@ -354,6 +357,7 @@ class _Channel(threading.Thread):
         for fname, data in files.items():
             (target / fname).write_bytes(data)
         self.received.append(name)
+        self.arrivals.put(name)
 
 
 def _environment(job: str) -> dict:
@@ -619,8 +623,8 @@ def _exec_fault_message(worker: _Worker, stage: dict, question: str) -> str:
 
 
 def run_questions(code: Extracted, questions, *, timeout_s: float = DEFAULT_TIMEOUT_S,
-                  memory_gb: float = DEFAULT_MEMORY_GB,
-                  isolation: str = "auto") -> list[QuestionRun]:
+                  memory_gb: float = DEFAULT_MEMORY_GB, isolation: str = "auto",
+                  on_run=None) -> list[QuestionRun]:
     """Run several questions of the extracted code, one sandbox per attempt.
 
     One worker runs every question in turn. When it ends before reporting on a
@@ -636,6 +640,9 @@ def run_questions(code: Extracted, questions, *, timeout_s: float = DEFAULT_TIME
             question), TensorFlow's import included in the first.
         memory_gb: memory cap of the worker's process tree, in GiB.
         isolation: ``"bubblewrap"`` (required), ``"process"`` or ``"auto"``.
+        on_run: called with each :class:`QuestionRun` as soon as it is known,
+            while the worker goes on with the next questions (the caller can
+            grade it meanwhile).
 
     Returns:
         One :class:`QuestionRun` per question, in order; never raises because
@@ -645,15 +652,32 @@ def run_questions(code: Extracted, questions, *, timeout_s: float = DEFAULT_TIME
         IsolationUnavailable: ``isolation="bubblewrap"`` and it does not work here.
     """
     mode = resolve_isolation(isolation)
-    runs: dict[str, QuestionRun] = {q: _unavailable_run(code, q) for q in questions}
+    runs: dict[str, QuestionRun | None] = {q: _unavailable_run(code, q) for q in questions}
+    for run in runs.values():
+        if run is not None and on_run is not None:
+            on_run(run)
     todo = [q for q in questions if runs[q] is None]
     skip: list[dict] = []
+
+    def deliver(q: str, run: QuestionRun) -> None:
+        runs[q] = run
+        if on_run is not None:
+            on_run(run)
+
     while todo:
         worker = _Worker(code, todo, float(timeout_s), float(memory_gb), mode, skip)
         try:
-            import autograder.probe  # noqa: F401 - overlaps the worker's TF import
+            import keras  # noqa: F401 - this process's TensorFlow import overlaps the worker's
+
+            errors, confined = [], False
+            while (name := worker.channel.arrivals.get()) is not None:
+                if name == "exec":
+                    errors, confined = _exec_info(worker)
+                elif name in todo:  # graded while the worker builds the next question
+                    start = worker.stage_times.get(name) or worker.started
+                    deliver(name, _collect(worker, name, time.perf_counter() - start,
+                                           errors, confined))
             seconds = worker.wait()
-            errors, confined = _exec_info(worker)
             stage, received = worker.channel.stage, worker.channel.received
             if "exec" not in received:
                 if stage.get("stage") == "exec" and len(skip) < MAX_SKIPS:
@@ -661,20 +685,15 @@ def run_questions(code: Extracted, questions, *, timeout_s: float = DEFAULT_TIME
                     skip.append({"cell": stage["cell"], "line": stage["line"],
                                  "message": _exec_fault_message(worker, stage, todo[0])})
                     continue
-                done = list(todo)  # nothing ran: every question gets the failure
+                failed = list(todo)  # nothing ran: every question gets the failure
             else:
-                done = []
-                for q in todo:
-                    done.append(q)
-                    if q not in received:  # the worker ended during this question
-                        break
-            end = worker.started + seconds
-            for i, q in enumerate(done):
+                # the first question the worker did not report on ended it
+                failed = [q for q in todo if q not in received][:1]
+            for q in failed:
                 start = worker.stage_times.get(q) or worker.started
-                nxt = worker.stage_times.get(todo[i + 1]) if i + 1 < len(todo) else None
-                runs[q] = _collect(worker, q, max((nxt or end) - start, 0.0), errors,
-                                   confined)
-            todo = [q for q in todo if q not in done]
+                deliver(q, _collect(worker, q, max(worker.started + seconds - start, 0.0),
+                                    errors, confined))
+            todo = [q for q in todo if runs[q] is None]
         finally:
             worker.cleanup()
     return [runs[q] for q in questions]
@@ -747,8 +766,13 @@ def _question_record(run: QuestionRun, visibility) -> dict:
 
 def grade_notebook(path, *, questions=("q1", "q2", "q3"), visibility=("public", "hidden"),
                    timeout_s: float = DEFAULT_TIMEOUT_S,
-                   memory_gb: float = DEFAULT_MEMORY_GB, isolation: str = "bubblewrap") -> dict:
+                   memory_gb: float = DEFAULT_MEMORY_GB, isolation: str = "bubblewrap",
+                   details: dict | None = None) -> dict:
     """Grade one notebook: one sandbox for the questions, scores computed here.
+
+    Each question is graded (checks, the grader's own training) in a thread as
+    soon as the sandbox hands it back, while the sandbox builds the next one;
+    two questions' trainings may run side by side.
 
     Args:
         path: the submission's ``.ipynb``.
@@ -757,6 +781,9 @@ def grade_notebook(path, *, questions=("q1", "q2", "q3"), visibility=("public", 
         timeout_s: wall-clock budget of each stage (definitions, each question).
         memory_gb: memory cap of the sandbox, in GiB.
         isolation: ``"bubblewrap"`` (default: required), ``"process"`` or ``"auto"``.
+        details: when given, filled with ``"cell_errors"``: the notebook
+            statements that raised or were skipped while the definitions ran
+            (``cell``, ``line``, ``error``).
 
     Returns:
         The ``"questions"`` part of the submission record:
@@ -768,15 +795,27 @@ def grade_notebook(path, *, questions=("q1", "q2", "q3"), visibility=("public", 
             (``str(exc)`` is a French one-liner).
         IsolationUnavailable: bubblewrap is required and does not work here.
     """
+    from concurrent.futures import ThreadPoolExecutor
+
     if isinstance(visibility, str):
         visibility = (visibility,)
     code = extract_notebook(path)
-    record = {}
-    for run in run_questions(code, list(questions), timeout_s=timeout_s,
-                             memory_gb=memory_gb, isolation=isolation):
+
+    def grade(run: QuestionRun) -> dict:
         t0 = time.perf_counter()
-        record[run.question] = _question_record(run, visibility)
-        record[run.question]["seconds"] = round(run.seconds + time.perf_counter() - t0, 3)
+        record = _question_record(run, visibility)
+        record["seconds"] = round(run.seconds + time.perf_counter() - t0, 3)
+        return record
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        futures = {}
+        runs = run_questions(code, list(questions), timeout_s=timeout_s, memory_gb=memory_gb,
+                             isolation=isolation,
+                             on_run=lambda run: futures.setdefault(
+                                 run.question, pool.submit(grade, run)))
+        record = {q: futures[q].result() for q in questions}
+    if details is not None:
+        details["cell_errors"] = next((r.cell_errors for r in runs if r.cell_errors), [])[:20]
     return record
 
 

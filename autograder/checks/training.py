@@ -30,6 +30,7 @@ import hashlib
 import json
 import os
 import re
+import threading
 import time
 from pathlib import Path
 
@@ -97,6 +98,7 @@ INITIALIZERS = {"kernel_initializer": "glorot_uniform", "bias_initializer": "zer
                 "alpha_initializer": "zeros", "recurrent_initializer": "orthogonal"}
 #: Version of the grader's own initialisation (part of the fingerprint).
 INIT_VERSION = 1
+_INIT_LOCK = threading.Lock()
 
 
 def fresh_copy(model, seed: int = 0):
@@ -126,10 +128,11 @@ def fresh_copy(model, seed: int = 0):
             config["trainable"] = True
         return layer.__class__.from_config(config)
 
-    keras.utils.set_random_seed(seed)
-    clone = keras.models.clone_model(model, clone_function=rebuild)
-    for layer in clone._flatten_layers(include_self=True, recursive=True):
-        layer.trainable = True
+    with _INIT_LOCK:  # Keras's seed is global: one initialisation at a time
+        keras.utils.set_random_seed(seed)
+        clone = keras.models.clone_model(model, clone_function=rebuild)
+        for layer in clone._flatten_layers(include_self=True, recursive=True):
+            layer.trainable = True
     return clone
 
 

@@ -43,6 +43,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from autograder.bounded import json_depth
+
 #: Question id -> the student's function graded by that question.
 QUESTION_FUNCTIONS = {"q1": "ResidualBlock", "q2": "build_resnet", "q3": "build_cnn"}
 
@@ -378,6 +380,9 @@ def _read(path: Path):
     except (OSError, UnicodeDecodeError) as exc:
         raise InvalidNotebook(f"le fichier {path.name} est illisible ({exc.__class__.__name__}) : "
                               f"ce n'est pas un notebook Jupyter enregistré en UTF-8") from None
+    if len(text) > NOTEBOOK_MAX_CHARS or json_depth(text) > NOTEBOOK_MAX_DEPTH:
+        raise InvalidNotebook(f"le fichier {path.name} est trop volumineux ou trop imbriqué "
+                              f"pour être lu : effacez les sorties et réenregistrez-le")
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -385,6 +390,9 @@ def _read(path: Path):
             f"le fichier {path.name} n'est pas un JSON valide (ligne {exc.lineno}, "
             f"colonne {exc.colno}) : rouvrez-le dans Jupyter, enregistrez-le, puis "
             f"soumettez-le à nouveau") from None
+    except (ValueError, RecursionError):
+        raise InvalidNotebook(f"le fichier {path.name} n'est pas un JSON lisible : "
+                              f"réenregistrez-le dans Jupyter") from None
     if not isinstance(data, dict) or "cells" not in data:
         raise InvalidNotebook(f"le fichier {path.name} est un JSON mais pas un notebook "
                               f"Jupyter (pas de liste « cells »)")
@@ -394,6 +402,11 @@ def _read(path: Path):
         raise InvalidNotebook(f"le fichier {path.name} n'est pas un notebook Jupyter "
                               f"lisible ({exc.__class__.__name__})") from None
     return nb
+
+
+#: A notebook larger or more deeply nested than this is not read (bounded parsing).
+NOTEBOOK_MAX_CHARS = 50 * 1024 ** 2
+NOTEBOOK_MAX_DEPTH = 100
 
 
 def _first_line(src: str) -> str:
@@ -428,6 +441,10 @@ def extract_notebook(path) -> Extracted:
         raw = cell.get("source") or ""
         if isinstance(raw, list):  # pragma: no cover - nbformat normalises
             raw = "".join(raw)
+        if not isinstance(raw, str):
+            continue
+        # lone surrogates (valid JSON escapes, invalid text) cannot be compiled or sent
+        raw = raw.encode("utf-8", "replace").decode("utf-8")
         src = _transform_magics(raw)
         if src is None or not src.strip():
             continue

@@ -19,9 +19,8 @@ Artefact names per question (see :data:`PROBES`):
 from __future__ import annotations
 
 import json
-import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Union
 
@@ -76,6 +75,9 @@ class ProbeFailure:
                 "hint_fr": self.hint_fr, "message_en": self.message_en}
 
 
+FAILURE_KINDS = ("missing", "not-implemented", "error", "wrong-type", "save", "unloadable",
+                 "absent")
+
 Artefact = Union["keras.Model", ProbeFailure]  # noqa: F821
 
 
@@ -93,7 +95,7 @@ def _call_text(question: str, spec: dict) -> str:
     return f"{name}({args})"
 
 
-def _missing(question: str) -> ProbeFailure:
+def missing_function(question: str) -> ProbeFailure:
     name = FUNCTIONS[question]
     return ProbeFailure(
         "missing",
@@ -150,7 +152,7 @@ def probe(question: str, namespace: dict) -> dict[str, Any]:
         return {}
     func = namespace.get(FUNCTIONS[question])
     if not callable(func):
-        failure = _missing(question)
+        failure = missing_function(question)
         return {name: failure for name, _ in PROBES[question]}
     artefacts: dict[str, Any] = {}
     for name, spec in PROBES[question]:
@@ -215,17 +217,72 @@ def save_artefacts(artefacts: dict, directory) -> Path:
 
 _NAME = re.compile(r"^[A-Za-z0-9_]{1,64}$")
 
+NESTED_HINT = ("Appelez directement les couches Keras (et votre fonction ResidualBlock) dans "
+               "le modèle, sans les emballer dans un sous-modèle keras.Model ou keras.Sequential.")
 
-def _clean(text: Any, limit: int = 600) -> str:
-    return str(text)[:limit] if isinstance(text, str) else ""
+
+def flatten_nested(model):
+    """The same computation with every nested functional or Sequential model inlined.
+
+    The graph checks see layers, not sub-models: a block hidden in a nested
+    ``keras.Model`` is thus checked like any other. Layers are reused (same
+    weights), so the flattened model computes exactly what ``model`` computes.
+
+    Args:
+        model: a loaded functional or Sequential ``keras.Model``.
+
+    Returns:
+        ``model`` itself when it nests no model, else a new functional model.
+
+    Raises:
+        ValueError: a nested model that cannot be inlined (subclassed, several
+            calls with different structures).
+    """
+    import keras
+
+    if not any(isinstance(layer, keras.Model)
+               for layer in model._flatten_layers(include_self=False, recursive=True)):
+        return model
+    inputs = [keras.Input(batch_shape=t.shape, dtype=t.dtype) for t in model.inputs]
+    outputs = _replay(model, inputs, depth=0)
+    return keras.Model(inputs, outputs, name=model.name)
+
+
+def _replay(model, inputs: list, depth: int) -> list:
+    """Call ``model``'s operations again on ``inputs``, inlining nested models."""
+    import keras
+    from keras import tree
+
+    from autograder.graph import Graph
+
+    if depth > 8 or not hasattr(model, "inputs") or not model.inputs:
+        raise ValueError("nested model that cannot be inlined")
+    values = {id(t): v for t, v in zip(model.inputs, inputs)}
+    for gnode in Graph(model).nodes:
+        if gnode.node.is_input:
+            continue
+        args, kwargs = gnode.node.arguments.fill_in(values)
+        if isinstance(gnode.op, keras.Model):
+            flat = [a for a in tree.flatten((args, kwargs)) if keras.backend.is_keras_tensor(a)]
+            result = _replay(gnode.op, flat, depth + 1)
+        else:
+            result = gnode.op(*args, **kwargs)
+        produced = tree.flatten(result)
+        if len(produced) != len(gnode.outputs):
+            raise ValueError("nested model that cannot be inlined")
+        for t, v in zip(gnode.outputs, produced):
+            values[id(t)] = v
+    return [values[id(t)] for t in model.outputs]
 
 
 def load_artefacts(directory, question: str | None = None) -> dict[str, Any]:
     """Load the artefacts written by :func:`save_artefacts` (trusted side).
 
-    ``probe.json`` was written by the untrusted process: only its failure
-    messages are used, truncated; models are loaded with
-    ``keras.models.load_model(path, safe_mode=True, compile=False)``.
+    ``probe.json`` was written by the untrusted process: it is read with size
+    and depth bounds and only its failure messages are used, cleaned and
+    truncated; each ``.keras`` archive is inspected (members, sizes, depth)
+    before ``keras.models.load_model(path, safe_mode=True, compile=False)``
+    opens it, and nested models are inlined (:func:`flatten_nested`).
 
     Args:
         directory: folder written by :func:`save_artefacts`.
@@ -237,29 +294,29 @@ def load_artefacts(directory, question: str | None = None) -> dict[str, Any]:
     """
     import keras
 
+    from autograder.bounded import clean_text, keras_archive_problem, read_json_bounded
+
     directory = Path(directory)
-    try:
-        index = json.loads((directory / "probe.json").read_text(encoding="utf-8"))
-        entries = index.get("artefacts", {}) if isinstance(index, dict) else {}
-        if not isinstance(entries, dict):
-            entries = {}
-    except (OSError, ValueError):
+    index = read_json_bounded(directory / "probe.json")
+    entries = index.get("artefacts", {}) if isinstance(index, dict) else {}
+    if not isinstance(entries, dict):
         entries = {}
     if question is not None:
         names = [n for n, _ in PROBES.get(question, [])]
     else:
-        names = [n for n in entries if isinstance(n, str) and _NAME.match(n)]
+        names = [n for n in list(entries)[:16] if isinstance(n, str) and _NAME.match(n)]
     result: dict[str, Any] = {}
     for name in names:
         entry = entries.get(name) if isinstance(entries.get(name), dict) else {}
         path = directory / f"{name}.keras"
         if entry.get("kind") == "failure" and not path.exists():
+            kind = clean_text(entry.get("failure_kind"), 32)
             result[name] = ProbeFailure(
-                _clean(entry.get("failure_kind"), 32) or "error",
-                _clean(entry.get("message_fr")) or "attendu : un modèle, reçu : une erreur.",
-                _clean(entry.get("hint_fr")), _clean(entry.get("message_en")))
+                kind if kind in FAILURE_KINDS else "error",
+                clean_text(entry.get("message_fr")) or "attendu : un modèle, reçu : une erreur.",
+                clean_text(entry.get("hint_fr")), clean_text(entry.get("message_en")))
             continue
-        if not path.is_file():
+        if not path.is_file() or path.is_symlink():
             result[name] = ProbeFailure(
                 "absent",
                 "attendu : un modèle construit par votre fonction, reçu : rien "
@@ -267,21 +324,35 @@ def load_artefacts(directory, question: str | None = None) -> dict[str, Any]:
                 "Exécutez le notebook de haut en bas : il doit aller au bout sans erreur.",
                 f"{name}.keras was not written")
             continue
+        problem = keras_archive_problem(path)
+        if problem:
+            result[name] = ProbeFailure(
+                "unloadable",
+                "attendu : un modèle Keras enregistré normalement (model.save), reçu : un "
+                "fichier .keras hors des limites du correcteur.",
+                FUNCTIONAL_HINT, f"archive rejected: {problem}")
+            continue
         try:
             model = keras.models.load_model(path, safe_mode=True, compile=False)
             if not isinstance(model, keras.Model):
                 raise TypeError(type(model).__name__)
-            result[name] = model
         except Exception as exc:
             result[name] = ProbeFailure(
                 "unloadable",
                 "attendu : un modèle fait de couches Keras standard, assemblées avec l'API "
                 "fonctionnelle, reçu : un modèle que le correcteur ne peut pas recharger "
-                f"({_short(exc, 160)}).",
+                f"({clean_text(_short(exc, 160), 160)}).",
                 FUNCTIONAL_HINT, f"load_model(safe_mode=True) failed: {_short(exc)}")
+            continue
+        try:
+            result[name] = flatten_nested(model)
+        except Exception as exc:  # noqa: BLE001 - any failure to inline is the student's
+            result[name] = ProbeFailure(
+                "unloadable",
+                "attendu : un modèle dont le correcteur peut lire toutes les couches, reçu : "
+                "un sous-modèle imbriqué qu'il ne sait pas déplier.",
+                NESTED_HINT, f"nested model could not be inlined: {_short(exc)}")
     return result
-
-
 def roundtrip(artefacts: dict, directory, question: str | None = None) -> dict:
     """Save then load ``artefacts`` through ``directory`` (what grading sees)."""
     save_artefacts(artefacts, directory)

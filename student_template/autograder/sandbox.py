@@ -1,44 +1,65 @@
-"""Bounded execution of student code, one OS process per question (trusted side).
+"""Bounded, isolated execution of student code (trusted side).
 
-:func:`run_question` starts ``python -m autograder.worker`` (see
-:mod:`autograder.worker`) with:
+:func:`run_questions` runs the student's extracted code and the grader's probes
+for several questions in ONE untrusted process (``python -m autograder.worker``,
+see :mod:`autograder.worker`) per submission, and hands back per question the
+artefacts it sent, loaded by trusted code. When a question hangs, crashes, exits
+or exceeds its memory, that process is killed and the remaining questions run
+in a fresh one, so a fault costs only its own question; a statement that hangs
+at definition time (class body, default argument) is named, skipped and the
+questions are run again without it.
 
-* a new session (its own process group, killed as a whole), stdin closed,
-  stdout/stderr captured and truncated to :data:`OUTPUT_LIMIT` characters;
-* cwd in a fresh temporary folder, ``HOME``/``TMPDIR`` inside it, a minimal
-  environment (no variable of the grader's is passed on), TensorFlow/OpenMP/BLAS
-  limited to one thread;
-* a staged copy of ``autograder/{__init__,extract,probe,worker}.py`` as its only
-  package path: the checks, hidden ones included, are not importable there, and
-  the worker is never told where the grader writes its outputs;
-* file writes confined to the job's temporary folder (and ``/dev``) with
-  Linux's Landlock where the kernel offers it (:func:`autograder.worker.restrict_writes`;
-  reading stays allowed: Python needs its libraries);
-* bounds: a wall-clock timeout (the whole process group is killed), a memory
-  cap enforced twice: ``RLIMIT_DATA`` set by the worker on itself (an
-  allocation beyond it fails at once, without touching the machine's memory;
-  unlike ``RLIMIT_AS`` it does not count TensorFlow's address-space
-  reservations) and a watchdog that polls the RSS of the whole process tree
-  every :data:`POLL_S` seconds and kills it beyond the cap (children, native
-  allocators).
+Isolation (see docs/security.md):
+
+* **bubblewrap** (``bwrap``, the namespace sandbox behind Flatpak), used
+  whenever it works on the machine: new user, PID, mount, network, IPC and UTS
+  namespaces; a new session (no controlling terminal); every capability
+  dropped; uid/gid 65534; the sandbox dies with its parent; its file system is
+  a read-only view of the interpreter, its packages and the system libraries,
+  a staged copy of the untrusted-side modules (:data:`_STAGED`), the job description, and a
+  size-limited tmpfs (:data:`TMPFS_BYTES`) as the only writable folder (no
+  disk written at all). Nothing of the kit's checkout, of other submissions,
+  of the outputs or of the caches is visible; ``/proc`` shows only the
+  sandbox's own processes, ``/dev`` only null, zero, random and the like. When
+  the sandbox's first process ends, the kernel kills every process it started.
+* **process** (fallback): a child process in its own session with a minimal
+  environment, cwd in a fresh temporary folder and Landlock confining its
+  writes where the kernel offers it. Enough for a student's own ``check`` on
+  their own machine; the teacher's ``grade`` refuses it unless explicitly asked
+  for (``--sans-isolation``).
+
+In both, the parent bounds the process: a wall-clock budget per stage (the
+definitions, then each question), the memory of the whole process tree
+(``RLIMIT_DATA`` set by the worker on itself, and a watchdog polling the RSS of
+the tree every :data:`POLL_S` seconds), at most :data:`MAX_PROCESSES`
+processes, and what it can hand back: the worker's only channel is a pipe
+read with bounds (:data:`CHANNEL_LIMIT`, :data:`FILE_LIMIT`); its stdout and
+stderr are captured and truncated to :data:`OUTPUT_LIMIT` characters.
 
 Statuses: ``ok`` (the probe ran to its end), ``timeout``, ``memory``,
-``crashed`` (killed by a signal: segfault, abort...), ``exited`` (``sys.exit``,
-``os._exit``), ``error`` (the student's function raised or is missing, or a
-syntax error made it unavailable). Each comes with a French message.
+``crashed`` (killed by a signal: segfault, abort, too many processes...),
+``exited`` (``sys.exit``, ``os._exit``), ``error`` (the student's function
+raised or is missing, or a syntax error made it unavailable). Each comes with
+a French message.
 
-Scores are computed here, by trusted code: the artefacts come back as ``.keras``
-files loaded with ``safe_mode=True`` (:func:`autograder.probe.load_artefacts`),
+Scores are computed here, by trusted code: the artefacts are loaded with
+:func:`autograder.probe.load_artefacts` (bounded sizes, ``safe_mode=True``),
 then :func:`autograder.checks.run_checks` grades them.
 """
 from __future__ import annotations
 
+import functools
+import io
 import json
 import os
+import queue
+import re
 import shutil
 import signal
+import site
 import subprocess
 import sys
+import tarfile
 import tempfile
 import threading
 import time
@@ -53,9 +74,25 @@ OUTPUT_LIMIT = 20_000
 POLL_S = 0.05
 STATUSES = ("ok", "timeout", "memory", "crashed", "exited", "error")
 
+#: Size of the sandbox's only writable folder (a tmpfs).
+TMPFS_BYTES = 256 * 1024 ** 2
+#: Bytes the parent reads from the worker's channel, in all.
+CHANNEL_LIMIT = 128 * 1024 ** 2
+#: Largest file the worker may hand back (a ``.keras`` archive).
+FILE_LIMIT = 32 * 1024 ** 2
+#: Files per output folder.
+FILES_PER_FOLDER = 16
+#: Processes the sandbox may run at once (a fork bomb is stopped there).
+MAX_PROCESSES = 64
+#: Statements that hung at definition time are skipped at most this many times.
+MAX_SKIPS = 3
+
+ISOLATIONS = ("bubblewrap", "process")
+
 _PACKAGE = Path(__file__).resolve().parent
-_STAGED = ("__init__.py", "extract.py", "probe.py", "worker.py")
-_CHECKS_READY = threading.Event()
+_STAGED = ("__init__.py", "bounded.py", "extract.py", "probe.py", "worker.py")
+_FILE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$")
+_JOB = "/job"  # the job folder as the sandboxed worker sees it
 
 _HINTS = {
     "timeout": ("Cherchez une boucle qui ne se termine pas (while, récursion) dans votre "
@@ -64,35 +101,39 @@ _HINTS = {
     "memory": ("Votre code demande trop de mémoire : ne chargez pas de données et ne créez "
                "pas de grands tableaux dans vos fonctions ; vérifiez la taille de vos couches."),
     "crashed": ("Le processus Python s'est arrêté brutalement : n'utilisez ni ctypes ni "
-                "extension native, et exécutez votre fonction seule dans un noyau neuf pour "
-                "reproduire le problème."),
+                "extension native, ne lancez pas d'autres processus, et exécutez votre "
+                "fonction seule dans un noyau neuf pour reproduire le problème."),
     "exited": "N'appelez ni sys.exit(), ni exit(), ni os._exit() dans le code du notebook.",
     "error": ("Exécutez le notebook de haut en bas dans un noyau neuf (Noyau > Redémarrer et "
               "tout exécuter) et corrigez la première erreur affichée."),
 }
 
 
+class IsolationUnavailable(RuntimeError):
+    """bubblewrap was required but does not work on this machine (French message)."""
+
+
 @dataclass
 class QuestionRun:
-    """What one bounded run of one question gave back.
+    """What the bounded run of one question gave back.
 
     Attributes:
         question: ``"q1"``...
         status: one of :data:`STATUSES`.
         message: French one-liner, empty when ``status == "ok"``.
-        seconds: wall time of the worker process (shared by every question of a
-            multi-question run).
+        seconds: wall time of the question (its share of the worker's time).
         artefacts: ``{name: keras.Model | ProbeFailure}`` loaded in safe mode;
             empty unless the worker finished the question (``ok`` or ``error``).
         peak_rss_mb: peak resident memory of the worker's process tree.
         returncode: the worker's exit status (negative: killed by a signal).
-        stdout: the worker's standard output, truncated.
-        stderr: the worker's standard error, truncated.
-        cell_errors: statements of kept cells that raised (``cell``, ``line``,
-            ``names``, ``error``).
+        stdout: the worker's standard output, truncated (student-written).
+        stderr: the worker's standard error, truncated (student-written).
+        cell_errors: statements of kept cells that raised or were skipped
+            (``cell``, ``line``, ``names``, ``error``).
         finished: whether the worker reported on this question itself.
-        confined: whether the worker's file writes were confined to its own
-            temporary folder (Landlock, Linux 5.13+).
+        confined: whether the worker's file writes were confined (bubblewrap,
+            or Landlock in the process fallback).
+        isolation: ``"bubblewrap"`` or ``"process"`` (empty: no process ran).
     """
 
     question: str
@@ -107,11 +148,88 @@ class QuestionRun:
     cell_errors: list = field(default_factory=list)
     finished: bool = False
     confined: bool = False
+    isolation: str = ""
 
     @property
     def hint(self) -> str:
         """French hint for a failed run."""
         return "" if self.status == "ok" else _HINTS.get(self.status, "")
+
+
+# ---------------------------------------------------------------- isolation
+
+
+def _bwrap_base() -> list[str]:
+    """bubblewrap's options, without the job's own binds."""
+    args = ["--unshare-all", "--unshare-user", "--new-session", "--die-with-parent",
+            "--cap-drop", "ALL", "--uid", "65534", "--gid", "65534",
+            "--hostname", "sandbox", "--ro-bind", "/usr", "/usr"]
+    for top in ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"):
+        if os.path.islink(top):
+            args += ["--symlink", os.readlink(top), top]
+        elif os.path.isdir(top):
+            args += ["--ro-bind", top, top]
+    for f in ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/localtime", "/etc/nsswitch.conf"):
+        if os.path.exists(f):
+            args += ["--ro-bind", f, f]
+    for root in _python_roots():
+        args += ["--ro-bind", root, root]
+    return args + ["--proc", "/proc", "--dev", "/dev"]
+
+
+def _python_roots() -> list[str]:
+    """Folders the interpreter needs: its prefixes and site-packages, outside /usr."""
+    roots = []
+    candidates = [sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix,
+                  os.path.dirname(os.path.realpath(sys.executable)), *site.getsitepackages()]
+    for c in candidates:
+        real = os.path.realpath(c)
+        if not os.path.isdir(real) or real == "/" or real.startswith("/usr/"):
+            continue
+        if any(real == r or real.startswith(r + os.sep) for r in roots):
+            continue
+        roots = [r for r in roots if not r.startswith(real + os.sep)] + [real]
+        if c != real and os.path.isdir(c):  # a venv reached through a symlink
+            roots.append(os.path.abspath(c))
+    return sorted(set(roots))
+
+
+@functools.lru_cache(maxsize=1)
+def bubblewrap() -> str | None:
+    """Path of a ``bwrap`` that can build this module's sandbox here, else None."""
+    path = shutil.which("bwrap")
+    if not path:
+        return None
+    try:
+        probe = subprocess.run([path, *_bwrap_base(), "--", os.path.realpath(sys.executable),
+                                "-S", "-c", "pass"], stdin=subprocess.DEVNULL,
+                               capture_output=True, timeout=30)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return path if probe.returncode == 0 else None
+
+
+INSTALL_HINT = ("installez bubblewrap (Debian/Ubuntu : `sudo apt install bubblewrap` ; "
+                "Fedora : `sudo dnf install bubblewrap`), ou, en connaissance de cause, "
+                "relancez avec --sans-isolation")
+
+
+def resolve_isolation(isolation: str) -> str:
+    """``"auto"`` -> the best available; ``"bubblewrap"`` -> checked to work.
+
+    Raises:
+        IsolationUnavailable: bubblewrap was required and does not work here.
+    """
+    if isolation == "process":
+        return "process"
+    if bubblewrap():
+        return "bubblewrap"
+    if isolation == "auto":
+        return "process"
+    raise IsolationUnavailable(
+        "le bac à sable bubblewrap (bwrap) est introuvable ou ne fonctionne pas sur "
+        "cette machine : sans lui, le code des étudiant·es pourrait lire les autres "
+        "copies et les contrôles cachés, ou agir hors de la correction ; " + INSTALL_HINT)
 
 
 # ---------------------------------------------------------------- the process
@@ -141,29 +259,122 @@ class _Capture(threading.Thread):
         return (self.head + middle.encode() + self.tail).decode("utf-8", "replace")
 
 
-def _environment(job_dir: Path, work: Path) -> dict:
-    env = {
+class _Channel(threading.Thread):
+    """Read the worker's frames with bounds; unpack its folders into ``dest``.
+
+    Only the folders ``exec`` and the expected questions, in that order, each
+    once, with at most :data:`FILES_PER_FOLDER` regular files of at most
+    :data:`FILE_LIMIT` bytes and plain names, are accepted. Anything else stops
+    the reading (``violation`` says why) and the worker is killed.
+    """
+
+    def __init__(self, fd: int, dest: Path, questions: list[str], on_stage):
+        super().__init__(daemon=True)
+        self.fd, self.dest, self.on_stage = fd, dest, on_stage
+        self.arrivals: queue.Queue = queue.Queue()  # folder names, then None at the end
+        self.expected = ["exec", *questions]
+        self.received: list[str] = []
+        self.stage: dict = {"stage": "start"}
+        self.violation = ""
+        self.total = 0
+
+    def _read(self, n: int) -> bytes | None:
+        chunks, need = [], n
+        while need:
+            chunk = os.read(self.fd, min(need, 1 << 20))
+            if not chunk:
+                return None
+            chunks.append(chunk)
+            need -= len(chunk)
+        return b"".join(chunks)
+
+    def run(self):
+        try:
+            while not self.violation:
+                head = self._read(5)
+                if head is None:
+                    break
+                kind, size = head[:1], int.from_bytes(head[1:], "big")
+                self.total += 5 + size
+                if self.total > CHANNEL_LIMIT:
+                    self.violation = "trop de données renvoyées"
+                    break
+                if kind == b"S" and size <= 4096:
+                    self._stage(self._read(size))
+                elif kind == b"F" and size <= FILE_LIMIT * FILES_PER_FOLDER:
+                    self._folder(self._read(size))
+                else:
+                    self.violation = "message illisible"
+        except OSError:
+            pass
+        finally:
+            os.close(self.fd)
+            self.arrivals.put(None)
+
+    def _stage(self, payload: bytes | None) -> None:
+        try:
+            marker = json.loads(payload or b"")
+        except (ValueError, RecursionError):
+            marker = None
+        if not isinstance(marker, dict):
+            self.violation = "message illisible"
+            return
+        stage = marker.get("stage")
+        if stage == "exec" and not self.received:
+            cell, line = marker.get("cell"), marker.get("line")
+            if isinstance(cell, int) and isinstance(line, int):
+                self.stage = {"stage": "exec", "cell": cell, "line": line}
+        elif stage == "question":
+            q = marker.get("question")
+            pending = [e for e in self.expected if e not in self.received]
+            # a question starts once, in order, after the definitions
+            if self.received and pending and q == pending[0] \
+                    and self.stage.get("question") != q:
+                self.stage = {"stage": "question", "question": q}
+                self.on_stage()
+
+    def _folder(self, payload: bytes | None) -> None:
+        pending = [e for e in self.expected if e not in self.received]
+        if payload is None or not pending:
+            self.violation = "message illisible"
+            return
+        name = pending[0]
+        files: dict[str, bytes] = {}
+        try:
+            with tarfile.open(fileobj=io.BytesIO(payload), mode="r:") as tar:
+                for member in tar:
+                    folder, _, fname = member.name.partition("/")
+                    if (folder != name or not member.isfile() or not _FILE_NAME.match(fname)
+                            or member.size > FILE_LIMIT or fname in files
+                            or len(files) >= FILES_PER_FOLDER):
+                        raise ValueError(member.name[:80])
+                    files[fname] = tar.extractfile(member).read(FILE_LIMIT + 1)
+        except (tarfile.TarError, ValueError, OSError, EOFError):
+            self.violation = "fichiers renvoyés non conformes"
+            return
+        target = self.dest / name
+        target.mkdir(parents=True, exist_ok=True)
+        for fname, data in files.items():
+            (target / fname).write_bytes(data)
+        self.received.append(name)
+        self.arrivals.put(name)
+
+
+def _environment(job: str) -> dict:
+    return {
         "PATH": "/usr/local/bin:/usr/bin:/bin",
-        "HOME": str(work), "TMPDIR": str(job_dir / "tmp"),
+        "HOME": f"{job}/work", "TMPDIR": f"{job}/tmp",
         "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8",
-        "PYTHONPATH": str(job_dir / "lib"), "PYTHONHASHSEED": "0",
+        "PYTHONPATH": f"{job}/lib", "PYTHONHASHSEED": "0",
         "PYTHONDONTWRITEBYTECODE": "1", "PYTHONNOUSERSITE": "1",
         "PYTHONIOENCODING": "utf-8", "PYTHONUNBUFFERED": "1",
         "TF_CPP_MIN_LOG_LEVEL": "3", "TF_NUM_INTRAOP_THREADS": "1",
         "TF_NUM_INTEROP_THREADS": "1", "OMP_NUM_THREADS": "1",
         "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-        "KERAS_BACKEND": "tensorflow", "KERAS_HOME": str(work / ".keras"),
-        "MPLBACKEND": "Agg", "MPLCONFIGDIR": str(job_dir / "tmp"),
+        "KERAS_BACKEND": "tensorflow", "KERAS_HOME": f"{job}/work/.keras",
+        "MPLBACKEND": "Agg", "MPLCONFIGDIR": f"{job}/tmp",
         "CUDA_VISIBLE_DEVICES": "-1",
     }
-    return env
-
-
-def _stage(job_dir: Path) -> None:
-    lib = job_dir / "lib" / "autograder"
-    lib.mkdir(parents=True)
-    for name in _STAGED:
-        shutil.copyfile(_PACKAGE / name, lib / name)
 
 
 def _signal_name(number: int) -> str:
@@ -174,38 +385,72 @@ def _signal_name(number: int) -> str:
 
 
 class _Worker:
-    """One worker process and its watchdog."""
+    """One worker process (sandboxed or not), its channel and its watchdog."""
 
     def __init__(self, code: Extracted, questions: list[str], timeout_s: float,
-                 memory_gb: float):
+                 memory_gb: float, isolation: str, skip: list[dict]):
         self.questions, self.timeout_s, self.memory_gb = questions, timeout_s, memory_gb
+        self.isolation = isolation
         self.root = Path(tempfile.mkdtemp(prefix="autograder-"))
-        self.job_dir = self.root / "job"
-        work = self.job_dir / "work"
-        for d in (work, self.job_dir / "tmp", self.job_dir / "out"):
-            d.mkdir(parents=True)
-        _stage(self.job_dir)
-        (self.job_dir / "job.json").write_text(json.dumps(
-            {"code": code.to_dict(), "questions": questions, "memory_gb": memory_gb},
-            ensure_ascii=False), encoding="utf-8")
+        host_job = self.root / "job"          # what the worker sees (process mode)
+        self.received = self.root / "received"  # what the parent unpacked from the channel
+        lib = self.root / "lib" / "autograder"
+        lib.mkdir(parents=True)
+        for name in _STAGED:
+            shutil.copyfile(_PACKAGE / name, lib / name)
+        read_fd, write_fd = os.pipe()
+        job = {"code": code.to_dict(), "questions": questions, "memory_gb": memory_gb,
+               "channel_fd": write_fd, "skip": skip}
+        (self.root / "job.json").write_text(json.dumps(job, ensure_ascii=False,
+                                                       default=str), encoding="utf-8")
+        python = os.path.realpath(sys.executable) if isolation == "bubblewrap" else sys.executable
+        if isolation == "bubblewrap":
+            venv_python = sys.executable if os.path.abspath(sys.executable) != python else python
+            cmd = [bubblewrap(), *_bwrap_base(),
+                   "--size", str(TMPFS_BYTES), "--tmpfs", _JOB,
+                   "--dir", f"{_JOB}/work", "--dir", f"{_JOB}/tmp", "--dir", f"{_JOB}/out",
+                   "--ro-bind", str(self.root / "lib"), f"{_JOB}/lib",
+                   "--ro-bind", str(self.root / "job.json"), f"{_JOB}/job.json",
+                   "--chdir", f"{_JOB}/work", "--clearenv"]
+            for k, v in _environment(_JOB).items():
+                cmd += ["--setenv", k, v]
+            cmd += ["--", venv_python, "-s", "-m", "autograder.worker", _JOB]
+            cwd, env = "/", {"PATH": "/usr/bin:/bin"}
+        else:
+            for d in ("work", "tmp", "out"):
+                (host_job / d).mkdir(parents=True)
+            shutil.move(str(self.root / "lib"), host_job / "lib")
+            shutil.move(str(self.root / "job.json"), host_job / "job.json")
+            cmd = [python, "-s", "-m", "autograder.worker", str(host_job)]
+            cwd, env = host_job / "work", _environment(str(host_job))
         self.killed_for: str | None = None
         self.peak_rss = 0
-        self.started = time.perf_counter()
+        self.started = self.stage_started = time.perf_counter()
+        self.stage_times: dict[str, float] = {}
         self.proc = subprocess.Popen(
-            [sys.executable, "-s", "-m", "autograder.worker", str(self.job_dir)],
-            cwd=work, env=_environment(self.job_dir, work), stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
-            close_fds=True)
+            cmd, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, start_new_session=True, close_fds=True,
+            pass_fds=(write_fd,))
+        os.close(write_fd)
+        self.channel = _Channel(read_fd, self.received, questions, self._next_stage)
         self.out, self.err = _Capture(self.proc.stdout), _Capture(self.proc.stderr)
-        self.out.start()
-        self.err.start()
+        for t in (self.channel, self.out, self.err):
+            t.start()
         self.watchdog = threading.Thread(target=self._watch, daemon=True)
         self.watchdog.start()
+
+    def _next_stage(self) -> None:
+        now = time.perf_counter()
+        self.stage_times[self.channel.stage.get("question", "")] = now
+        self.stage_started = now
 
     def _watch(self) -> None:
         import psutil
 
         cap = self.memory_gb * 1024 ** 3
+        # every stage (the definitions, then each question) has its own budget,
+        # and the whole run at most one budget per stage
+        hard = self.timeout_s * (len(self.questions) + 1)
         try:
             root = psutil.Process(self.proc.pid)
         except psutil.Error:
@@ -224,23 +469,23 @@ class _Worker:
                 except psutil.Error:
                     pass
             self.peak_rss = max(self.peak_rss, rss)
+            now = time.perf_counter()
             if rss > cap:
-                self._kill("memory", known)
-                return
-            if time.perf_counter() - self.started > self.timeout_s:
-                self._kill("timeout", known)
-                return
+                return self._kill("memory", known)
+            if len(tree) > MAX_PROCESSES + 2:  # bwrap and its init are not the student's
+                return self._kill("processes", known)
+            if self.channel.violation:
+                return self._kill("channel", known)
+            if now - self.stage_started > self.timeout_s or now - self.started > hard:
+                return self._kill("timeout", known)
             time.sleep(POLL_S)
-        self._kill(None, known)  # stragglers left in the group or escaped
+        self._kill(None, known)  # stragglers left in the group
 
     def _kill(self, reason, known) -> None:
         if reason and self.killed_for is None:
             self.killed_for = reason
         try:
-            if hasattr(os, "killpg"):
-                os.killpg(self.proc.pid, signal.SIGKILL)
-            else:  # pragma: no cover - not POSIX
-                self.proc.kill()
+            os.killpg(self.proc.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError, OSError):
             pass
         for p in known.values():
@@ -253,22 +498,40 @@ class _Worker:
     def wait(self) -> float:
         self.proc.wait()
         self.watchdog.join()
+        self.channel.join(timeout=10)
         self.out.join(timeout=5)
         self.err.join(timeout=5)
         return time.perf_counter() - self.started
+
+    @property
+    def returncode(self) -> int | None:
+        """The worker's exit status; negative when a signal killed it.
+
+        bubblewrap reports a child killed by signal N as exit status 128 + N.
+        """
+        rc = self.proc.returncode
+        if self.isolation == "bubblewrap" and rc is not None and 128 < rc < 128 + 65:
+            return -(rc - 128)
+        return rc
 
     def cleanup(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)
 
 
-def _failed_message(worker: _Worker, question: str, seconds: float) -> tuple[str, str]:
-    """Status and French message of a question without result.json."""
+def _failed_message(worker: _Worker, question: str) -> tuple[str, str]:
+    """Status and French message of a question the worker did not report on."""
     name = QUESTION_FUNCTIONS.get(question, "le code du notebook")
-    rc = worker.proc.returncode
+    rc = worker.returncode
     if worker.killed_for == "timeout":
         return "timeout", (f"attendu : `{name}` rend son résultat dans le temps limite de "
                            f"{worker.timeout_s:g} s, reçu : toujours en cours au bout de "
                            f"{worker.timeout_s:g} s (exécution arrêtée).")
+    if worker.killed_for == "processes":
+        return "crashed", (f"attendu : `{name}` s'exécute dans un seul processus, reçu : plus "
+                           f"de {MAX_PROCESSES} processus lancés (exécution arrêtée).")
+    if worker.killed_for == "channel":
+        return "crashed", (f"attendu : `{name}` laisse le correcteur enregistrer le modèle, "
+                           f"reçu : des {worker.channel.violation} (exécution arrêtée).")
     if worker.killed_for == "memory" or (rc == -signal.SIGKILL and worker.killed_for is None):
         return "memory", (f"attendu : au plus {worker.memory_gb:g} Go de mémoire, reçu : "
                           f"une consommation au-delà (exécution arrêtée).")
@@ -277,11 +540,10 @@ def _failed_message(worker: _Worker, question: str, seconds: float) -> tuple[str
                                  "Unable to allocate")):
         return "memory", (f"attendu : au plus {worker.memory_gb:g} Go de mémoire, reçu : "
                           f"une allocation refusée au-delà de cette limite.")
-    if (rc is not None and rc > 0 and not (worker.job_dir / "out" / "exec.json").exists()
-            and "Traceback" in stderr):
+    if rc is not None and rc > 0 and not worker.channel.received and "Traceback" in stderr:
         return "error", ("erreur interne du correcteur avant l'exécution de votre code : "
                          "montrez ce message à votre enseignant·e. "
-                         + stderr.strip().splitlines()[-1][:200])
+                         + _internal_error_line(stderr))
     if rc is not None and rc < 0:
         return "crashed", (f"attendu : `{name}` s'exécute normalement, reçu : un arrêt "
                            f"brutal du processus ({_signal_name(-rc)}).")
@@ -290,87 +552,169 @@ def _failed_message(worker: _Worker, question: str, seconds: float) -> tuple[str
                       f"os._exit ?).")
 
 
+def _internal_error_line(stderr: str) -> str:
+    """The exception line of the grader's own traceback (never the student's text)."""
+    from autograder.bounded import clean_text
+
+    lines = stderr.strip().splitlines()
+    return clean_text(lines[-1].split(":")[0] if lines else "", 80)
+
+
+def _exec_info(worker: _Worker) -> tuple[list, bool]:
+    from autograder.bounded import clean_text, read_json_bounded
+
+    data = read_json_bounded(worker.received / "exec" / "exec.json")
+    if not isinstance(data, dict):
+        return [], False
+    errors = []
+    for e in data.get("errors", [])[:50] if isinstance(data.get("errors"), list) else []:
+        if isinstance(e, dict) and isinstance(e.get("cell"), int):
+            errors.append({"cell": e["cell"], "line": e.get("line") if isinstance(
+                e.get("line"), int) else None, "error": clean_text(e.get("error"))})
+    confined = worker.isolation == "bubblewrap" or data.get("writes_confined") is True
+    return errors, confined
+
+
 def _collect(worker: _Worker, question: str, seconds: float, errors: list,
-             load: bool, confined: bool) -> QuestionRun:
-    qdir = worker.job_dir / "out" / question
+             confined: bool) -> QuestionRun:
+    from autograder.bounded import clean_text, read_json_bounded
+
+    qdir = worker.received / question
     run = QuestionRun(question=question, status="error", seconds=seconds,
                       peak_rss_mb=worker.peak_rss / 1024 ** 2,
-                      returncode=worker.proc.returncode, stdout=worker.out.text(),
-                      stderr=worker.err.text(), cell_errors=errors, confined=confined)
-    result = None
-    try:
-        result = json.loads((qdir / "result.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        pass
+                      returncode=worker.returncode, stdout=worker.out.text(),
+                      stderr=worker.err.text(), cell_errors=errors, confined=confined,
+                      isolation=worker.isolation)
+    result = read_json_bounded(qdir / "result.json")
     if not isinstance(result, dict) or result.get("status") not in STATUSES:
-        run.status, run.message = _failed_message(worker, question, seconds)
+        run.status, run.message = _failed_message(worker, question)
         return run
     run.status, run.finished = result["status"], True
-    run.message = str(result.get("message") or "")[:600]
-    if run.status in ("ok", "error") and load and (qdir / "probe.json").exists():
+    run.message = clean_text(result.get("message"))
+    if run.status in ("ok", "error") and (qdir / "probe.json").exists():
         from autograder.probe import load_artefacts
 
         run.artefacts = load_artefacts(qdir, question)
     return run
 
 
-def _start(code: Extracted, questions: list[str], timeout_s: float,
-           memory_gb: float) -> _Worker:
-    return _Worker(code, list(questions), float(timeout_s), float(memory_gb))
-
-
-def _finish(worker: _Worker, questions: list[str], load: bool = True) -> list[QuestionRun]:
-    seconds = worker.wait()
-    try:
-        errors, confined = [], False
-        try:
-            data = json.loads((worker.job_dir / "out" / "exec.json").read_text("utf-8"))
-            errors = [e for e in data.get("errors", []) if isinstance(e, dict)][:50]
-            confined = data.get("writes_confined") is True
-        except (OSError, ValueError, AttributeError):
-            pass
-        return [_collect(worker, q, seconds, errors, load, confined) for q in questions]
-    finally:
-        worker.cleanup()
-
-
 def _unavailable_run(code: Extracted, question: str) -> QuestionRun | None:
     """A question whose function is broken, dropped or absent: no process needed."""
+    from autograder.probe import missing_function
+
     name = QUESTION_FUNCTIONS.get(question)
     if not name or name in code.defined or code.star_imports:
         return None
-    if name in code.unavailable:
-        message = code.unavailable[name]
-    else:
-        try:
-            from autograder.probe import _missing
-
-            message = _missing(question).message_fr
-        except ImportError:  # pragma: no cover - probe.py always ships
-            message = code.why_missing(name)
+    message = code.unavailable.get(name) or missing_function(question).message_fr
     return QuestionRun(question=question, status="error", message=message)
 
 
+def _exec_fault_message(worker: _Worker, stage: dict, question: str) -> str:
+    """French message naming the statement that stopped the definitions."""
+    where = f"la cellule {stage['cell']} (ligne {stage['line']})"
+    if worker.killed_for == "timeout":
+        what = (f"ne se termine pas : toujours en cours au bout de {worker.timeout_s:g} s "
+                f"pendant les définitions (corps de classe, valeur par défaut, boucle au "
+                f"niveau du notebook)")
+    else:
+        status, message = _failed_message(worker, question)
+        what = f"a arrêté l'exécution pendant les définitions ({status})"
+    return f"{where} {what} ; la correction l'a ignorée"
+
+
+def run_questions(code: Extracted, questions, *, timeout_s: float = DEFAULT_TIMEOUT_S,
+                  memory_gb: float = DEFAULT_MEMORY_GB, isolation: str = "auto",
+                  on_run=None) -> list[QuestionRun]:
+    """Run several questions of the extracted code, one sandbox per attempt.
+
+    One worker runs every question in turn. When it ends before reporting on a
+    question (hang, crash, exit, memory), that question gets the matching status
+    and the remaining ones run in a fresh worker. When it hangs or dies while
+    executing the notebook's definitions, the statement at fault is skipped
+    (and named in the messages) and the questions are run again.
+
+    Args:
+        code: the result of :func:`autograder.extract.extract_notebook`.
+        questions: question ids (``"q1"``...), in order.
+        timeout_s: wall-clock budget of each stage (the definitions, then each
+            question), TensorFlow's import included in the first.
+        memory_gb: memory cap of the worker's process tree, in GiB.
+        isolation: ``"bubblewrap"`` (required), ``"process"`` or ``"auto"``.
+        on_run: called with each :class:`QuestionRun` as soon as it is known,
+            while the worker goes on with the next questions (the caller can
+            grade it meanwhile).
+
+    Returns:
+        One :class:`QuestionRun` per question, in order; never raises because
+        of the student's code.
+
+    Raises:
+        IsolationUnavailable: ``isolation="bubblewrap"`` and it does not work here.
+    """
+    mode = resolve_isolation(isolation)
+    runs: dict[str, QuestionRun | None] = {q: _unavailable_run(code, q) for q in questions}
+    for run in runs.values():
+        if run is not None and on_run is not None:
+            on_run(run)
+    todo = [q for q in questions if runs[q] is None]
+    skip: list[dict] = []
+
+    def deliver(q: str, run: QuestionRun) -> None:
+        runs[q] = run
+        if on_run is not None:
+            on_run(run)
+
+    while todo:
+        worker = _Worker(code, todo, float(timeout_s), float(memory_gb), mode, skip)
+        try:
+            import keras  # noqa: F401 - this process's TensorFlow import overlaps the worker's
+
+            errors, confined = [], False
+            while (name := worker.channel.arrivals.get()) is not None:
+                if name == "exec":
+                    errors, confined = _exec_info(worker)
+                elif name in todo:  # graded while the worker builds the next question
+                    start = worker.stage_times.get(name) or worker.started
+                    deliver(name, _collect(worker, name, time.perf_counter() - start,
+                                           errors, confined))
+            seconds = worker.wait()
+            stage, received = worker.channel.stage, worker.channel.received
+            if "exec" not in received:
+                if stage.get("stage") == "exec" and len(skip) < MAX_SKIPS:
+                    # the definitions never finished: skip the statement at fault
+                    skip.append({"cell": stage["cell"], "line": stage["line"],
+                                 "message": _exec_fault_message(worker, stage, todo[0])})
+                    continue
+                failed = list(todo)  # nothing ran: every question gets the failure
+            else:
+                # the first question the worker did not report on ended it
+                failed = [q for q in todo if q not in received][:1]
+            for q in failed:
+                start = worker.stage_times.get(q) or worker.started
+                deliver(q, _collect(worker, q, max(worker.started + seconds - start, 0.0),
+                                    errors, confined))
+            todo = [q for q in todo if runs[q] is None]
+        finally:
+            worker.cleanup()
+    return [runs[q] for q in questions]
+
+
 def run_question(code: Extracted, question: str, *, timeout_s: float = DEFAULT_TIMEOUT_S,
-                 memory_gb: float = DEFAULT_MEMORY_GB) -> QuestionRun:
+                 memory_gb: float = DEFAULT_MEMORY_GB, isolation: str = "auto") -> QuestionRun:
     """Run one question of the extracted code in its own bounded process.
 
     Args:
         code: the result of :func:`autograder.extract.extract_notebook`.
         question: ``"q1"``, ``"q2"`` or ``"q3"``.
-        timeout_s: wall-clock limit of the process (TensorFlow's import included).
+        timeout_s: wall-clock budget of each stage (definitions, question).
         memory_gb: memory cap of the process tree, in GiB.
+        isolation: ``"bubblewrap"``, ``"process"`` or ``"auto"``.
 
     Returns:
         A :class:`QuestionRun`; never raises because of the student's code.
     """
-    early = _unavailable_run(code, question)
-    if early is not None:
-        return early
-    worker = _start(code, [question], timeout_s, memory_gb)
-    import autograder.probe  # noqa: F401 - overlaps the worker's start
-    import keras  # noqa: F401
-    return _finish(worker, [question])[0]
+    return run_questions(code, [question], timeout_s=timeout_s, memory_gb=memory_gb,
+                         isolation=isolation)[0]
 
 
 # ---------------------------------------------------------------- grading
@@ -388,12 +732,25 @@ def _failed_checks(question: str, visibility, run: QuestionRun) -> list:
             if s.question == question and s.visibility in visibility and not s.manual]
 
 
+#: Longest check message shown (it may quote names chosen by the student).
+MESSAGE_LIMIT = 600
+
+
 def _checks_for(run: QuestionRun, visibility) -> list:
+    """The question's check results, every text cleaned (:func:`autograder.bounded.clean_text`)."""
+    from autograder.bounded import clean_text
     from autograder.checks import run_checks
 
     if run.status in ("ok", "error") and run.artefacts:
-        return run_checks(run.question, run.artefacts, visibility)
-    return _failed_checks(run.question, visibility, run)
+        results = run_checks(run.question, run.artefacts, visibility)
+    else:
+        results = _failed_checks(run.question, visibility, run)
+    for r in results:
+        r.message = clean_text(r.message, MESSAGE_LIMIT)
+        r.hint = clean_text(r.hint, MESSAGE_LIMIT)
+        if r.message_en is not None:
+            r.message_en = clean_text(r.message_en, MESSAGE_LIMIT)
+    return results
 
 
 def _question_record(run: QuestionRun, visibility) -> dict:
@@ -409,15 +766,24 @@ def _question_record(run: QuestionRun, visibility) -> dict:
 
 def grade_notebook(path, *, questions=("q1", "q2", "q3"), visibility=("public", "hidden"),
                    timeout_s: float = DEFAULT_TIMEOUT_S,
-                   memory_gb: float = DEFAULT_MEMORY_GB) -> dict:
-    """Grade one notebook: one bounded process per question, scores computed here.
+                   memory_gb: float = DEFAULT_MEMORY_GB, isolation: str = "bubblewrap",
+                   details: dict | None = None) -> dict:
+    """Grade one notebook: one sandbox for the questions, scores computed here.
+
+    Each question is graded (checks, the grader's own training) in a thread as
+    soon as the sandbox hands it back, while the sandbox builds the next one;
+    two questions' trainings may run side by side.
 
     Args:
         path: the submission's ``.ipynb``.
         questions: question ids to grade (the manual ``q4`` is the engine's).
         visibility: which checks count.
-        timeout_s: per-question wall-clock limit.
-        memory_gb: per-question memory cap, in GiB.
+        timeout_s: wall-clock budget of each stage (definitions, each question).
+        memory_gb: memory cap of the sandbox, in GiB.
+        isolation: ``"bubblewrap"`` (default: required), ``"process"`` or ``"auto"``.
+        details: when given, filled with ``"cell_errors"``: the notebook
+            statements that raised or were skipped while the definitions ran
+            (``cell``, ``line``, ``error``).
 
     Returns:
         The ``"questions"`` part of the submission record:
@@ -427,40 +793,44 @@ def grade_notebook(path, *, questions=("q1", "q2", "q3"), visibility=("public", 
     Raises:
         autograder.extract.NotebookError: the notebook is missing or invalid
             (``str(exc)`` is a French one-liner).
+        IsolationUnavailable: bubblewrap is required and does not work here.
     """
+    from concurrent.futures import ThreadPoolExecutor
+
     if isinstance(visibility, str):
         visibility = (visibility,)
     code = extract_notebook(path)
-    record = {}
-    for question in questions:
-        early = _unavailable_run(code, question)
-        if early is not None:
-            run = early
-        else:
-            t0 = time.perf_counter()
-            worker = _start(code, [question], timeout_s, memory_gb)
-            import autograder.checks  # noqa: F401 - overlaps the worker's TF import
-            run = _finish(worker, [question])[0]
-            run.seconds = time.perf_counter() - t0
+
+    def grade(run: QuestionRun) -> dict:
         t0 = time.perf_counter()
-        record[question] = _question_record(run, visibility)
-        record[question]["seconds"] = round(run.seconds + time.perf_counter() - t0, 3)
+        record = _question_record(run, visibility)
+        record["seconds"] = round(run.seconds + time.perf_counter() - t0, 3)
+        return record
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        futures = {}
+        runs = run_questions(code, list(questions), timeout_s=timeout_s, memory_gb=memory_gb,
+                             isolation=isolation,
+                             on_run=lambda run: futures.setdefault(
+                                 run.question, pool.submit(grade, run)))
+        record = {q: futures[q].result() for q in questions}
+    if details is not None:
+        details["cell_errors"] = next((r.cell_errors for r in runs if r.cell_errors), [])[:20]
     return record
 
 
 def check_notebook(path, question: str | None = None, *,
                    timeout_s: float = DEFAULT_TIMEOUT_S,
-                   memory_gb: float = DEFAULT_MEMORY_GB) -> list:
-    """The student's fast local check: public checks, one worker for every question.
-
-    The worker is started first; the parent imports TensorFlow and the checks
-    while it runs, so the two imports overlap.
+                   memory_gb: float = DEFAULT_MEMORY_GB, isolation: str = "auto") -> list:
+    """The student's fast local check: public checks, one sandbox for every question.
 
     Args:
         path: the notebook.
         question: ``"q1"``, ``"q2"`` or ``"q3"``; None for all three.
-        timeout_s: wall-clock limit of the single worker.
-        memory_gb: memory cap of the worker, in GiB.
+        timeout_s: wall-clock budget of each stage.
+        memory_gb: memory cap of the sandbox, in GiB.
+        isolation: ``"auto"`` (bubblewrap when it works here, else a bounded
+            child process: a student's own machine), ``"bubblewrap"`` or ``"process"``.
 
     Returns:
         ``list[CheckResult]`` (public checks only), in question order.
@@ -475,19 +845,8 @@ def check_notebook(path, question: str | None = None, *,
             raise ValueError(f"question inconnue : {q} (attendu : "
                              f"{', '.join(QUESTION_FUNCTIONS)})")
     code = extract_notebook(path)
-    runs = {q: _unavailable_run(code, q) for q in questions}
-    todo = [q for q in questions if runs[q] is None]
-    while todo:
-        worker = _start(code, todo, timeout_s, memory_gb)
-        import autograder.checks  # noqa: F401 - overlaps the worker's TF import
-        batch = _finish(worker, todo)
-        todo = []
-        for i, run in enumerate(batch):
-            runs[run.question] = run
-            if not run.finished:  # this question ended the worker: rerun the next ones
-                todo = [r.question for r in batch[i + 1:]]
-                break
     results = []
-    for q in questions:
-        results += _checks_for(runs[q], ("public",))
+    for run in run_questions(code, questions, timeout_s=timeout_s, memory_gb=memory_gb,
+                             isolation=isolation):
+        results += _checks_for(run, ("public",))
     return results

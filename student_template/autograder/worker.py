@@ -1,23 +1,36 @@
 """Untrusted side of the sandbox: ``python -m autograder.worker JOB_DIR``.
 
-Started by :mod:`autograder.sandbox` in its own session, with a minimal
-environment, cwd in a fresh temporary folder and only this module,
-:mod:`autograder.extract` and :mod:`autograder.probe` on its path (a staged
-copy: the checks, hidden ones included, are not importable from here).
+Started by :mod:`autograder.sandbox`, inside a bubblewrap sandbox when one is
+available (new user, PID, mount, network and IPC namespaces, a new session,
+no capabilities, uid 65534, a read-only view of the interpreter and of a
+staged copy of this module, :mod:`autograder.extract` and
+:mod:`autograder.probe`, and a size-limited tmpfs as its only writable
+folder), otherwise as a plain child process.
 
 ``JOB_DIR/job.json`` holds ``{"code": Extracted.to_dict(), "questions": [...],
-"memory_gb": float}``. The worker caps its own memory (``RLIMIT_DATA``), core
-files and file sizes before anything else, limits TensorFlow to one thread,
-executes the kept statements one by one in a fresh namespace (errors are
-recorded, never fatal), then for each question calls :func:`probe` and
-:func:`save_artefacts` into ``JOB_DIR/out/<question>/`` and writes
-``JOB_DIR/out/<question>/result.json`` (``status``, ``message``, ``seconds``).
-A question that calls ``sys.exit`` is recorded as ``exited`` and the next
-question still runs; ``os._exit``, a crash or a kill leave no ``result.json``
-and the parent tells why from the exit status.
+"memory_gb": float, "channel_fd": int, "skip": [{"cell", "line", "message"}]}``.
+The worker caps its own memory (``RLIMIT_DATA``), core files and file sizes,
+limits TensorFlow to one thread, executes the kept statements one by one in a
+fresh namespace (errors are recorded, never fatal; the statements listed in
+``skip``, which hung in an earlier run, are not executed), then for each
+question calls :func:`probe` and :func:`save_artefacts` into
+``JOB_DIR/out/<question>/`` with a ``result.json`` (``status``, ``message``,
+``seconds``).
 
-Nothing here is trusted by the parent beyond "which files exist": models are
-reloaded with Keras's safe mode and scores are computed in the parent.
+The worker's only way to hand anything back is the channel (file descriptor
+``channel_fd``): a stream of frames ``kind (1 byte) + length (4 bytes, big
+endian) + payload``. Kind ``S`` is a stage marker (JSON: ``{"stage": "exec",
+"cell": n, "line": l}`` before each kept statement, ``{"stage": "question",
+"question": q}`` before each question) that lets the parent enforce a time
+budget per stage and name the statement that hung; kind ``F`` is an
+uncompressed tar of one output folder (``exec`` or a question). The parent
+reads the channel with bounds and trusts nothing in it beyond "these files
+were sent": models are reloaded with Keras's safe mode and scores are
+computed in the parent.
+
+A question that calls ``sys.exit`` is recorded as ``exited`` and the next
+question still runs; ``os._exit``, a crash or a kill leave no result and the
+parent tells why from the exit status.
 """
 from __future__ import annotations
 
@@ -140,12 +153,48 @@ def _write_json(path: Path, data: dict) -> None:
     os.replace(tmp, path)
 
 
+class Channel:
+    """The frame stream back to the parent (see the module docstring)."""
+
+    def __init__(self, fd: int | None):
+        self.fd = fd
+
+    def send(self, kind: bytes, payload: bytes) -> None:
+        if self.fd is None:
+            return
+        data = kind + len(payload).to_bytes(4, "big") + payload
+        try:
+            while data:
+                data = data[os.write(self.fd, data):]
+        except OSError:  # the parent stopped listening: nothing else to do
+            self.fd = None
+
+    def stage(self, **marker) -> None:
+        self.send(b"S", json.dumps(marker).encode())
+
+    def folder(self, path: Path) -> None:
+        """Send ``path`` (a folder of regular files) as one tar frame."""
+        import io
+        import tarfile
+
+        buf = io.BytesIO()
+        with tarfile.open(fileobj=buf, mode="w") as tar:
+            for f in sorted(path.iterdir()) if path.is_dir() else []:
+                if f.is_file() and not f.is_symlink():
+                    tar.add(f, arcname=f"{path.name}/{f.name}", recursive=False)
+        self.send(b"F", buf.getvalue())
+
+
 def _global_names(code: types.CodeType) -> set[str]:
     names = set(code.co_names)
     for const in code.co_consts:
         if isinstance(const, types.CodeType):
             names |= _global_names(const)
     return names
+
+
+class _Skipped(Exception):
+    """A statement not executed because it hung in an earlier run."""
 
 
 # A NameError whose message explains which dropped cell the name comes from;
@@ -256,7 +305,7 @@ def _lazy_bindings(stmt) -> dict | None:
     return None
 
 
-def execute(code, namespace: dict) -> list[dict]:
+def execute(code, namespace: dict, skip: dict | None = None, channel=None) -> list[dict]:
     """Run the kept statements of ``code`` in ``namespace``, one at a time.
 
     Top-level imports of :data:`LAZY_PACKAGES` bind lazy proxies instead.
@@ -264,6 +313,9 @@ def execute(code, namespace: dict) -> list[dict]:
     Args:
         code: an :class:`autograder.extract.Extracted`.
         namespace: the globals to fill.
+        skip: ``{(cell, line): French message}`` of statements not to run (they
+            hung in an earlier run); each is recorded as an error.
+        channel: a :class:`Channel` told which statement starts (or None).
 
     Returns:
         One dict per statement that raised: ``cell``, ``line``, ``names``,
@@ -284,7 +336,11 @@ def execute(code, namespace: dict) -> list[dict]:
             if lazy is not None:
                 namespace.update(lazy)
                 continue
+            if channel is not None:
+                channel.stage(stage="exec", cell=cell.index, line=stmt.lineno)
             try:
+                if (cell.index, stmt.lineno) in (skip or {}):
+                    raise _Skipped(skip[(cell.index, stmt.lineno)])
                 exec(compile(ast.Module([stmt], []), filename, "exec"), namespace)
             except Exception as exc:  # noqa: BLE001 - student code
                 names = _stmt_binds(stmt)
@@ -294,6 +350,8 @@ def execute(code, namespace: dict) -> list[dict]:
                     detail = _short(exc)
                 message = (f"la cellule {cell.index} (ligne {stmt.lineno}) a levé une "
                            f"erreur : {detail}")
+                if isinstance(exc, _Skipped):
+                    message = str(exc)
                 errors.append({"cell": cell.index, "line": stmt.lineno,
                                "names": names, "error": message})
                 for name in names:
@@ -334,27 +392,32 @@ def main(argv: list[str] | None = None) -> int:
     job_dir = Path(argv[0]).resolve()
     job = json.loads((job_dir / "job.json").read_text(encoding="utf-8"))
     memory_gb = float(job.get("memory_gb", 4.0))
+    channel = Channel(job.get("channel_fd"))
     _set_limits(memory_gb)
     out = job_dir / "out"
     _limit_threads()
-    confined = restrict_writes([job_dir])
+    confined = restrict_writes([job_dir / d for d in ("out", "work", "tmp")])
 
-    from autograder.extract import Extracted, QUESTION_FUNCTIONS
+    from autograder.extract import QUESTION_FUNCTIONS, Extracted
     from autograder.probe import probe, save_artefacts
 
     code = Extracted.from_dict(job["code"])
+    skip = {(int(s["cell"]), int(s["line"])): str(s["message"]) for s in job.get("skip", [])}
     namespace: dict = {"__name__": "__main__", "__builtins__": builtins}
     started = time.perf_counter()
     try:
-        errors = execute(code, namespace)
+        errors = execute(code, namespace, skip, channel)
         exit_during_exec = None
     except SystemExit as exc:
         errors, exit_during_exec = [], exc
-    _write_json(out / "exec.json", {"errors": errors, "writes_confined": confined,
-                                    "seconds": time.perf_counter() - started})
+    _write_json(out / "exec" / "exec.json", {"errors": errors, "writes_confined": confined,
+                                             "seconds": time.perf_counter() - started})
+    channel.folder(out / "exec")
     for question in job["questions"]:
+        channel.stage(stage="question", question=question)
         t0 = time.perf_counter()
         qdir = out / question
+        qdir.mkdir(parents=True, exist_ok=True)
         name = QUESTION_FUNCTIONS.get(question, "")
         if exit_during_exec is not None:
             result = {"status": "exited", "message": _exit_message(exit_during_exec, None)}
@@ -375,6 +438,7 @@ def main(argv: list[str] | None = None) -> int:
                           "message": f"erreur inattendue pendant la construction : {_short(exc)}"}
         result["seconds"] = time.perf_counter() - t0
         _write_json(qdir / "result.json", result)
+        channel.folder(qdir)
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(0)  # skip TensorFlow's slow teardown and any student atexit hook
