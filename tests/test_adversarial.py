@@ -98,6 +98,17 @@ ATTACKS = {
         def _attack_worked():
             return False
     """,
+    # a flood of processes holding memory, started at definition time
+    "process_flood": f"""
+        import subprocess, sys
+        class _Flood:
+            _p = [subprocess.Popen([sys.executable, "-c",
+                                    "import time; x = bytearray(25 * 2**20); time.sleep(600)",
+                                    "{MARK}"], start_new_session=True)
+                  for _ in range(150)]
+        def _attack_worked():
+            return False
+    """,
     # the kit's checkout: the reference solution and the hidden checks
     "read_solution": """
         import glob, os, sys
@@ -417,9 +428,9 @@ def _nested_cnn_with_blocks():
     inp = keras.Input((28, 28, 1))
     x = keras.layers.Conv2D(8, 3, padding="same")(inp)
     inner_in = keras.Input((28, 28, 8))
-    inner = keras.Model(inner_in, ns["ResidualBlock"](ns["ResidualBlock"](
-        inner_in, filters=8, kernel_size=3, padding="same"), filters=8, kernel_size=3,
-        padding="same"))
+    block = ns["ResidualBlock"]
+    inner = keras.Model(inner_in, block(block(inner_in, filters=8, kernel_size=3),
+                                        filters=8, kernel_size=3))
     x = inner(x)
     x = keras.layers.GlobalAveragePooling2D()(x)
     return keras.Model(inp, keras.layers.Dense(10, activation="softmax")(x))

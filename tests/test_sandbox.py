@@ -172,3 +172,36 @@ def test_worker_is_isolated_and_output_truncated(tmp_path, monkeypatch):
     assert len(run.stdout) < OUTPUT_LIMIT + 100 and "omis" in run.stdout
     assert run.confined == _landlock_available()
     assert (outside / "triche.json").exists() is not run.confined
+
+
+def test_hang_in_q1_lets_q2_and_q3_score(tmp_path):
+    """One worker for the three questions: a hang in q1 costs q1 only (fresh worker after it)."""
+    ref = reference_functions()
+    nb = make_notebook({**ref, "ResidualBlock": _inject(ref["ResidualBlock"], """
+        if input.shape[1] == 8:  # only the grader's first q1 probe hangs
+            while True:
+                pass
+    """)})
+    path = tmp_path / NOTEBOOK
+    nbformat.write(nb, path)
+    record = grade_notebook(path, visibility=("public",), timeout_s=30, memory_gb=MEMORY,
+                            isolation="auto")
+    assert record["q1"]["status"] == "timeout" and record["q1"]["score"] == 0
+    for q in ("q2", "q3"):
+        assert record[q]["status"] == "ok" and record[q]["score"] == record[q]["max_score"]
+
+
+def test_hang_at_definition_time_names_the_cell(tmp_path):
+    """A class body that never ends is named, skipped, and costs no question."""
+    nb = make_notebook(reference_functions(), extra_cells=["class Piege:\n    while True:\n"
+                                                           "        pass\n"])
+    path = tmp_path / NOTEBOOK
+    nbformat.write(nb, path)
+    details: dict = {}
+    record = grade_notebook(path, visibility=("public",), timeout_s=30, memory_gb=MEMORY,
+                            isolation="auto", details=details)
+    assert all(record[q]["score"] == record[q]["max_score"] for q in ("q1", "q2", "q3"))
+    [error] = details["cell_errors"]
+    cell = next(i for i, c in enumerate(nb.cells, start=1) if "class Piege" in c.source)
+    assert error["cell"] == cell and f"cellule {cell}" in error["error"]
+    assert "ne se termine pas" in error["error"]
