@@ -106,6 +106,39 @@ def failed_payload(specs, notebook: str, question: str | None, message: str,
     return check_payload(results, notebook, question, error=message, warnings=warnings)
 
 
+def public_specs_from_source(path=None) -> list[dict]:
+    """The public checks, read from ``checks/public.py`` without importing it (no numpy).
+
+    Used when the registry cannot be imported (an environment without numpy or
+    on an unsupported Python), so that ``check --json`` still lists every check.
+
+    Returns:
+        ``[{"id", "question", "title", "points"}]`` in file order.
+    """
+    import ast
+
+    path = Path(path) if path else Path(__file__).resolve().parent / "checks" / "public.py"
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+    except (OSError, SyntaxError):
+        return []
+    specs = []
+    for node in tree.body:
+        if not isinstance(node, ast.FunctionDef):
+            continue
+        for dec in node.decorator_list:
+            if isinstance(dec, ast.Call) and getattr(dec.func, "id", None) == "check" \
+                    and len(dec.args) >= 2 and all(isinstance(a, ast.Constant) for a in dec.args):
+                visibility = dec.args[2].value if len(dec.args) > 2 else "public"
+                if visibility != "public":
+                    continue
+                doc = (ast.get_docstring(node) or node.name).strip().splitlines()[0].strip()
+                cid = dec.args[0].value
+                specs.append({"id": cid, "question": cid.split(".")[0], "title": doc,
+                              "points": float(dec.args[1].value)})
+    return specs
+
+
 def write_json(path, data) -> Path:
     """Write ``data`` as UTF-8 JSON, creating the parent folders."""
     path = Path(path)
@@ -212,6 +245,12 @@ def render_feedback(payloads: dict[str, dict | None], statuses: dict[str, dict])
                            "par exemple l'installation, a échoué : voir le journal du run).",
             }[st["status"]]
             lines += [head + VERDICTS[st["status"]], f"  {reason}", ""]
+            continue
+        if payload is None:  # the grader's verdict only
+            lines += [head + f"{fmt(st['points'])} / {fmt(st['max'] or 0)} "
+                      f"({VERDICTS[st['status']]})",
+                      "  Retours détaillés indisponibles pour cette question (aucun fichier "
+                      "de résultats) : lancez la vérification sur votre machine.", ""]
             continue
         lines.append(head + f"{fmt(payload['points'])} / {fmt(payload['max'])}")
         if payload.get("error"):

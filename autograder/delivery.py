@@ -699,7 +699,7 @@ def release_body(doc, checks):
              "| Question | Vérification | Résultat | Points |", "|---|---|---|---|"]
     for c, t in zip(checks, doc["tests"]):
         verdict = "✅ réussie" if t["passed"] else "❌ à revoir"
-        title = c["title"].replace("|", "\\|")
+        title = c["title"].replace("|", "\\|").replace("*", "\\*")
         lines.append(f"| {c['question']} | {title} | {verdict} | "
                      f"{t['score']} / {t['max-score']} |")
     failed = [c for c in checks if not c["passed"]]
@@ -708,7 +708,8 @@ def release_body(doc, checks):
         seen = set()
         for c in failed:
             key = (c.get("message"), c.get("hint"))
-            lines.append(f"- **{c['id']}** — {c['title']}")
+            title = c["title"].replace("*", "\\*")
+            lines.append(f"- **{c['id']}** — {title}")
             if key in seen:
                 continue
             seen.add(key)
