@@ -201,12 +201,17 @@ def question_status(q: str, payload: dict | None, runner: dict | None,
                     max_points: float | None) -> dict:
     """Verdict, points and maximum of one question from what the workflow left.
 
-    Precedence: a command-grader ``error`` (the step was killed: timeout) wins;
+    Precedence: a command-grader ``error`` (or a ``fail`` that says it timed out
+    and left no file: the step was killed) wins;
     then the ``check --json`` file; then the command grader's pass/fail; with
     neither, the step did not run (``skipped``).
     """
     top = max_points
-    if runner is not None and runner.get("status") == "error":
+    killed = runner is not None and (
+        runner.get("status") == "error"
+        # some grader versions report a killed command as a failure: no file was written
+        or (runner.get("status") == "fail" and payload is None and _timed_out(runner)))
+    if killed:
         kind = "timeout" if _timed_out(runner) else "error"
         top = top if top is not None else float(runner.get("max_score") or 0)
         return {"question": q, "status": kind, "points": 0.0, "max": top,

@@ -119,6 +119,14 @@ def test_a_step_killed_by_its_timeout(repo):
     assert "**Total des vérifications publiques : 3 / 6 points.**" in text
 
 
+def test_a_timeout_reported_as_a_failure(repo):
+    _, text = run_step(repo, {"Q1_RESULTS": runner_b64("fail", "q1", 0, "Command timed out")})
+    assert "| q1 | `ResidualBlock` | ⏱️ temps dépassé | 0 / 3 |" in text
+    write(repo, "q1", payload("q1", failing=("q1.order",)))  # it ran to the end: a plain failure
+    _, text = run_step(repo, {"Q1_RESULTS": runner_b64("fail", "q1", 0, "Command timed out")})
+    assert "| q1 | `ResidualBlock` | ❌ à revoir | 2 / 3 |" in text
+
+
 def test_an_error_that_is_not_a_timeout(repo):
     env = {"Q1_RESULTS": runner_b64("error", "q1", 0, "spawn python ENOENT")}
     _, text = run_step(repo, env)
