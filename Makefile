@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: help venv data assign test demo check grade report autograder-zip experiment solution benchmarks calibrate clean
+.PHONY: help venv data assign test demo check grade report autograder-zip classroom50 experiment solution benchmarks calibrate clean
 
 help:
 	@echo "make demo            grade the bundled example submissions and write the report"
@@ -13,6 +13,7 @@ help:
 	@echo "make check NB=path   public checks of one notebook (as a student would)"
 	@echo "make grade SUBS=dir  grade every submission under dir into out/"
 	@echo "make autograder-zip  build the Gradescope / otter autograder zip"
+	@echo "make classroom50     write the Classroom 50 autograder folder (build/classroom50/)"
 	@echo "make solution        re-execute the solution notebook (outputs committed)"
 	@echo "make experiment      ResNet vs CNN comparison and depth study (solutions/results/)"
 	@echo "make benchmarks      timing figures recorded in docs/benchmarks.md"
@@ -47,6 +48,9 @@ grade: $(STAMP) data
 
 autograder-zip: $(STAMP)
 	$(PY) -m autograder.delivery zip
+
+classroom50: $(STAMP)
+	$(PY) -m autograder.delivery classroom50
 
 solution: $(STAMP) data
 	$(PY) -m autograder.assign --execute-solution

@@ -7,8 +7,11 @@ downloaded) and writes, deterministically:
 
 - ``student_template/``: the student notebook (stubs, public check cells),
   ``tests/`` (public otter tests), a copy of the public part of the kit
-  (:data:`KIT_PUBLIC_FILES`) and the static files of
-  ``assignment/student_files/`` (README, requirements, .gitignore, .github/);
+  (:data:`KIT_PUBLIC_FILES`), the static files of
+  ``assignment/student_files/`` (README, requirements.txt, .gitignore) and the
+  files generated from the assignment's facts: the GitHub Actions workflow
+  (``autograder.delivery.render_workflow``), ``requirements-checks.txt`` and
+  ``pyproject.toml`` (``autograder.versions``);
 - ``solutions/resnet_a_la_main.py``: the master's solution cells as an
   importable module;
 - ``autograder/otter/``: every otter test, hidden ones included, and
@@ -48,8 +51,8 @@ OTTER_DIR = Path("autograder") / "otter"
 #: checks/training.py: grading internals and hidden checks stay with the teacher.
 #: worker.py is the sandbox's untrusted side, which ``python -m autograder check`` needs.
 KIT_PUBLIC_FILES = (
-    "__init__.py", "__main__.py", "bounded.py", "cli.py", "extract.py", "sandbox.py", "probe.py",
-    "graph.py", "notebook.py", "data.py", "worker.py",
+    "__init__.py", "__main__.py", "bounded.py", "cli.py", "ci.py", "versions.py", "extract.py",
+    "sandbox.py", "probe.py", "graph.py", "notebook.py", "data.py", "worker.py",
     "checks/__init__.py", "checks/base.py", "checks/public.py",
 )
 
@@ -199,6 +202,31 @@ def _copy_tree(src: Path, dst: Path) -> None:
                     ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
 
 
+def write_generated_student_files(student: Path) -> list[Path]:
+    """Write the student files generated from the assignment's facts.
+
+    The workflow (``autograder.delivery.render_workflow``),
+    ``requirements-checks.txt`` and ``pyproject.toml`` (``autograder.versions``).
+
+    Args:
+        student: the student template folder.
+
+    Returns:
+        The paths written, relative to ``student``.
+    """
+    from autograder import delivery, versions
+
+    files = {
+        Path(delivery.WORKFLOW_REL): delivery.render_workflow(),
+        Path(versions.CHECKS_FILE): versions.requirements_text(),
+        Path("pyproject.toml"): versions.pyproject_text(),
+    }
+    for rel, text in files.items():
+        (student / rel).parent.mkdir(parents=True, exist_ok=True)
+        (student / rel).write_text(text, encoding="utf-8")
+    return list(files)
+
+
 def generate(dest: Path = ROOT, build_dir: Path | None = None, verbose: bool = True) -> list[Path]:
     """Regenerate every output of the master notebook under ``dest``.
 
@@ -241,6 +269,7 @@ def generate(dest: Path = ROOT, build_dir: Path | None = None, verbose: bool = T
             if src.is_file():
                 (student / "autograder" / rel).parent.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(src, student / "autograder" / rel)
+        write_generated_student_files(student)
 
         # solutions/resnet_a_la_main.py
         (dest / SOLUTION_MODULE).parent.mkdir(parents=True, exist_ok=True)

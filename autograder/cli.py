@@ -1,13 +1,19 @@
-"""Command line: ``python -m autograder {grade,check,report,demo}``.
+"""Command line: ``python -m autograder {grade,check,report,demo,ci-summary}``.
 
 This module is also shipped in the student template, which lacks the engine,
 the report, the delivery module and the hidden checks: everything beyond
 ``check`` is imported lazily, and ``grade`` says in one line that it needs the
 full kit.
 
+``check --json FILE`` also writes the results in machine-readable form
+(:mod:`autograder.ci`); ``ci-summary`` turns such files and the GitHub
+Actions command grader's ``Q*_RESULTS`` into the French job summary and
+never imports TensorFlow.
+
 Exit statuses: 0 success (a submission scoring zero is not an error), 1 a
-``check`` with at least one failed check, 2 a usage error, a missing path or a
-command unavailable in this installation.
+``check`` with at least one failed check, 2 a usage error, a missing path, an
+unsupported environment (Python outside ``autograder.versions.REQUIRES_PYTHON``,
+TensorFlow or Keras missing) or a command unavailable in this installation.
 """
 from __future__ import annotations
 
@@ -87,7 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The ``python -m autograder`` argument parser."""
     parser = _Parser(prog="python -m autograder",
                      description="Correction automatique du TP « ResNet à la main ».")
-    sub = parser.add_subparsers(dest="command", metavar="{grade,check,report,demo}",
+    sub = parser.add_subparsers(dest="command", metavar="{grade,check,report,demo,ci-summary}",
                                 parser_class=_Parser)
     sub.required = True
 
@@ -104,7 +110,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="mémoire maximale par question, en Go (défaut : 4)")
     g.add_argument("--lang", choices=("fr", "en"), default="fr")
     g.add_argument("--roster", metavar="CSV",
-                   help="liste des étudiant·es (colonne id ou première colonne)")
+                   help="liste des étudiant·es : export de GitHub Classroom, roster.csv de "
+                        "Classroom 50, ou un identifiant GitHub par ligne")
     g.add_argument("--force", action="store_true",
                    help="tout recorriger, même les notebooks inchangés")
     g.add_argument("--no-progress", action="store_true", help=argparse.SUPPRESS)
@@ -122,6 +129,23 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("notebook", metavar="NOTEBOOK")
     c.add_argument("-q", "--question", choices=("q1", "q2", "q3"), default=None)
     c.add_argument("--lang", choices=("fr", "en"), default="fr")
+    c.add_argument("--json", metavar="FILE", default=None,
+                   help="écrire aussi les résultats au format JSON dans FILE")
+
+    s = sub.add_parser("ci-summary", help="résumé en français d'un run GitHub Actions",
+                       description="Résumé en français des vérifications d'un run GitHub "
+                                   "Actions, à partir des fichiers de check --json et des "
+                                   "variables Q1_RESULTS... du correcteur de commandes.")
+    s.add_argument("--results", metavar="DIR", default="resultats-autograder",
+                   help="dossier des fichiers <question>.json (défaut : resultats-autograder)")
+    s.add_argument("--out", metavar="DIR", default=None,
+                   help="dossier où écrire resume.md, retours.txt, resultats.json "
+                        "(défaut : celui de --results)")
+    s.add_argument("--questions", metavar="Q1,Q2", default="q1,q2,q3",
+                   help="questions, dans l'ordre (défaut : q1,q2,q3)")
+    s.add_argument("--points", metavar="Q=PTS,...", default=None,
+                   help="points publics de chaque question, par exemple q1=3,q2=2,q3=1")
+    s.add_argument("--notebook", default="resnet_a_la_main.ipynb", help=argparse.SUPPRESS)
 
     r = sub.add_parser("report", help="(ré)écrire report.html d'un dossier de correction")
     r.add_argument("dir", metavar="DIR")
@@ -172,22 +196,76 @@ def _print_checks(results, notebook: str, lang: str, question=None) -> int:
     return EXIT_FAILED_CHECKS if failed or not total else EXIT_OK
 
 
+def _public_specs() -> list[dict]:
+    """Public checks of the registry (no TensorFlow import), read from source without numpy."""
+    try:
+        from autograder.checks import registry
+        return [s for s in registry() if s["visibility"] == "public" and not s.get("manual")]
+    except Exception:  # noqa: BLE001 - numpy missing, unsupported Python
+        from autograder import ci
+        return ci.public_specs_from_source()
+
+
+def _write_failed_json(args, message: str, hint: str = "", warnings=()) -> None:
+    if not args.json:
+        return
+    from autograder import ci
+    ci.write_json(args.json, ci.failed_payload(_public_specs(), args.notebook, args.question,
+                                               message, hint, warnings))
+
+
 def cmd_check(args) -> int:
-    """``check NOTEBOOK [-q Q]``: public checks, exit 1 when any fails."""
+    """``check NOTEBOOK [-q Q] [--json FILE]``: public checks, exit 1 when any fails."""
+    from autograder import versions
+
+    errors, warnings = versions.environment_problems()
+    for line in warnings:
+        print(line, file=sys.stderr)
+    if errors:
+        _write_failed_json(args, errors[0], warnings=warnings)
+        for line in errors:
+            print(f"autograder: {line}", file=sys.stderr)
+        return EXIT_USAGE
     nb = Path(args.notebook)
     if not nb.is_file():
+        _write_failed_json(args, f"notebook introuvable : {args.notebook}",
+                           "Le notebook doit s'appeler resnet_a_la_main.ipynb, à la racine du "
+                           "dépôt.", warnings)
         return _fail(f"notebook introuvable : {args.notebook}")
     try:
         from autograder.sandbox import check_notebook
     except ImportError as exc:
+        _write_failed_json(args, f"module de vérification indisponible ({exc})",
+                           warnings=warnings)
         return _fail(f"module de vérification indisponible ({exc})")
     from autograder.extract import NotebookError
     try:
         with _quiet_native_stderr():
             results = check_notebook(nb, question=args.question)
     except NotebookError as exc:
+        _write_failed_json(args, str(exc), "Ouvrez le notebook dans Jupyter, enregistrez-le, "
+                                           "puis relancez la vérification.", warnings)
         return _fail(str(exc), EXIT_FAILED_CHECKS)
+    if args.json:
+        from autograder import ci
+        ci.write_json(args.json, ci.check_payload(results, args.notebook, args.question,
+                                                  warnings=warnings))
     return _print_checks(results, str(nb), args.lang, args.question)
+
+
+def cmd_ci_summary(args) -> int:
+    """``ci-summary``: the French job summary of a GitHub Actions run (no TensorFlow)."""
+    from autograder import ci
+    try:
+        points = ci.parse_points(args.points)
+    except ValueError as exc:
+        return _fail(f"--points : {exc}")
+    questions = [q.strip() for q in args.questions.split(",") if q.strip()]
+    if not questions:
+        return _fail("--questions : aucune question")
+    s = ci.run_summary(questions, args.results, args.out, points=points, notebook=args.notebook)
+    print(s["markdown"])
+    return EXIT_OK
 
 
 def cmd_grade(args) -> int:
@@ -275,4 +353,4 @@ def main(argv=None) -> int:
             pass
     args = build_parser().parse_args(argv)
     return {"grade": cmd_grade, "check": cmd_check, "report": cmd_report,
-            "demo": cmd_demo}[args.command](args)
+            "demo": cmd_demo, "ci-summary": cmd_ci_summary}[args.command](args)

@@ -1,9 +1,38 @@
-"""Delivery: tamper evidence for GitHub repositories, and the Gradescope / otter autograder zip.
+"""Delivery: the Actions workflow, the Classroom 50 bundle, tamper evidence, the otter zip.
 
 Command line::
 
     python -m autograder.delivery zip [--out build/autograder.zip]   # = make autograder-zip
+    python -m autograder.delivery classroom50 [--out build/classroom50]  # = make classroom50
+    python -m autograder.delivery workflow                           # print the Actions workflow
     python -m autograder.delivery tamper DIR [DIR...]                # protected files report
+
+**Assignment facts.** :func:`assignment_facts` gathers what every delivery
+path states about the assignment: the notebook's name, the automatically
+checked questions, their functions, their public checks and points (from the
+check registry, which imports no TensorFlow) and the supported Python
+versions (:mod:`autograder.versions`). :func:`render_workflow` (written into
+``student_template/.github/workflows/classroom.yml`` by ``make assign``) and
+:func:`build_classroom50` are generated from them.
+
+**GitHub Actions workflow.** One ``autograding-command-grader`` step per
+question runs ``python -m autograder check NOTEBOOK -q Q --json
+resultats-autograder/Q.json`` (the action keeps only PATH and HOME); the v1
+``autograding-grading-reporter`` reads the steps' ``Q*_RESULTS``, prints the
+points as a ``::notice`` annotation and fails the job when a question fails (it
+looks up nothing else); an ``if: always()`` step runs ``python -m autograder
+ci-summary`` (French job summary, no TensorFlow) and the artifact step uploads
+``resultats-autograder/``.
+
+**Classroom 50.** :func:`build_classroom50` writes the per-assignment folder
+of a Classroom 50 configuration repository (``CLASSROOM/autograders/SLUG/``):
+``autograder.py`` (installs ``requirements-checks.txt``, runs the public checks
+with its own copy of the public check library, ``lib/autograder/``, never the
+student's, and writes ``result.json``, schema ``classroom50/result/v1``, one
+test per public check, and a French ``release-body.md``). The folder is served
+from the configuration repository's GitHub Pages, so it holds only public
+material: hidden checks and the grader's training stay in the teacher's batch
+grading (``python -m autograder grade``).
 
 **Protected files.** A student repository created from ``student_template/``
 carries files that decide what its GitHub Actions run reports: the workflow
@@ -47,7 +76,8 @@ PYTHON_VERSION = "3.11"
 
 #: Paths (files or folders, relative to the repository root) whose content must
 #: stay identical to the template's.
-PROTECTED = (".github/workflows", "tests", "autograder", "requirements.txt")
+PROTECTED = (".github/workflows", "tests", "autograder", "requirements.txt",
+             "requirements-checks.txt")
 
 #: Generated files that running the checks or Jupyter leaves behind: never evidence.
 IGNORED_NAMES = {"__pycache__", ".ipynb_checkpoints", ".pytest_cache", ".DS_Store"}
@@ -358,21 +388,459 @@ def build_autograder_zip(out: str | os.PathLike = DEFAULT_ZIP,
     return out
 
 
+# --------------------------------------------------------------------------- facts
+
+NOTEBOOK = "resnet_a_la_main.ipynb"
+WORKFLOW_REL = ".github/workflows/classroom.yml"
+RESULTS_DIR = "resultats-autograder"
+#: minutes allowed to each grader step of the workflow
+STEP_TIMEOUT_MIN = 10
+DEFAULT_C50_DIR = ROOT / "build" / "classroom50"
+DEFAULT_SLUG = "resnet-a-la-main"
+#: seconds allowed to ``check`` inside the Classroom 50 autograder (the grade job stops at 15 min)
+C50_CHECK_TIMEOUT_S = 480
+#: package files the Classroom 50 bundle carries (the student template's public library)
+C50_LIB_FILES = (
+    "__init__.py", "__main__.py", "cli.py", "ci.py", "versions.py", "extract.py", "sandbox.py",
+    "probe.py", "graph.py", "notebook.py", "data.py", "worker.py",
+    "checks/__init__.py", "checks/base.py", "checks/public.py",
+)
+
+
+def assignment_facts() -> dict:
+    """What the delivery paths state about the assignment (no TensorFlow import).
+
+    Returns:
+        ``{"notebook", "questions": [{"id", "function", "points", "checks": [...]}],
+        "public_total", "python", "requires_python", "check_requirements"}``;
+        each check is ``{"id", "question", "title", "points"}``.
+    """
+    from autograder import versions
+    from autograder.checks import registry
+    from autograder.extract import QUESTION_FUNCTIONS
+
+    public = [s for s in registry() if s["visibility"] == "public" and not s.get("manual")]
+    questions = []
+    for q, func in QUESTION_FUNCTIONS.items():
+        checks = [{"id": s["id"], "question": q, "title": s["title"],
+                   "points": float(s["points"])} for s in public if s["question"] == q]
+        questions.append({"id": q, "function": func, "checks": checks,
+                          "points": sum(c["points"] for c in checks)})
+    return {"notebook": NOTEBOOK, "questions": questions,
+            "public_total": sum(q["points"] for q in questions),
+            "python": versions.CI_PYTHON, "requires_python": versions.REQUIRES_PYTHON,
+            "check_requirements": list(versions.CHECK_REQUIREMENTS)}
+
+
+def _int_points(x: float, what: str) -> int:
+    if float(x) != int(x):
+        raise ValueError(f"{what}: {x} points is not an integer (Actions max-score and "
+                         f"Classroom 50 scores are integers)")
+    return int(x)
+
+
+# --------------------------------------------------------------------------- workflow
+
+WORKFLOW_HEAD = """\
+# Vérifications automatiques de « ResNet à la main ».
+#
+# À chaque push (et à la demande, onglet Actions > « Run workflow »), ce workflow
+# lance les vérifications publiques de chaque question, affiche les points et écrit
+# un résumé en français dans la page du run, avec les retours détaillés en pièce
+# jointe (artifact « resultats-autograder »).
+#
+# Fichier protégé : ne le modifiez pas. L'enseignant compare ce fichier, tests/,
+# autograder/ et les fichiers requirements à ceux du modèle lors de la correction.
+#
+# Maintainers: GENERATED by `make assign` (autograder/delivery.py, render_workflow)
+# from the assignment's facts; do not edit. autograding-command-grader runs each
+# command with only PATH and HOME in its environment and passes when it exits 0.
+# autograding-grading-reporter@v1 decodes the Q*_RESULTS variables, prints the total
+# as a ::notice annotation ("Points X/{total}") and fails when a question fails; it
+# looks up no check run. `python -m autograder ci-summary` (no TensorFlow) writes the
+# French job summary and the artifact's files.
+"""
+
+
+def render_workflow(facts: dict | None = None) -> str:
+    """The student repository's GitHub Actions workflow, from :func:`assignment_facts`.
+
+    Args:
+        facts: the assignment facts (default: :func:`assignment_facts`).
+
+    Returns:
+        The YAML text of ``.github/workflows/classroom.yml``.
+    """
+    facts = facts or assignment_facts()
+    qs = facts["questions"]
+    total = _int_points(facts["public_total"], "public total")
+    ids = [q["id"] for q in qs]
+    env = "".join(f'          {q.upper()}_RESULTS: "${{{{ steps.{q}.outputs.result }}}}"\n'
+                  for q in ids)
+    points = ",".join(f"{q['id']}={_int_points(q['points'], q['id'])}" for q in qs)
+    out = [WORKFLOW_HEAD.replace("{total}", str(total)), f"""\
+name: Autograding Tests
+
+on:
+  push:
+  workflow_dispatch:
+  repository_dispatch:
+
+permissions:
+  contents: read
+
+jobs:
+  run-autograding-tests:
+    name: Autograding Tests
+    runs-on: ubuntu-latest
+    # The commit that GitHub Classroom made when it created a repository is not graded.
+    if: github.actor != 'github-classroom[bot]'
+    timeout-minutes: 30
+    steps:
+      - name: Récupérer le dépôt
+        uses: actions/checkout@v4
+
+      - name: Installer Python {facts['python']}
+        uses: actions/setup-python@v5
+        with:
+          python-version: "{facts['python']}"
+          cache: pip
+          cache-dependency-path: requirements-checks.txt
+
+      - name: Installer les dépendances des vérifications
+        run: |
+          rm -rf {RESULTS_DIR}
+          python -m pip install --requirement requirements-checks.txt
+"""]
+    for q in qs:
+        name = f"{q['id']} : {q['function']}"
+        out.append(f"""
+      - name: "{name}"
+        id: {q['id']}
+        uses: classroom-resources/autograding-command-grader@v1
+        with:
+          test-name: "{name}"
+          command: python -m autograder check {facts['notebook']} -q {q['id']} --json {RESULTS_DIR}/{q['id']}.json
+          timeout: {STEP_TIMEOUT_MIN}
+          max-score: {_int_points(q['points'], q['id'])}
+""")
+    out.append(f"""
+      - name: Points
+        uses: classroom-resources/autograding-grading-reporter@v1
+        env:
+{env}        with:
+          runners: {",".join(ids)}
+
+      - name: Résumé en français
+        id: summary
+        if: always()
+        env:
+{env}        run: python -m autograder ci-summary --questions {",".join(ids)} --points {points}
+
+      - name: Joindre les résultats (artifact)
+        if: always()
+        uses: actions/upload-artifact@v4
+        with:
+          name: {RESULTS_DIR}
+          path: {RESULTS_DIR}/
+          if-no-files-found: warn
+          retention-days: 30
+""")
+    return "".join(out)
+
+
+# --------------------------------------------------------------------------- Classroom 50
+
+C50_AUTOGRADER = r'''#!/usr/bin/env python3
+"""Classroom 50 autograder of "ResNet à la main" (public checks only).
+
+GENERATED by `make classroom50` (python -m autograder.delivery classroom50):
+do not edit; regenerate from the kit.
+
+Contract (Classroom 50's runner): the working directory is the student's
+checkout; CLASSROOM, ASSIGNMENT, SUBMISSION_TAG, COMMIT_URL, RELEASE_URL (and
+REVIEW_URL, OWNER, USERNAME, ASSIGNMENT_TYPE, GITHUB_*) are set; this script
+writes ./result.json (schema classroom50/result/v1) and ./release-body.md,
+appends status= and summary= to $GITHUB_OUTPUT, and exits 0 once it ran end to
+end (a non-zero exit is an infrastructure error).
+
+It installs requirements-checks.txt (beside this file), then runs
+`python -m autograder check NOTEBOOK --json FILE` with the public check library
+of lib/ (beside this file) from a temporary folder, so neither the student's
+copy of autograder/ nor a module planted in the repository is imported. One
+result.json test per public check, worth that check's points.
+"""
+import datetime
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+LIB = HERE / "lib"
+REQUIREMENTS = HERE / "requirements-checks.txt"
+NOTEBOOK = __NOTEBOOK__
+CHECKS = __CHECKS__
+CHECK_TIMEOUT_S = __TIMEOUT__
+REQUIRED_ENV = ("CLASSROOM", "ASSIGNMENT", "SUBMISSION_TAG", "COMMIT_URL", "RELEASE_URL")
+CHECK_SCHEMA = "resnet-a-la-main/check/v1"
+MAX_NAME_BYTES = 100
+
+
+def utc(ts=None):
+    moment = datetime.datetime.now(datetime.timezone.utc) if ts is None else \
+        datetime.datetime.fromtimestamp(ts, datetime.timezone.utc)
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def commit_instant(workspace):
+    """The graded commit's committer date (the submission instant), else now."""
+    try:
+        out = subprocess.run(["git", "-C", str(workspace), "log", "-1", "--format=%ct"],
+                             capture_output=True, text=True, timeout=30)
+        if out.returncode == 0 and out.stdout.strip().isdigit():
+            return utc(int(out.stdout.strip()))
+    except (OSError, subprocess.SubprocessError):
+        pass
+    return utc()
+
+
+def install():
+    print(f"autograder: pip install -r {REQUIREMENTS.name}", flush=True)
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet",
+                    "--disable-pip-version-check", "--requirement", str(REQUIREMENTS)],
+                   check=True)
+
+
+def failed_checks(message, hint=""):
+    return [{**c, "points": 0, "max": c["points"], "passed": False,
+             "message": message, "hint": hint} for c in CHECKS]
+
+
+def run_checks(workspace):
+    """Check results (list of dicts) for the student's notebook."""
+    notebook = Path(workspace) / NOTEBOOK
+    if not notebook.is_file():
+        return failed_checks(f"notebook introuvable : {NOTEBOOK}",
+                             f"Le notebook doit s'appeler {NOTEBOOK}, à la racine du dépôt.")
+    with tempfile.TemporaryDirectory(prefix="resnet-check-") as tmp:
+        out = Path(tmp) / "check.json"
+        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+               "HOME": os.environ.get("HOME", tmp), "PYTHONPATH": str(LIB),
+               "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONIOENCODING": "utf-8"}
+        try:
+            proc = subprocess.run([sys.executable, "-m", "autograder", "check", str(notebook),
+                                   "--json", str(out)], cwd=tmp, env=env, text=True,
+                                  capture_output=True, timeout=CHECK_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            return failed_checks(
+                f"temps dépassé : la vérification a duré plus de {CHECK_TIMEOUT_S // 60} min.",
+                "Vos fonctions doivent construire le modèle sans l'entraîner ; relancez "
+                "python -m autograder check sur votre machine.")
+        print(proc.stdout, flush=True)
+        print(proc.stderr, file=sys.stderr, flush=True)
+        try:
+            data = json.loads(out.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            raise SystemExit(f"autograder: check wrote no result (exit {proc.returncode})")
+    if data.get("schema") != CHECK_SCHEMA:
+        raise SystemExit("autograder: unexpected check output")
+    by_id = {c["id"]: c for c in data.get("checks", [])}
+    if data.get("status") == "error" or not by_id:
+        return failed_checks(data.get("error") or "vérification impossible",
+                             next((c.get("hint", "") for c in by_id.values()), ""))
+    return [by_id.get(c["id"]) or failed_checks("contrôle absent du résultat")[i]
+            for i, c in enumerate(CHECKS)]
+
+
+def test_name(check):
+    name = f"{check['id']} — {check['title']}"
+    while len(name.encode("utf-8")) > MAX_NAME_BYTES:
+        name = name[:-2] + "…"
+    return name
+
+
+def result_document(checks, workspace):
+    tests = []
+    for c in checks:
+        top = int(round(c["max"]))
+        tests.append({"test-name": test_name(c), "passed": bool(c["passed"]),
+                      "score": top if c["passed"] else 0, "max-score": top,
+                      "question": c["question"], "message": c.get("message", ""),
+                      "hint": c.get("hint", "")})
+    env = os.environ
+    doc = {
+        "schema": "classroom50/result/v1",
+        "classroom": env["CLASSROOM"],
+        "assignment": env["ASSIGNMENT"],
+        "submission": env["SUBMISSION_TAG"],
+        "commit": env["COMMIT_URL"],
+        "release": env["RELEASE_URL"],
+        "review": env.get("REVIEW_URL") or env["COMMIT_URL"],
+        "datetime": commit_instant(workspace),
+        "graded_at": utc(),
+        "score": sum(t["score"] for t in tests),
+        "max-score": sum(t["max-score"] for t in tests),
+        "tests": tests,
+    }
+    owner = env.get("OWNER") or env.get("USERNAME")
+    if owner:
+        doc["owner"] = owner
+    if env.get("ASSIGNMENT_TYPE"):
+        doc["assignment_type"] = env["ASSIGNMENT_TYPE"]
+    return doc
+
+
+def release_body(doc, checks):
+    lines = [f"### ResNet à la main : {doc['score']} / {doc['max-score']} points "
+             f"(vérifications publiques)", "",
+             "| Question | Vérification | Résultat | Points |", "|---|---|---|---|"]
+    for c, t in zip(checks, doc["tests"]):
+        verdict = "✅ réussie" if t["passed"] else "❌ à revoir"
+        title = c["title"].replace("|", "\\|").replace("*", "\\*")
+        lines.append(f"| {c['question']} | {title} | {verdict} | "
+                     f"{t['score']} / {t['max-score']} |")
+    failed = [c for c in checks if not c["passed"]]
+    if failed:
+        lines += ["", "#### À revoir", ""]
+        seen = set()
+        for c in failed:
+            key = (c.get("message"), c.get("hint"))
+            title = c["title"].replace("*", "\\*")
+            lines.append(f"- **{c['id']}** — {title}")
+            if key in seen:
+                continue
+            seen.add(key)
+            if c.get("message"):
+                lines.append(f"  {c['message']}")
+            if c.get("hint"):
+                lines.append(f"  *Piste :* {c['hint']}")
+    lines += ["", "Ces points ne concernent que les vérifications publiques ; la note finale "
+              "comprend aussi des vérifications cachées (dont un entraînement mené par le "
+              "correcteur) et la question q4, corrigée à la main. Les mêmes retours "
+              f"s'obtiennent avec `python -m autograder check {NOTEBOOK}`.", ""]
+    return "\n".join(lines)
+
+
+def main():
+    missing = [k for k in REQUIRED_ENV if not os.environ.get(k)]
+    if missing:
+        print(f"autograder: missing runner variables: {', '.join(missing)}", file=sys.stderr)
+        return 2
+    workspace = Path.cwd()
+    install()
+    checks = run_checks(workspace)
+    doc = result_document(checks, workspace)
+    (workspace / "result.json").write_text(json.dumps(doc, ensure_ascii=False, indent=2) + "\n",
+                                           encoding="utf-8")
+    (workspace / "release-body.md").write_text(release_body(doc, checks), encoding="utf-8")
+    summary = f"ResNet à la main : {doc['score']}/{doc['max-score']} points publics"
+    status = "success" if doc["score"] == doc["max-score"] else "failure"
+    if os.environ.get("GITHUB_OUTPUT"):
+        with open(os.environ["GITHUB_OUTPUT"], "a", encoding="utf-8") as fh:
+            fh.write(f"status={status}\nsummary={summary}\n")
+    print(f"autograder: {summary}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
+'''
+
+C50_README = """\
+# Classroom 50 autograder: ResNet à la main
+
+GENERATED by `make classroom50` (python -m autograder.delivery classroom50).
+
+Copy this folder's content to `CLASSROOM/autograders/SLUG/` of your Classroom 50
+configuration repository (`SLUG` is the assignment's slug), and give the assignment
+the runtime of `runtime.json` (Python {python}: TensorFlow has no wheel for Classroom
+50's default Python 3.14). See the kit's docs/teacher_guide.md, section "Classroom 50".
+
+- `autograder.py`: installs `requirements-checks.txt`, runs the public checks with
+  `lib/autograder/` (never the student's copy), writes `result.json`
+  (`classroom50/result/v1`, one test per public check: {n_checks} tests, {total} points)
+  and a French `release-body.md`.
+- Everything here is published on the configuration repository's GitHub Pages: only
+  the public checks are included. Hidden checks and the grader's training run in
+  your batch grading (`python -m autograder grade`).
+"""
+
+
+def build_classroom50(out: str | os.PathLike = DEFAULT_C50_DIR, facts: dict | None = None) -> Path:
+    """Write the Classroom 50 per-assignment folder.
+
+    Args:
+        out: destination folder (emptied first).
+        facts: the assignment facts (default: :func:`assignment_facts`).
+
+    Returns:
+        The folder, holding ``autograder.py``, ``requirements-checks.txt``,
+        ``runtime.json``, ``README.md`` and ``lib/autograder/`` (public checks only).
+    """
+    from autograder import versions
+
+    facts = facts or assignment_facts()
+    out = Path(out)
+    checks = [c for q in facts["questions"] for c in q["checks"]]
+    for c in checks:
+        _int_points(c["points"], c["id"])
+    if out.exists():
+        shutil.rmtree(out)
+    (out / "lib" / "autograder" / "checks").mkdir(parents=True)
+    for rel in C50_LIB_FILES:
+        shutil.copyfile(ROOT / "autograder" / rel, out / "lib" / "autograder" / rel)
+    listing = json.dumps([{"id": c["id"], "question": c["question"], "title": c["title"],
+                           "points": int(c["points"])} for c in checks],
+                         ensure_ascii=False, indent=4)
+    text = (C50_AUTOGRADER.replace("__NOTEBOOK__", repr(facts["notebook"]))
+            .replace("__CHECKS__", listing).replace("__TIMEOUT__", str(C50_CHECK_TIMEOUT_S)))
+    (out / "autograder.py").write_text(text, encoding="utf-8")
+    (out / "requirements-checks.txt").write_text(versions.requirements_text(), encoding="utf-8")
+    (out / "runtime.json").write_text(
+        json.dumps({"runs-on": "ubuntu-latest", "python": facts["python"]}, indent=2) + "\n",
+        encoding="utf-8")
+    (out / "README.md").write_text(C50_README.format(
+        python=facts["python"], n_checks=len(checks),
+        total=_int_points(facts["public_total"], "public total")), encoding="utf-8")
+    return out
+
+
 # --------------------------------------------------------------------------- CLI
 
 
 def main(argv: list[str] | None = None) -> int:
     """Command line entry point (see the module docstring)."""
     parser = argparse.ArgumentParser(prog="python -m autograder.delivery",
-                                     description="GitHub Classroom / Gradescope delivery.")
+                                     description="Delivery: Actions workflow, Classroom 50, Gradescope.")
     sub = parser.add_subparsers(dest="command", required=True)
     z = sub.add_parser("zip", help="build the Gradescope / otter autograder zip")
     z.add_argument("--out", default=str(DEFAULT_ZIP), help="zip path (default: build/autograder.zip)")
     z.add_argument("--otter-dir", default=str(OTTER_DIR), help="otter artefacts (make assign)")
+    c = sub.add_parser("classroom50", help="write the Classroom 50 autograder folder")
+    c.add_argument("--out", default=str(DEFAULT_C50_DIR),
+                   help="destination folder (default: build/classroom50)")
+    sub.add_parser("workflow", help="print the generated GitHub Actions workflow")
     t = sub.add_parser("tamper", help="protected files that differ from student_template/")
     t.add_argument("dirs", nargs="+", help="cloned student repositories")
     t.add_argument("--template", default=str(TEMPLATE_DIR), help="pristine template")
     args = parser.parse_args(argv)
+
+    if args.command == "classroom50":
+        path = build_classroom50(args.out)
+        facts = assignment_facts()
+        n = sum(len(q["checks"]) for q in facts["questions"])
+        print(f"wrote {path}: autograder.py ({n} public checks, "
+              f"{facts['public_total']:g} points), requirements-checks.txt, runtime.json "
+              f"(Python {facts['python']}), lib/autograder/")
+        print("copy it to CLASSROOM/autograders/SLUG/ in your classroom50 configuration "
+              "repository (docs/teacher_guide.md, Classroom 50)")
+        return 0
+    if args.command == "workflow":
+        sys.stdout.write(render_workflow())
+        return 0
 
     if args.command == "zip":
         try:

@@ -298,11 +298,36 @@ def _is_class_folder(folder: Path, top: bool = False) -> bool:
     return sum(1 for d in subdirs if _notebooks_in(d, recursive=True)) >= 2
 
 
+#: Classroom 50's ``gh teacher download`` folder: ``<classroom>-<assignment>_submissions_<timestamp>``.
+_C50_DOWNLOAD = re.compile(r"^(?P<slug>.+)_submissions(?:_\d{4}_\d{2}_\d{2}_T_\d{2}_\d{2}_\d{2})?$")
+
+
 def _class_prefix(folder: Path) -> str:
-    """``gh classroom clone`` names repos ``<slug>-<user>`` in ``<slug>-submissions``."""
+    """The repository-name prefix that a class folder's name implies.
+
+    ``gh classroom clone`` names repositories ``<slug>-<user>`` in
+    ``<slug>-submissions``; Classroom 50's ``gh teacher download`` names them
+    ``<classroom>-<assignment>-<user>`` in
+    ``<classroom>-<assignment>_submissions_<timestamp>``.
+    """
     if folder.name.endswith("-submissions"):
         return folder.name[: -len("submissions")]
+    m = _C50_DOWNLOAD.match(folder.name)
+    if m:
+        return m.group("slug").lower() + "-"
     return ""
+
+
+def _repo_id(folder: Path) -> str:
+    """A student repository's id: its name without the class prefix of its parent folder.
+
+    The same whether the class folder or a glob of its repositories is given.
+    """
+    name = folder.name
+    prefix = _class_prefix(folder.parent)
+    if prefix and name.lower().startswith(prefix.lower()) and len(name) > len(prefix):
+        name = name[len(prefix):]
+    return sanitize_id(name)
 
 
 @dataclass
@@ -386,7 +411,6 @@ def _unwrap(folder: Path) -> Path:
 def _discover_class(folder: Path, work_dir: Path, out: list[Submission],
                     budget: _ExtractBudget | None = None, depth: int = 0) -> None:
     budget = budget or _ExtractBudget()
-    prefix = _class_prefix(folder)
     for entry in sorted(folder.iterdir()):
         if not _visible(entry):
             continue
@@ -400,9 +424,7 @@ def _discover_class(folder: Path, work_dir: Path, out: list[Submission],
             if _is_class_folder(entry):
                 _discover_class(entry, work_dir, out, budget, depth)
             else:
-                name = entry.name[len(prefix):] if prefix and entry.name.startswith(prefix) \
-                    and len(entry.name) > len(prefix) else entry.name
-                out.append(_repo_submission(entry, sanitize_id(name), str(entry)))
+                out.append(_repo_submission(entry, _repo_id(entry), str(entry)))
         elif entry.suffix == ".ipynb":
             out.append(_notebook_submission(entry, str(entry)))
         elif entry.suffix == ".zip":
@@ -491,24 +513,22 @@ def _discover_all(paths, work_dir: Path, warn) -> list[Submission]:
         if not path.is_dir():
             warn(f"ignoré : {raw}")
             continue
-        name = path.resolve().name
         if _is_class_folder(path, top=True):
             work_dir.mkdir(parents=True, exist_ok=True)
             _discover_class(path, work_dir, found, budget)
             continue
-        found.append(_repo_submission(path, sanitize_id(name), str(raw)))
+        found.append(_repo_submission(path, _repo_id(path.resolve()), str(raw)))
     return found
 
 
-def read_roster(path: Path) -> list[str]:
-    """Student ids from a roster CSV (column ``id``, else the first column).
+#: Roster columns that hold the student's GitHub login (= the repository suffix), by priority.
+ROSTER_LOGIN_KEYS = ("github_username", "login", "username", "github", "github_login",
+                     "id", "student", "student_id", "identifier", "email")
+#: Classroom 50 roster roles that are not students.
+ROSTER_STAFF_ROLES = {"teacher", "ta", "instructor", "staff"}
 
-    Args:
-        path: CSV file with a header row.
 
-    Returns:
-        Sanitised ids in file order, without duplicates or blanks.
-    """
+def _roster_rows(path: Path) -> list[list[str]]:
     with open(path, encoding="utf-8-sig", newline="") as fh:
         sample = fh.read(4096)
         fh.seek(0)
@@ -516,17 +536,71 @@ def read_roster(path: Path) -> list[str]:
             dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
         except csv.Error:
             dialect = csv.excel
-        rows = list(csv.reader(fh, dialect))
+        return [row for row in csv.reader(fh, dialect) if any(c.strip() for c in row)]
+
+
+def _roster_cell(text: str) -> str:
+    """A cell as typed: spaces and a spreadsheet's formula-defanging quote removed."""
+    text = text.strip()
+    return text[1:] if text[:1] == "'" and text[1:2] in "=+-@" and len(text) > 1 else text
+
+
+def _login_of(value: str) -> str:
+    """The id an e-mail or a login gives (an e-mail keeps its local part)."""
+    return value.split("@", 1)[0] if "@" in value else value
+
+
+def read_roster(path: Path) -> list[str]:
+    """Student ids from a roster file, whatever its format.
+
+    Formats, told apart by the header (case-insensitive):
+
+    - GitHub Classroom's export, ``identifier,github_username,github_id,name``:
+      the id is ``github_username`` (what the repository names end with), or
+      the identifier when the student never linked a GitHub account;
+    - Classroom 50's ``roster.csv``, ``username,first_name,last_name,email,
+      section,github_id,role``: the id is ``username`` (or the e-mail's local part
+      for an e-mail-only invitation); teacher and TA rows are skipped;
+    - any CSV with one of the columns of :data:`ROSTER_LOGIN_KEYS` (first found wins);
+    - a plain list, one login per line, without a header;
+    - any other CSV with a header: its first column.
+
+    Args:
+        path: the roster file.
+
+    Returns:
+        Sanitised ids in file order, without duplicates or blanks.
+    """
+    rows = _roster_rows(path)
     if not rows:
         return []
-    header = [h.strip().lower() for h in rows[0]]
-    col = header.index("id") if "id" in header else 0
+    header = [_roster_cell(h).lower() for h in rows[0]]
+    key = next((k for k in ROSTER_LOGIN_KEYS if k in header), None)
+    fallbacks: list[int] = []
+    if key is None and len(rows[0]) == 1:
+        body, col = rows, 0          # a plain list of logins, no header
+    elif key is None:
+        body, col = rows[1:], 0      # an unknown header: its first column
+    else:
+        body, col = rows[1:], header.index(key)
+        fallbacks = [header.index(k) for k in ROSTER_LOGIN_KEYS
+                     if k in header and header.index(k) != col]
+    role = header.index("role") if key is not None and "role" in header else None
     ids: list[str] = []
-    for row in rows[1:]:
-        if len(row) > col and row[col].strip():
-            sid = sanitize_id(row[col].strip())
-            if sid not in ids:
-                ids.append(sid)
+    for row in body:
+        if role is not None and len(row) > role and \
+                _roster_cell(row[role]).lower() in ROSTER_STAFF_ROLES:
+            continue
+        value = _roster_cell(row[col]) if len(row) > col else ""
+        for fb in fallbacks:
+            if value:
+                break
+            value = _roster_cell(row[fb]) if len(row) > fb else ""
+        if not value:
+            continue
+        sid = sanitize_id(_login_of(value))
+        if sid not in ids:
+            ids.append(sid)
     return ids
 
 
@@ -1145,9 +1219,12 @@ def run(paths, out, *, jobs: int | None = None, timeout_s: float = DEFAULT_TIMEO
             reused.append(sub.id)
             log(f"reused {sub.id} (notebook unchanged)")
     known = {s.id for s in subs}
-    missing = [sid for sid in roster_ids if sid not in known]
+    # GitHub logins are case-insensitive: a roster's "Alice" is the repository "...-alice".
+    known_ci = {k.lower() for k in known}
+    missing = [sid for sid in roster_ids if sid.lower() not in known_ci]
     if roster_ids:
-        extra = sorted(known - set(roster_ids))
+        roster_ci = {r.lower() for r in roster_ids}
+        extra = sorted(k for k in known if k.lower() not in roster_ci)
         if extra:
             print(f"autograder: {len(extra)} copie(s) absente(s) de la liste "
                   f"{Path(roster).name} (notées quand même) : {', '.join(extra[:10])}"

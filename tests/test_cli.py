@@ -114,3 +114,28 @@ def test_check_invalid_notebook_is_a_failure_not_a_crash(tmp_path):
     proc = _run("check", bad)
     assert proc.returncode == 1
     assert "Traceback" not in proc.stderr and _one_line(proc.stderr)
+
+
+def test_check_json_on_an_invalid_notebook_lists_every_public_check_failed(tmp_path):
+    bad = tmp_path / "resnet_a_la_main.ipynb"
+    bad.write_text("{ pas du json", encoding="utf-8")
+    out = tmp_path / "res" / "all.json"
+    proc = _run("check", bad, "--json", out)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    import json
+    data = json.loads(out.read_text(encoding="utf-8"))
+    assert data["schema"] == "resnet-a-la-main/check/v1" and data["status"] == "error"
+    assert [c["id"] for c in data["checks"]] == ["q1.shape", "q1.order", "q1.kwargs",
+                                                 "q2.output", "q2.params", "q3.output"]
+    assert not any(c["passed"] for c in data["checks"]) and data["max"] == 6
+    assert all(c["message"] == data["error"] and c["hint"] for c in data["checks"])
+
+
+def test_check_json_missing_notebook_for_one_question(tmp_path):
+    out = tmp_path / "q2.json"
+    proc = _run("check", tmp_path / "absent.ipynb", "-q", "q2", "--json", out)
+    assert proc.returncode == 2
+    import json
+    data = json.loads(out.read_text(encoding="utf-8"))
+    assert [c["id"] for c in data["checks"]] == ["q2.output", "q2.params"]
+    assert "introuvable" in data["error"]

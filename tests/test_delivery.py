@@ -1,11 +1,14 @@
 """Delivery: the GitHub Actions workflow, tamper evidence and the Gradescope / otter zip.
 
-The workflow's grader commands are run for real, as the grader action runs them
-(``/bin/sh -c COMMAND`` in the repository, environment reduced to PATH and HOME),
-in copies of ``student_template/`` holding the reference-filled notebook, the
-untouched template and a notebook with a wrong q1. The autograder zip is built
-and graded with ``otter run -a``. Nothing downloads: the setup commands' installs
-are checked to be satisfied by the kit's environment instead of being run.
+The workflow is generated (``autograder.delivery.render_workflow``) from the
+assignment's facts. Its grader commands are run for real, as the grader action
+runs them (``/bin/sh -c COMMAND`` in the repository, environment reduced to PATH
+and HOME), in copies of ``student_template/`` holding the reference-filled
+notebook, the untouched template and a notebook with a wrong q1; then its
+summary step (``python -m autograder ci-summary``) runs on what they left. The
+autograder zip is built and graded with ``otter run -a``. Nothing downloads: the
+install step's requirements are checked to be satisfied by the kit's
+environment instead of being installed.
 """
 from __future__ import annotations
 
@@ -29,9 +32,9 @@ import yaml
 from autograder import delivery
 
 ROOT = Path(__file__).resolve().parents[1]
-WORKFLOW_SRC = ROOT / "assignment" / "student_files" / ".github" / "workflows" / "classroom.yml"
 TEMPLATE = ROOT / "student_template"
 WORKFLOW_REL = ".github/workflows/classroom.yml"
+WORKFLOW_SRC = TEMPLATE / WORKFLOW_REL
 NOTEBOOK = "resnet_a_la_main.ipynb"
 VENV_BIN = Path(sys.executable).parent
 GRADER = "classroom-resources/autograding-command-grader@"
@@ -53,8 +56,9 @@ def ResidualBlock(input, **kwargs):
 # --------------------------------------------------------------------------- helpers
 
 
-def load_workflow(path=WORKFLOW_SRC) -> dict:
-    return yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+def load_workflow(path=None) -> dict:
+    text = Path(path).read_text(encoding="utf-8") if path else delivery.render_workflow()
+    return yaml.safe_load(text)
 
 
 def public_points() -> dict[str, float]:
@@ -75,9 +79,6 @@ def workflow_problems(wf: dict, points: dict[str, float]) -> list[str]:
     if len(jobs) != 1:
         return problems + [f"expected one job, got {len(jobs)}"]
     job_id, job = next(iter(jobs.items()))
-    if job_id != "run-autograding-tests" or job.get("name") != "Autograding Tests":
-        # the reporter posts the points on the check run named "Autograding Tests"
-        problems.append("job run-autograding-tests named 'Autograding Tests' expected")
     steps = job.get("steps") or []
     uses = [s.get("uses", "") for s in steps]
 
@@ -89,13 +90,14 @@ def workflow_problems(wf: dict, points: dict[str, float]) -> list[str]:
         problems.append("checkout then setup-python expected")
     else:
         w = steps[i_python].get("with") or {}
-        if str(w.get("python-version")) != "3.11":
-            problems.append("setup-python: python-version 3.11 expected")
-        if w.get("cache") != "pip" or w.get("cache-dependency-path") != "requirements.txt":
-            problems.append("setup-python: pip cache keyed on requirements.txt expected")
-    if not any("pip install" in str(s.get("run", "")) and "requirements.txt" in str(s.get("run"))
-               for s in steps):
-        problems.append("no step installs requirements.txt")
+        if str(w.get("python-version")) != "3.12":
+            problems.append("setup-python: python-version 3.12 expected")
+        if w.get("cache") != "pip" or w.get("cache-dependency-path") != "requirements-checks.txt":
+            problems.append("setup-python: pip cache keyed on requirements-checks.txt expected")
+    installs = [i for i, s in enumerate(steps)
+                if "pip install --requirement requirements-checks.txt" in str(s.get("run", ""))]
+    if not installs:
+        problems.append("no step installs requirements-checks.txt")
 
     graders = [(i, s) for i, s in enumerate(steps) if s.get("uses", "").startswith(GRADER)]
     ids = [s.get("id") for _, s in graders]
@@ -103,11 +105,14 @@ def workflow_problems(wf: dict, points: dict[str, float]) -> list[str]:
         problems.append(f"grader step ids {ids}, expected {list(points)}")
     for _, s in graders:
         w, sid = s.get("with") or {}, s.get("id")
-        for key in ("test-name", "setup-command", "command", "timeout", "max-score"):
+        for key in ("test-name", "command", "timeout", "max-score"):
             if key not in w:
                 problems.append(f"{sid}: input {key} missing")
+        if "setup-command" in w:  # the install step installs once for every question
+            problems.append(f"{sid}: setup-command reinstalls the requirements")
         cmd = str(w.get("command", ""))
-        if not re.fullmatch(rf"(\w+=\S+ )*python -m autograder check {NOTEBOOK} -q {sid}", cmd):
+        if not re.fullmatch(rf"python -m autograder check {NOTEBOOK} -q {sid} "
+                            rf"--json resultats-autograder/{sid}\.json", cmd):
             problems.append(f"{sid}: command {cmd!r} is not the question's check")
         if "otter check" in cmd:
             problems.append(f"{sid}: otter check exits 0 on failure")
@@ -142,8 +147,14 @@ def workflow_problems(wf: dict, points: dict[str, float]) -> list[str]:
             problems.append(f"{name}: env {sorted(got)} does not match the grader ids")
     summary = next((s for s in steps if s.get("id") == "summary"), None)
     if summary is not None:
-        if summary.get("if") != "always()" or "GITHUB_STEP_SUMMARY" not in summary.get("run", ""):
-            problems.append("summary: must run always() and write $GITHUB_STEP_SUMMARY")
+        run = str(summary.get("run", ""))
+        want_points = ",".join(f"{q}={points[q]:g}" for q in points)
+        if summary.get("if") != "always()" or not run.startswith("python -m autograder ci-summary"):
+            problems.append("summary: must run always() and call python -m autograder ci-summary")
+        elif f"--questions {','.join(points)}" not in run or f"--points {want_points}" not in run:
+            problems.append(f"summary: questions or points differ from {want_points}")
+        if len(run.strip().splitlines()) > 1:
+            problems.append("summary: one command expected, no inline script")
     upload = [s for s in steps if s.get("uses", "").startswith("actions/upload-artifact@v4")]
     if not upload or upload[0].get("if") != "always()":
         problems.append("an always() actions/upload-artifact@v4 step is expected")
@@ -214,6 +225,33 @@ def test_workflow_structure():
     assert workflow_problems(load_workflow(), public_points()) == []
 
 
+def test_template_workflow_is_the_generated_one():
+    require_template()
+    assert (TEMPLATE / WORKFLOW_REL).read_text(encoding="utf-8") == delivery.render_workflow()
+
+
+def test_workflow_follows_the_facts():
+    """Other facts (a fourth question, other points) give another workflow, still well formed."""
+    facts = delivery.assignment_facts()
+    facts["questions"][0]["points"] = 4.0
+    facts["public_total"] += 1
+    wf = yaml.safe_load(delivery.render_workflow(facts))
+    points = {**public_points(), "q1": 4.0}
+    assert workflow_problems(wf, points) == []
+    assert workflow_problems(wf, public_points()) != []  # the check sees the difference
+    facts["questions"][0]["points"] = 1.5
+    with pytest.raises(ValueError, match="integer"):
+        delivery.render_workflow(facts)
+
+
+def test_workflow_is_short_and_makes_no_false_claims():
+    text = delivery.render_workflow()
+    code = [l for l in text.splitlines() if l.strip() and not l.lstrip().startswith("#")]
+    assert len(code) < 90, len(code)
+    assert "PYEOF" not in text and "python - " not in text  # no inline Python any more
+    assert "finds the job" not in text and "looks for the check run" not in text
+
+
 @pytest.mark.parametrize("mutation, expected", [
     (lambda s: s[3]["with"].update({"max-score": 5}), "q1: max-score"),
     (lambda s: s[4].update({"id": "q9"}), "grader step ids"),
@@ -223,6 +261,13 @@ def test_workflow_structure():
     (lambda s: s[3]["with"].update({"timeout": "600s"}), "q1: timeout"),
     (lambda s: s[1]["with"].pop("cache"), "pip cache"),
     (lambda s: s[7].pop("if"), "summary: must run always()"),
+    (lambda s: s[7].update({"run": "python -m autograder ci-summary --questions q1,q2,q3 "
+                                   "--points q1=1,q2=2,q3=1"}), "summary: questions or points"),
+    (lambda s: s[3]["with"].update({"setup-command": "pip install -r requirements.txt"}),
+     "q1: setup-command"),
+    (lambda s: s[1]["with"].update({"python-version": "3.14"}), "python-version 3.12"),
+    (lambda s: s[2].update({"run": "python -m pip install -r requirements.txt"}),
+     "installs requirements-checks.txt"),
     (lambda s: s.insert(3, s.pop(6)), "reporter must come after"),
     (lambda s: s[0].update({"uses": "actions/checkout@v4"}), None),  # harmless: no problem
 ])
@@ -238,28 +283,18 @@ def test_workflow_structure_check_catches(mutation, expected):
         assert any(expected in p for p in problems), problems
 
 
-def test_workflow_structure_check_catches_a_renamed_job():
-    wf = load_workflow()
-    wf["jobs"]["run-autograding-tests"]["name"] = "Vérifications"
-    assert any("Autograding Tests" in p for p in workflow_problems(wf, public_points()))
-
-
-def test_setup_command_installs_are_satisfied_here():
-    """The grader steps' setup-command is a pip install the kit's environment already satisfies."""
+def test_install_step_requirements_are_satisfied_here():
+    """The workflow installs requirements-checks.txt, which the kit's environment satisfies."""
     from packaging.requirements import Requirement
     require_template()
-    wf = load_workflow()
-    steps = next(iter(wf["jobs"].values()))["steps"]
-    for s in steps:
-        if s.get("uses", "").startswith(GRADER):
-            assert s["with"]["setup-command"] == \
-                "python -m pip install --quiet --requirement requirements.txt"
     unsatisfied = []
-    for line in (TEMPLATE / "requirements.txt").read_text(encoding="utf-8").splitlines():
+    for line in (TEMPLATE / "requirements-checks.txt").read_text(encoding="utf-8").splitlines():
         line = line.split("#", 1)[0].strip()
         if not line:
             continue
         req = Requirement(line)
+        if req.marker is not None and not req.marker.evaluate():
+            continue
         version = None
         # the kit pins tensorflow-cpu: the same `tensorflow` module, at the same version
         for dist in ALIASES.get(req.name.lower(), (req.name,)):
@@ -276,9 +311,18 @@ def test_setup_command_installs_are_satisfied_here():
     assert unsatisfied == []
 
 
-def test_template_ships_the_workflow():
+def test_template_ships_lean_and_full_requirements():
+    """requirements.txt (notebook) includes requirements-checks.txt (checks only)."""
     require_template()
-    assert (TEMPLATE / WORKFLOW_REL).read_bytes() == WORKFLOW_SRC.read_bytes()
+    full = (TEMPLATE / "requirements.txt").read_text(encoding="utf-8").splitlines()
+    lean = (TEMPLATE / "requirements-checks.txt").read_text(encoding="utf-8")
+    assert "-r requirements-checks.txt" in full
+    names = {re.split(r"[<>=!~;\[ ]", l, maxsplit=1)[0].lower() for l in lean.splitlines()
+             if l.strip() and not l.startswith("#")}
+    assert names == {"tensorflow-cpu", "tensorflow", "keras", "numpy", "psutil", "nbformat",
+                     "ipython"}
+    for heavy in ("otter-grader", "pytest", "scikit-learn", "matplotlib", "pandas", "seaborn"):
+        assert heavy not in lean and any(l.startswith(heavy) for l in full), heavy
 
 
 # --------------------------------------------------------------------------- workflow, run for real
@@ -314,6 +358,9 @@ def step_outcomes(tmp_path_factory):
 def test_every_step_passes_on_the_reference(step_outcomes, question):
     rc = step_outcomes["outcomes"]["reference", question]
     assert rc == 0, step_outcomes["logs"]["reference", question]
+    saved = json.loads((step_outcomes["repos"]["reference"] / "resultats-autograder"
+                        / f"{question}.json").read_text(encoding="utf-8"))
+    assert saved["passed"] and saved["points"] == public_points()[question]
 
 
 @pytest.mark.parametrize("question", list(FUNCS))
@@ -338,8 +385,17 @@ def _result_b64(status: str, name: str, score: int, max_score: int) -> str:
     return base64.b64encode(json.dumps(res).encode()).decode()
 
 
+def _run_summary_step(repo: Path, env: dict, home: Path, step=None):
+    """The summary step's command, as Actions runs a `run:` step (bash -e), PATH and HOME only."""
+    step = step or next(s for s in next(iter(load_workflow()["jobs"].values()))["steps"]
+                        if s.get("id") == "summary")
+    return subprocess.run(["bash", "-e", "-c", step["run"]], cwd=repo, timeout=120,
+                          env={"PATH": f"{VENV_BIN}:/usr/bin:/bin", "HOME": str(home), **env},
+                          capture_output=True, text=True)
+
+
 def test_summary_step_writes_the_french_job_summary(step_outcomes, tmp_path):
-    """The always() summary step, run with bash, on the wrong-q1 repository."""
+    """The always() summary step on what the grader steps left in the wrong-q1 repository."""
     repo = step_outcomes["repos"]["wrong_q1"]
     summary_file = tmp_path / "step_summary.md"
     env = {"GITHUB_STEP_SUMMARY": str(summary_file)}
@@ -348,22 +404,17 @@ def test_summary_step_writes_the_french_job_summary(step_outcomes, tmp_path):
         top = int(s["with"]["max-score"])
         env[f"{s['id'].upper()}_RESULTS"] = _result_b64(
             "pass" if ok else "fail", s["with"]["test-name"], top if ok else 0, top)
-    step = next(s for s in step_outcomes["steps"] if s.get("id") == "summary")
-    for k, v in (step.get("env") or {}).items():
-        if "${{" not in str(v):
-            env[k] = str(v)
-    proc = subprocess.run(["bash", "-e", "-c", step["run"]], cwd=repo, timeout=600,
-                          env={"PATH": f"{VENV_BIN}:/usr/bin:/bin",
-                               "HOME": str(step_outcomes["home"]), **env},
-                          capture_output=True, text=True)
+    proc = _run_summary_step(repo, env, step_outcomes["home"])
     assert proc.returncode == 0, proc.stderr
     text = summary_file.read_text(encoding="utf-8")
     points = public_points()
-    assert f"| q1 | `ResidualBlock` | ❌ à revoir | 0 / {points['q1']:g} |" in text
+    # q1: two of its three public checks pass (only the final ReLU is missing)
+    assert f"| q1 | `ResidualBlock` | ❌ à revoir | {points['q1'] - 1:g} / {points['q1']:g} |" in text
     assert f"| q2 | `build_resnet` | ✅ réussie | {points['q2']:g} / {points['q2']:g} |" in text
-    assert f"{points['q2'] + points['q3']:g} / {sum(points.values()):g} points" in text
+    total = points["q1"] - 1 + points["q2"] + points["q3"]
+    assert f"{total:g} / {sum(points.values()):g} points" in text
     feedback = (repo / "resultats-autograder" / "retours.txt").read_text(encoding="utf-8")
-    assert "✘" in feedback and feedback.strip() in text  # the CLI's French feedback, whole
+    assert "✘" in feedback and "Piste : " in feedback and feedback.strip() in text
     saved = json.loads((repo / "resultats-autograder" / "resultats.json").read_text())
     assert saved["questions"]["q1"]["status"] == "fail"
     # the artifact step uploads the folder the summary step wrote
@@ -372,25 +423,18 @@ def test_summary_step_writes_the_french_job_summary(step_outcomes, tmp_path):
 
 
 def test_summary_step_without_results_says_not_run(tmp_path):
-    """A grader step that never ran (install failed) shows as not run, without crashing."""
-    step = next(s for s in next(iter(load_workflow()["jobs"].values()))["steps"]
-                if s.get("id") == "summary")
+    """Grader steps that never ran (install failed): not run, without crashing or TensorFlow."""
     repo = tmp_path / "repo"
-    repo.mkdir()
-    script = re.sub(r"^python -m autograder check .*$",  # no TensorFlow here
-                    "echo 'notebook introuvable' > resultats-autograder/retours.txt",
-                    step["run"], count=1, flags=re.M)
-    assert "notebook introuvable" in script
+    shutil.copytree(ROOT / "autograder", repo / "autograder",
+                    ignore=shutil.ignore_patterns("__pycache__"))
     summary_file = tmp_path / "summary.md"
-    proc = subprocess.run(["bash", "-e", "-c", script], cwd=repo, timeout=120,
-                          env={"PATH": f"{VENV_BIN}:/usr/bin:/bin", "HOME": str(tmp_path),
-                               "GITHUB_STEP_SUMMARY": str(summary_file),
-                               "Q1_RESULTS": _result_b64("pass", "q1", 3, 3)},
-                          capture_output=True, text=True)
+    proc = _run_summary_step(repo, {"GITHUB_STEP_SUMMARY": str(summary_file),
+                                    "Q1_RESULTS": _result_b64("pass", "q1", 3, 3)}, tmp_path)
     assert proc.returncode == 0, proc.stderr
     text = summary_file.read_text(encoding="utf-8")
     assert "| q1 | `ResidualBlock` | ✅ réussie | 3 / 3 |" in text
-    assert "| q2 | `build_resnet` | ⚠️ non exécutée | – |" in text
+    assert "| q2 | `build_resnet` | ⚠️ non exécutée | – / 2 |" in text
+    assert "**Total des vérifications publiques : 3 / 6 points.**" in text
 
 
 # --------------------------------------------------------------------------- tamper evidence
@@ -469,6 +513,15 @@ def test_tamper_requirements_and_line_endings(fake_template, tmp_path):
     (sub / "requirements.txt").write_text("keras>=3\nkeras-faux==1.0\n")
     assert delivery.tamper_report(sub, fake_template) == [
         "fichier protégé modifié : requirements.txt"]
+
+
+def test_tamper_protects_the_lean_requirements(tmp_path):
+    require_template()
+    assert "requirements-checks.txt" in delivery.protected_files()
+    sub = _clone(TEMPLATE, tmp_path / "repo")
+    with open(sub / "requirements-checks.txt", "a", encoding="utf-8") as f:
+        f.write("keras-faux==1.0\n")
+    assert delivery.tamper_report(sub) == ["fichier protégé modifié : requirements-checks.txt"]
 
 
 def test_tamper_bare_folders_and_files_give_nothing(fake_template, tmp_path):

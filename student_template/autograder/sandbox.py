@@ -403,9 +403,7 @@ class _Worker:
                "channel_fd": write_fd, "skip": skip}
         (self.root / "job.json").write_text(json.dumps(job, ensure_ascii=False,
                                                        default=str), encoding="utf-8")
-        python = os.path.realpath(sys.executable) if isolation == "bubblewrap" else sys.executable
         if isolation == "bubblewrap":
-            venv_python = sys.executable if os.path.abspath(sys.executable) != python else python
             cmd = [bubblewrap(), *_bwrap_base(),
                    "--size", str(TMPFS_BYTES), "--tmpfs", _JOB,
                    "--dir", f"{_JOB}/work", "--dir", f"{_JOB}/tmp", "--dir", f"{_JOB}/out",
@@ -414,14 +412,14 @@ class _Worker:
                    "--chdir", f"{_JOB}/work", "--clearenv"]
             for k, v in _environment(_JOB).items():
                 cmd += ["--setenv", k, v]
-            cmd += ["--", venv_python, "-s", "-m", "autograder.worker", _JOB]
+            cmd += ["--", sys.executable, "-s", "-m", "autograder.worker", _JOB]
             cwd, env = "/", {"PATH": "/usr/bin:/bin"}
         else:
             for d in ("work", "tmp", "out"):
                 (host_job / d).mkdir(parents=True)
             shutil.move(str(self.root / "lib"), host_job / "lib")
             shutil.move(str(self.root / "job.json"), host_job / "job.json")
-            cmd = [python, "-s", "-m", "autograder.worker", str(host_job)]
+            cmd = [sys.executable, "-s", "-m", "autograder.worker", str(host_job)]
             cwd, env = host_job / "work", _environment(str(host_job))
         self.killed_for: str | None = None
         self.peak_rss = 0
