@@ -46,6 +46,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from autograder import __version__
+from autograder.bounded import clean_text
 from autograder.scheduler import DaskExecutor, LocalPool, threads_per_process
 
 NOTEBOOK_NAME = "resnet_a_la_main.ipynb"
@@ -648,7 +649,7 @@ def base_record(sub: Submission, maxima: dict[str, float]) -> dict:
         "id": sub.id, "source": sub.source,
         "notebook": str(sub.notebook) if sub.notebook else None,
         "notebook_sha256": None, "status": sub.status or STATUS_ERROR,
-        "message": sub.message, "questions": {}, "tamper": [],
+        "message": clean_text(sub.message, 500), "questions": {}, "tamper": [],
         "seconds": 0.0, "grader_version": __version__,
         "grader_fingerprint": grader_fingerprint(), "graded_at": _now(),
     }
@@ -1176,7 +1177,7 @@ def run(paths, out, *, jobs: int | None = None, timeout_s: float = DEFAULT_TIMEO
     warnings: list[str] = []
     subs = discover(paths, out / ".inputs", warn=warnings.append, exclude=[out])
     for w in warnings:
-        print(f"autograder: {w}", file=sys.stderr)
+        print(f"autograder: {clean_text(w, 400)}", file=sys.stderr)
     if not subs and not roster:
         raise DiscoveryError("aucune copie à corriger dans les chemins donnés "
                              "(notebooks, dossiers ou archives zip attendus)")
@@ -1392,7 +1393,7 @@ def print_summary(records: list[dict], run_info: dict, out: Path, report_path, s
               f"{_fmt(mx):<3} note maximale : {full}/{len(graded)}{extra}\n")
     problems = [r for r in records if r["status"] != STATUS_GRADED]
     for r in problems[:8]:
-        w(f"  ! {r['id']} : {r['status']} — {r.get('message', '')}\n")
+        w(f"  ! {r['id']} : {r['status']} — {clean_text(r.get('message', ''), 300)}\n")
     if len(problems) > 8:
         w(f"  … et {len(problems) - 8} autre(s) (voir grades.csv)\n")
     tampered = [r["id"] for r in records if r.get("tamper")]

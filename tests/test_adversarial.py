@@ -490,3 +490,19 @@ def test_markdown_escaping_makes_headings_and_links_inert():
     assert "\n" not in out and not out.startswith("#")
     assert "\\[" in out and "\\<" in out and "`code`" in out
     assert stat.S_ISREG(os.stat(__file__).st_mode)
+
+
+@needs_bwrap
+def test_hostile_file_names_reach_no_terminal(tmp_path):
+    """A zip whose name carries terminal escapes: its row's message and the summary are clean."""
+    cls = tmp_path / "classe"
+    cls.mkdir()
+    (cls / "\x1b[2J\x1b]0;pwned\x07piege.zip").write_bytes(b"pas une archive")
+    (cls / "autre.zip").write_bytes(b"pas une archive non plus")
+    stream = io.StringIO()
+    engine.run(sorted(cls.iterdir()), tmp_path / "out", jobs=1, progress=False, report=False,
+               stream=stream)
+    text = stream.getvalue()
+    assert "\x1b" not in text and "\x07" not in text and "piege" in text
+    for rec in (tmp_path / "out" / "submissions").glob("*.json"):
+        assert "\x1b" not in rec.read_text()
