@@ -399,12 +399,6 @@ DEFAULT_C50_DIR = ROOT / "build" / "classroom50"
 DEFAULT_SLUG = "resnet-a-la-main"
 #: seconds allowed to ``check`` inside the Classroom 50 autograder (the grade job stops at 15 min)
 C50_CHECK_TIMEOUT_S = 480
-#: package files the Classroom 50 bundle carries (the student template's public library)
-C50_LIB_FILES = (
-    "__init__.py", "__main__.py", "cli.py", "ci.py", "versions.py", "extract.py", "sandbox.py",
-    "probe.py", "graph.py", "notebook.py", "data.py", "worker.py",
-    "checks/__init__.py", "checks/base.py", "checks/public.py",
-)
 
 
 def assignment_facts() -> dict:
@@ -790,7 +784,9 @@ def build_classroom50(out: str | os.PathLike = DEFAULT_C50_DIR, facts: dict | No
     if out.exists():
         shutil.rmtree(out)
     (out / "lib" / "autograder" / "checks").mkdir(parents=True)
-    for rel in C50_LIB_FILES:
+    from autograder.assign import KIT_PUBLIC_FILES  # the one list of public modules
+
+    for rel in KIT_PUBLIC_FILES:
         shutil.copyfile(ROOT / "autograder" / rel, out / "lib" / "autograder" / rel)
     listing = json.dumps([{"id": c["id"], "question": c["question"], "title": c["title"],
                            "points": int(c["points"])} for c in checks],

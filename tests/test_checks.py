@@ -133,7 +133,7 @@ def test_student_side_without_hidden_checks(tmp_path):
     """The public checks and the notebook helpers work without hidden.py/training.py."""
     pkg = tmp_path / "autograder"
     (pkg / "checks").mkdir(parents=True)
-    for name in ("__init__.py", "probe.py", "graph.py", "notebook.py"):
+    for name in ("__init__.py", "bounded.py", "probe.py", "graph.py", "notebook.py"):
         shutil.copy(ROOT / "autograder" / name, pkg / name)
     for name in ("__init__.py", "base.py", "public.py"):
         shutil.copy(ROOT / "autograder" / "checks" / name, pkg / "checks" / name)
