@@ -1286,7 +1286,7 @@ def run(paths, out, *, jobs: int | None = None, timeout_s: float = DEFAULT_TIMEO
         executor = (DaskExecutor(scheduler) if scheduler else
                     LocalPool(min(jobs, max(1, len(todo))), prepare_process,
                               (threads, cache_dir)))
-        for job, result in executor.run(grade_job, [make_job(sub) for sub in todo]):
+        for job, result in executor.run(grade_job, (make_job(sub) for sub in todo)):
             sub = by_id[job["id"]]
             if isinstance(result, dict) and result.get("run_id") == run_id:
                 rec = result

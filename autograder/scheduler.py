@@ -17,14 +17,17 @@ whatever executes the jobs.
 """
 from __future__ import annotations
 
+import itertools
 import multiprocessing
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 
 #: Submissions one pool process grades before it is replaced (bounded memory).
 TASKS_PER_PROCESS = 25
+#: Jobs handed out ahead, per process (or per Dask worker thread).
+WINDOW = 2
 
 
 class SchedulerUnavailable(RuntimeError):
@@ -68,12 +71,30 @@ class LocalPool:
         self._pools.append(pool)
         return pool
 
-    def run(self, func: Callable, jobs: list[dict]) -> Iterator[tuple[dict, object]]:
-        """Yield ``(job, func(job) or the exception it raised)`` as each finishes."""
+    def run(self, func: Callable, jobs: Iterable[dict]) -> Iterator[tuple[dict, object]]:
+        """Yield ``(job, func(job) or the exception it raised)`` as each finishes.
+
+        Jobs are taken from ``jobs`` lazily, a few more than there are
+        processes at a time, so a large class never sits in memory at once.
+        """
         broken: list[dict] = []
         pool = self._pool(self.jobs)
-        futures = {pool.submit(func, job): job for job in jobs}
-        while futures:
+
+        def submit(job):
+            nonlocal pool
+            try:
+                return pool.submit(func, job)
+            except BrokenProcessPool:  # a process died: the next jobs go to a new pool
+                pool = self._pool(self.jobs)
+                return pool.submit(func, job)
+
+        pending = iter(jobs)
+        futures: dict = {}
+        while True:
+            for job in itertools.islice(pending, max(0, WINDOW * self.jobs - len(futures))):
+                futures[submit(job)] = job
+            if not futures:
+                break
             done, _ = wait(futures, return_when=FIRST_COMPLETED)
             for fut in done:
                 job = futures.pop(fut)
@@ -123,22 +144,36 @@ class DaskExecutor:
                 f"cluster Dask injoignable à {address} ({type(exc).__name__}) : vérifiez que "
                 f"`dask scheduler` tourne à cette adresse et que ce port est ouvert") from None
 
-    def run(self, func: Callable, jobs: list[dict]) -> Iterator[tuple[dict, object]]:
-        """Yield ``(job, func(job) or the exception it raised)`` as each finishes."""
+    def run(self, func: Callable, jobs: Iterable[dict]) -> Iterator[tuple[dict, object]]:
+        """Yield ``(job, func(job) or the exception it raised)`` as each finishes.
+
+        At most :data:`WINDOW` tasks per worker thread are in the cluster at
+        once; the next job is submitted as each result comes back.
+        """
         from distributed import as_completed
 
+        def submit(job):
+            return self.client.submit(func, job, pure=False, retries=1,
+                                      key=f"grade-{job['run_id']}-{job['id']}")
+
+        pending = iter(jobs)
+        window = WINDOW * max(1, sum(self.client.nthreads().values()))
         futures = {}
-        for job in jobs:
-            fut = self.client.submit(func, job, pure=False, retries=1,
-                                     key=f"grade-{job['run_id']}-{job['id']}")
-            futures[fut] = job
-        for fut in as_completed(list(futures)):
-            job = futures[fut]
+        for job in itertools.islice(pending, window):
+            futures[submit(job)] = job
+        stream = as_completed(list(futures))
+        for fut in stream:
+            job = futures.pop(fut)
             try:
                 yield job, fut.result()
             except Exception as exc:  # noqa: BLE001 - reported as the job's error
                 yield job, exc
             fut.release()
+            nxt = next(pending, None)
+            if nxt is not None:
+                new = submit(nxt)
+                futures[new] = nxt
+                stream.add(new)
 
     def close(self, kill: bool = False) -> None:
         try:
