@@ -874,7 +874,7 @@ def _question_note(q: dict, params: dict) -> str:
     return own or generic
 
 
-_MD_SPECIAL = re.compile(r"([\\*_\[\]()#+!|<>~=])")
+_MD_SPECIAL = re.compile(r"([\\*_\[\]#|<>~])")  # links need [, HTML <, headings #
 
 
 def _md(text) -> str:
