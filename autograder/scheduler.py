@@ -161,7 +161,7 @@ class DaskExecutor:
         futures = {}
         for job in itertools.islice(pending, window):
             futures[submit(job)] = job
-        stream = as_completed(list(futures))
+        stream = as_completed(list(futures), loop=self.client.loop)
         for fut in stream:
             job = futures.pop(fut)
             try:
