@@ -33,7 +33,7 @@ from tests.faults import NOTEBOOK, make_notebook, reference_functions
 
 ROOT = Path(__file__).resolve().parents[1]
 MARK = "ADVERSARIAL-7f3a"  # in every attacker process's command line, to find survivors
-TIMEOUT = 40
+TIMEOUT = 60  # per stage; the machine may be loaded
 
 needs_bwrap = pytest.mark.skipif(
     bubblewrap() is None and not os.environ.get("CI"),
