@@ -134,20 +134,20 @@ class Config:
 
 
 def comparison_configs(quick: bool = False, runs=None) -> list[Config]:
-    """The two budgets of the ResNet vs CNN comparison (short first, then main).
+    """The two budgets of the ResNet vs CNN comparison (main first, then short).
 
     Default: about 300 steps (2,400 images, 4 epochs) and 1,500 steps (12,000
     images, 4 epochs), batch 32, peak learning rate 4e-3, K = 10 pairs.
     ``quick``: tiny subsets, 2 pairs (tests).
     """
     if quick:
-        cfgs = [Config("comparison", "short", runs=2, epochs=1, train_size=128, val_size=64,
+        cfgs = [Config("comparison", "main", runs=2, epochs=2, train_size=128, val_size=64,
                        test_size=128, batch_size=32, bn_images=128),
-                Config("comparison", "main", runs=2, epochs=2, train_size=128, val_size=64,
+                Config("comparison", "short", runs=2, epochs=1, train_size=128, val_size=64,
                        test_size=128, batch_size=32, bn_images=128)]
     else:
-        cfgs = [Config("comparison", "short", runs=10, epochs=4, train_size=2400),
-                Config("comparison", "main", runs=10, epochs=4, train_size=12000)]
+        cfgs = [Config("comparison", "main", runs=10, epochs=4, train_size=12000),
+                Config("comparison", "short", runs=10, epochs=4, train_size=2400)]
     for cfg in cfgs:
         if runs is not None:
             cfg.runs = runs
@@ -425,7 +425,7 @@ class RunReport:
 
 
 def run_study(cfgs, out_dir: Path, max_runs: int | None = None,
-              progress: bool = True) -> RunReport:
+              progress: bool = True, shard: tuple[int, int] = (0, 1)) -> RunReport:
     """Train every missing run of ``cfgs``; save each to ``out_dir/runs/<key>.json``.
 
     Args:
@@ -433,6 +433,9 @@ def run_study(cfgs, out_dir: Path, max_runs: int | None = None,
         out_dir: study directory (``.../comparison`` or ``.../depth``).
         max_runs: stop after this many new trainings (None: all).
         progress: show a tqdm progress bar (epochs, with ETA) on stderr.
+        shard: ``(i, n)``: train only the runs whose seed is ``i`` modulo ``n``
+            (pairs stay together), so that ``n`` processes can share a study.
+            A run finished by another process meanwhile is not retrained.
 
     Returns:
         A :class:`RunReport`.
@@ -442,10 +445,12 @@ def run_study(cfgs, out_dir: Path, max_runs: int | None = None,
     runs_dir.mkdir(parents=True, exist_ok=True)
     report = RunReport()
     todo = []
+    index, count = shard
     for spec in plan_runs(cfgs):
         record = read_run(runs_dir / f"{spec.key}.json", spec)
         if record is None:
-            todo.append(spec)
+            if spec.seed % count == index:
+                todo.append(spec)
         else:
             report.skipped.append(spec.key)
             report.records.append(record)
@@ -460,6 +465,12 @@ def run_study(cfgs, out_dir: Path, max_runs: int | None = None,
                    desc=f"{todo[0].cfg.study} ({len(todo)} runs)", file=sys.stderr)
         try:
             for spec in todo:
+                done = read_run(runs_dir / f"{spec.key}.json", spec)
+                if done is not None:  # finished by another process meanwhile
+                    report.skipped.append(spec.key)
+                    report.records.append(done)
+                    bar.update(spec.cfg.epochs)
+                    continue
                 bar.set_postfix_str(spec.key.rsplit("-", 1)[0] + f" {spec.cfg.budget}")
                 record = train_one(spec, load_data(spec.cfg), on_epoch=lambda: bar.update(1))
                 atomic_write_json(runs_dir / f"{spec.key}.json", record)
@@ -1336,7 +1347,8 @@ def _study(cfgs: list[Config], out_dir: Path, writer, args, command: str) -> boo
     if args.action == "report":
         report = RunReport()
     else:
-        report = run_study(cfgs, out_dir, max_runs=args.max_runs, progress=not args.no_progress)
+        report = run_study(cfgs, out_dir, max_runs=args.max_runs,
+                           progress=not args.no_progress, shard=args.shard)
     records = load_records(cfgs, out_dir)
     total = len(plan_runs(cfgs))
     study = cfgs[0].study
@@ -1378,6 +1390,17 @@ def _study(cfgs: list[Config], out_dir: Path, writer, args, command: str) -> boo
     return len(records) == total
 
 
+def _shard(text: str) -> tuple[int, int]:
+    """'1/2' -> (1, 2)."""
+    try:
+        index, count = (int(x) for x in text.split("/"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected I/N, got {text!r}") from None
+    if not 0 <= index < count:
+        raise argparse.ArgumentTypeError(f"need 0 <= I < N, got {text!r}")
+    return index, count
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m solutions.experiment",
@@ -1391,6 +1414,8 @@ def main(argv=None) -> int:
     parser.add_argument("--out", type=Path, default=RESULTS_DIR, help="results root")
     parser.add_argument("--max-runs", type=int, help="stop after N new trainings per study")
     parser.add_argument("--no-progress", action="store_true")
+    parser.add_argument("--shard", type=_shard, default=(0, 1), metavar="I/N",
+                        help="train only the seeds equal to I modulo N (N parallel processes)")
     args = parser.parse_args(argv)
     command = " ".join(["python -m solutions.experiment",
                         *(argv if argv is not None else sys.argv[1:])])

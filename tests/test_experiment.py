@@ -384,7 +384,7 @@ def test_interpretation_numbers_are_the_saved_numbers(quick, capsys):
 
 
 def test_run_keys_depend_on_the_budget_not_on_the_number_of_runs():
-    short, main = E.comparison_configs()
+    main, short = E.comparison_configs()
     assert short.runs >= 10 and main.runs >= 10
     assert 250 <= short.steps <= 350 and 1400 <= main.steps <= 1600
     specs = E.plan_runs([short, main])
@@ -392,7 +392,7 @@ def test_run_keys_depend_on_the_budget_not_on_the_number_of_runs():
     for cfg in (short, main):
         assert {s.seed for s in specs if s.model == "resnet" and s.cfg is cfg} == {
             s.seed for s in specs if s.model == "cnn" and s.cfg is cfg}
-    assert E.comparison_configs(runs=9)[1].digest() == main.digest()
+    assert E.comparison_configs(runs=9)[0].digest() == main.digest()
     assert short.digest() != main.digest()
     more = {s.key for s in E.plan_runs(E.comparison_configs(runs=main.runs + 2))}
     assert {s.key for s in specs} < more          # extending K reuses finished runs
@@ -415,3 +415,16 @@ def test_paired_models_start_from_the_same_weights():
     assert digests["resnet"] == digests["cnn"]
     keras.utils.set_random_seed(6)
     assert E.weights_digest(ref.build_cnn()) != digests["cnn"]
+
+
+def test_shards_split_the_runs_by_seed_and_keep_pairs_together(tmp_path):
+    cfgs = E.comparison_configs(quick=True, runs=4)
+    shards = [E.run_study(cfgs, tmp_path, max_runs=0, progress=False, shard=(i, 2)).pending
+              for i in range(2)]
+    planned = [s.key for s in E.plan_runs(cfgs)]
+    assert sorted(shards[0] + shards[1]) == sorted(planned) and not set(shards[0]) & set(shards[1])
+    seeds = {k: int(k.split("-seed")[1].split("-")[0]) for k in planned}
+    assert {seeds[k] % 2 for k in shards[0]} == {0} and {seeds[k] % 2 for k in shards[1]} == {1}
+    assert E._shard("1/2") == (1, 2)
+    with pytest.raises(Exception):
+        E._shard("2/2")
