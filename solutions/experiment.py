@@ -1081,6 +1081,11 @@ def spts(x) -> str:
     return ("+" if x >= 0 else "-") + f"{abs(100 * x):.2f}".replace(".", ",")
 
 
+def spts_unit(x) -> str:
+    """Signed difference with its unit: '+1,23 point', '-2,40 points'."""
+    return spts(x) + " point" + ("s" if abs(100 * x) >= 2 else "")
+
+
 def num(x, digits: int = 2) -> str:
     """French decimal number."""
     return f"{x:.{digits}f}".replace(".", ",")
@@ -1136,7 +1141,7 @@ def interpret_budget(name: str, b: dict) -> list[str]:
     same = sum(x["same_init"] and x["same_order"] for x in b["pairs"])
     lines.append(
         f"Différence appariée ResNet − CNN (même graine : {same} paires sur {p['n']} ont les "
-        f"mêmes poids initiaux et les mêmes lots) : {spts(p['mean_diff'])} points en moyenne, "
+        f"mêmes poids initiaux et les mêmes lots) : {spts_unit(p['mean_diff'])} en moyenne, "
         f"intervalle de confiance à 95 % [{spts(p['ci_low'])} ; {spts(p['ci_high'])}] points "
         f"(t apparié, {pval(p['t_p'])}) ; test des rangs signés de Wilcoxon {pval(p['wilcoxon_p'])}.")
     mde = pts(p["mde"]) if p["mde"] is not None else "impossible à calculer avec si peu de paires"
@@ -1179,16 +1184,21 @@ def interpret_comparison(summary: dict) -> str:
     for name in ("main", "short"):
         if name in budgets:
             lines += interpret_budget(name, budgets[name])
-    main = budgets.get("main", {})
-    if "main" in budgets and all(m in main.get("models", {}) for m in MODELS):
-        r = main["models"]["resnet"]
-        c = main["models"]["cnn"]
-        gap_r = r["test_accuracy"]["mean"] - r["test_accuracy_raw"]["mean"]
-        gap_c = c["test_accuracy"]["mean"] - c["test_accuracy_raw"]["mean"]
+    gaps = []
+    for name in ("main", "short"):
+        models = budgets.get(name, {}).get("models", {})
+        if all(m in models for m in MODELS):
+            gap = {m: models[m]["test_accuracy"]["mean"] - models[m]["test_accuracy_raw"]["mean"]
+                   for m in MODELS}
+            gaps.append(f"{spts_unit(gap['resnet'])} (ResNet) et {spts_unit(gap['cnn'])} (CNN) "
+                        f"au {BUDGET_LABELS[name]}")
+            params = (models["resnet"]["n_params"], models["cnn"]["n_params"])
+    if gaps:
         lines.append(
-            f"Les deux modèles ont {r['n_params']} et {c['n_params']} paramètres et le même coût "
-            "par image ; la ré-estimation des statistiques BN change l'exactitude moyenne de "
-            f"{spts(gap_r)} points (ResNet) et {spts(gap_c)} points (CNN) au budget principal.")
+            f"Les deux modèles ont {params[0]} et {params[1]} paramètres et le même coût par "
+            "image. Ré-estimer les statistiques BN avant l'évaluation change l'exactitude de "
+            "test moyenne de " + ", et de ".join(gaps) + " : après peu de pas, les moyennes "
+            "mobiles sont en retard sur les poids.")
     lines.append(
         "Limites : deux budgets courts sur un sous-ensemble des données et des réseaux de deux "
         "blocs seulement ; les connexions résiduelles servent surtout à entraîner des réseaux "
