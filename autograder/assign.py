@@ -52,7 +52,7 @@ OTTER_DIR = Path("autograder") / "otter"
 #: worker.py is the sandbox's untrusted side, which ``python -m autograder check`` needs.
 KIT_PUBLIC_FILES = (
     "__init__.py", "__main__.py", "bounded.py", "cli.py", "ci.py", "versions.py", "extract.py",
-    "sandbox.py", "probe.py", "graph.py", "notebook.py", "data.py", "worker.py",
+    "sandbox.py", "probe.py", "graph.py", "notebook.py", "data.py", "worker.py", "recipe.py",
     "checks/__init__.py", "checks/base.py", "checks/public.py",
 )
 

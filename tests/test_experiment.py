@@ -88,55 +88,135 @@ def test_overlapping_samples_are_not_significant():
     assert t["welch_p"] > 0.05 and t["mwu_p"] > 0.05
 
 
-def _row(kind, blocks, losses, accs):
-    return {"kind": kind, "blocks": blocks, "final_train_loss": E.describe(losses),
-            "test_accuracy": E.describe(accs)}
+# --------------------------------------------------------------------------
+# Paired statistics, against scipy on fixed arrays
+# --------------------------------------------------------------------------
+RESNET = np.array([0.861, 0.855, 0.870, 0.848, 0.866, 0.859, 0.872, 0.851, 0.863, 0.857])
+CNN = np.array([0.853, 0.850, 0.861, 0.846, 0.855, 0.857, 0.860, 0.849, 0.852, 0.851])
 
 
-def test_degradation_detection():
+def test_paired_analysis_matches_scipy():
+    p = E.paired_analysis(RESNET, CNN)
+    d = RESNET - CNN
+    assert p["n"] == 10 and p["df"] == 9
+    assert p["mean_diff"] == pytest.approx(d.mean())
+    assert p["sd_diff"] == pytest.approx(d.std(ddof=1))
+    low, high = stats.t.interval(0.95, 9, loc=d.mean(), scale=stats.sem(d))
+    assert (p["ci_low"], p["ci_high"]) == pytest.approx((low, high))
+    ref = stats.ttest_rel(RESNET, CNN)
+    assert p["t"] == pytest.approx(ref.statistic) and p["t_p"] == pytest.approx(ref.pvalue)
+    w = stats.wilcoxon(RESNET, CNN)
+    assert p["wilcoxon_w"] == pytest.approx(w.statistic)
+    assert p["wilcoxon_p"] == pytest.approx(w.pvalue)
+    assert p["correlation"] == pytest.approx(np.corrcoef(RESNET, CNN)[0, 1])
+    assert p["n_positive"] == 10 and p["n_negative"] == 0
+    # the paired test sees what the unpaired one, on the same numbers, cannot
+    assert p["t_p"] < 0.01 < E.compare_samples(RESNET, CNN)["welch_p"]
+    swapped = E.paired_analysis(CNN, RESNET)
+    assert swapped["mean_diff"] == pytest.approx(-p["mean_diff"])
+    assert swapped["ci_high"] == pytest.approx(-p["ci_low"])
+
+
+def test_minimum_detectable_effect_has_the_stated_power():
+    sd, n = 0.01, 10
+    mde = E.minimum_detectable_effect(sd, n)
+    crit = stats.t.ppf(0.975, n - 1)
+    nc = mde / sd * math.sqrt(n)
+    power = stats.nct.sf(crit, n - 1, nc) + stats.nct.cdf(-crit, n - 1, nc)
+    assert power == pytest.approx(0.8, abs=1e-6)
+    normal = (stats.norm.ppf(0.975) + stats.norm.ppf(0.8)) * sd / math.sqrt(n)
+    assert normal < mde < 1.2 * normal              # t is a little wider than the normal
+    assert E.minimum_detectable_effect(sd, 40) < mde  # more pairs, smaller effects
+    assert E.minimum_detectable_effect(0.0, 10) == 0.0
+    assert math.isnan(E.minimum_detectable_effect(sd, 1))
+    assert E.paired_analysis(RESNET, CNN)["mde"] == pytest.approx(
+        E.minimum_detectable_effect((RESNET - CNN).std(ddof=1), 10))
+
+
+def test_paired_analysis_degenerate_cases():
+    same = E.paired_analysis(RESNET, RESNET)
+    assert same["mean_diff"] == 0 and same["t_p"] == 1.0 and same["wilcoxon_p"] == 1.0
+    shifted = E.paired_analysis(RESNET + 0.01, RESNET)
+    assert shifted["t_p"] == 0.0 and shifted["ci_low"] == pytest.approx(0.01)
+    with pytest.raises(ValueError):
+        E.paired_analysis([0.8], [0.7])
+    with pytest.raises(ValueError):
+        E.paired_analysis([0.8, 0.9], [0.7, 0.8, 0.9])
+
+
+def _row(kind, blocks, losses, curve=None):
+    return {"kind": kind, "blocks": blocks, "final_train_losses": list(losses),
+            "final_train_loss": E.describe(losses), "test_accuracy": E.describe([0.8] * len(losses)),
+            "loss_curve_mean": curve if curve is not None else [np.mean(losses)]}
+
+
+def test_degradation_needs_non_overlapping_seeds():
     shown = E.detect_degradation([
-        _row("plain", 2, [0.50, 0.52], [0.80, 0.81]),
-        _row("plain", 20, [0.90, 0.95], [0.65, 0.70]),
-        _row("residual", 2, [0.48, 0.50], [0.81, 0.82]),
-        _row("residual", 20, [0.45, 0.47], [0.82, 0.83]),
+        _row("plain", 2, [0.30, 0.31, 0.32]),
+        _row("plain", 16, [0.40, 0.42, 0.45]),
+        _row("residual", 16, [0.25, 0.26, 0.27]),
     ])
-    assert shown["shown"] and shown["deep_blocks"] == 20
-    within_spread = E.detect_degradation([
-        _row("plain", 2, [0.50, 0.70], [0.80, 0.81]),
-        _row("plain", 20, [0.55, 0.72], [0.79, 0.80]),
-        _row("residual", 20, [0.45, 0.47], [0.82, 0.83]),
+    assert shown["shown"] and not shown["slower"] and shown["residual_below_plain"]
+    overlap = E.detect_degradation([
+        _row("plain", 2, [0.30, 0.31, 0.41], curve=[0.9, 0.5, 0.34]),
+        _row("plain", 16, [0.40, 0.33, 0.45], curve=[1.2, 0.7, 0.39]),
+        _row("residual", 16, [0.25, 0.26, 0.27]),
     ])
-    assert not within_spread["shown"]
-    residual_worse = E.detect_degradation([
-        _row("plain", 2, [0.50, 0.52], [0.80, 0.81]),
-        _row("plain", 20, [0.90, 0.95], [0.65, 0.70]),
-        _row("residual", 20, [1.00, 1.05], [0.60, 0.62]),
-    ])
-    assert not residual_worse["shown"]
-    assert "n'apparaît pas" in E.interpret_depth(
-        {"config": {}, "degradation": E._clean(residual_worse)})
-    assert "Dégradation observée" in E.interpret_depth(
-        {"config": {}, "degradation": E._clean(shown)})
+    assert not overlap["shown"] and overlap["slower"] and overlap["epochs_above"] == [1, 2, 3]
+    two_seeds = E.detect_degradation([
+        _row("plain", 2, [0.30, 0.31]), _row("plain", 16, [0.40, 0.42])])
+    assert not two_seeds["shown"]
+    never_above = E.detect_degradation([
+        _row("plain", 2, [0.30, 0.31, 0.32], curve=[0.9, 0.31]),
+        _row("plain", 16, [0.20, 0.21, 0.22], curve=[0.8, 0.21])])
+    assert not never_above["shown"] and not never_above["slower"]
+
+    def text(deg):
+        return E.interpret_depth({"config": {"epochs": 3}, "degradation": E._clean(deg)})
+    assert "Dégradation observée" in text(shown) and "plus lentement" not in text(shown)
+    assert "optimise plus lentement" in text(overlap) and "Dégradation observée" not in text(overlap)
+    assert "trop peu de graines" in text(two_seeds)
+    assert "Dégradation" not in text(never_above) and "plus lentement" not in text(never_above)
 
 
-def _summary_from(acc_resnet, acc_cnn):
-    def model(acc):
-        return {"test_accuracy": E.describe(acc), "n_params": 1000,
-                "epoch_seconds_median": 1.5}
-    return E._clean({"config": {"train_size": 100, "epochs": 1},
-                     "models": {"resnet": model(acc_resnet), "cnn": model(acc_cnn)},
-                     "tests": E.compare_samples(acc_resnet, acc_cnn)})
+def _budget_records(resnet, cnn, budget="main"):
+    records = []
+    for seed, (a, b) in enumerate(zip(resnet, cnn)):
+        for model, acc in (("resnet", a), ("cnn", b)):
+            records.append({
+                "model": model, "seed": seed, "budget": budget, "steps": 1500,
+                "test_accuracy": acc, "test_accuracy_raw": acc - 0.01, "n_params": 1000,
+                "n_trainable": 1000, "epoch_seconds": [2.0, 1.0], "train_seconds": 3.0,
+                "init_digest": f"w{seed}", "order_digest": f"o{seed}",
+                "config": {"train_size": 12000, "epochs": 4, "batch_size": 32,
+                           "learning_rate": 0.004},
+                "history": {"loss": [1.0, 0.5], "val_accuracy": [0.6, 0.7]}})
+    return records
 
 
-def test_interpretation_follows_the_statistics():
-    sep = E.interpret_comparison(_summary_from([0.90, 0.91, 0.92, 0.905, 0.915],
-                                               [0.80, 0.81, 0.82, 0.805, 0.815]))
-    assert "Ce que les données soutiennent" in sep and "en faveur du ResNet" in sep
-    assert "ne soutiennent pas" not in sep
-    close = E.interpret_comparison(_summary_from([0.85, 0.86, 0.84, 0.855, 0.845],
-                                                 [0.851, 0.849, 0.856, 0.842, 0.86]))
-    assert "ne soutiennent pas" in close and "pas une preuve" in close
-    assert "plus petit que la dispersion" in close
+def test_interpretation_follows_the_paired_statistics():
+    sep = E.summarize_comparison(_budget_records(RESNET, CNN))
+    text = E.interpret_comparison(E._clean(sep))
+    assert "Ce que les données soutiennent" in text and "en faveur du ResNet" in text
+    p = sep["budgets"]["main"]["paired"]
+    assert f"[{E.spts(p['ci_low'])} ; {E.spts(p['ci_high'])}]" in text
+    assert E.pts(p["mde"]) in text and "10 paires sur 10" in text
+    rng = np.random.default_rng(3)
+    noise = CNN + rng.normal(0, 0.006, 10)
+    close = E.interpret_comparison(E._clean(E.summarize_comparison(_budget_records(noise, CNN))))
+    assert "ne soutiennent pas" in close and "équivalents" in close
+
+
+def test_pairs_are_matched_by_seed_and_partial_results_have_no_tests():
+    records = _budget_records(RESNET[:3], CNN[:3])
+    records = [r for r in records if not (r["model"] == "cnn" and r["seed"] == 1)]
+    b = E.summarize_comparison(records)["budgets"]["main"]
+    assert [p["seed"] for p in b["pairs"]] == [0, 2]
+    assert b["pairs"][1]["diff"] == pytest.approx(RESNET[2] - CNN[2])
+    assert all(p["same_init"] and p["same_order"] for p in b["pairs"])
+    one = E.summarize_comparison(_budget_records(RESNET[:1], CNN[:1]))
+    assert "paired" not in one["budgets"]["main"]
+    assert "au moins deux paires" in E.interpret_comparison(E._clean(one))
 
 
 # --------------------------------------------------------------------------
@@ -168,9 +248,9 @@ def quick(tmp_path_factory):
         proc.wait()
     log["after_kill"] = {p.name: p.read_bytes() for p in _run_files(comp)}
     # A run file left half-written by some other crash must be retrained.
-    planned = [s.key for s in E.plan_runs(E.comparison_config(quick=True))]
+    planned = [s.key for s in E.plan_runs(E.comparison_configs(quick=True))]
     garbage = next(k for k in reversed(planned) if f"{k}.json" not in log["after_kill"])
-    (comp / "runs" / f"{garbage}.json").write_text('{"schema": 1, "key": "')
+    (comp / "runs" / f"{garbage}.json").write_text('{"schema": 2, "key": "')
     log["garbage"] = garbage
 
     calls = []
@@ -222,27 +302,44 @@ def test_resume_trains_only_the_missing_runs(quick):
 
 def test_quick_outputs_and_summary_fields(quick):
     comp, depth = quick["out"] / "comparison", quick["out"] / "depth"
-    for name in ("summary.json", "summary.csv", "tests.csv", "runs.csv", "curves.csv",
-                 "learning_curves.png", "final_accuracy.png", "metadata.json"):
+    for name in ("summary.json", "summary.csv", "paired.csv", "runs.csv", "curves.csv",
+                 "learning_curves.png", "final_accuracy.png", "paired_differences.png",
+                 "metadata.json"):
         assert (comp / name).stat().st_size > 0, name
-    for name in ("summary.json", "summary.csv", "runs.csv", "depth.png", "metadata.json"):
+    for name in ("summary.json", "summary.csv", "runs.csv", "curves.csv", "depth.png",
+                 "metadata.json"):
         assert (depth / name).stat().st_size > 0, name
     assert quick["rc_depth"] == 0
     summary = json.loads((comp / "summary.json").read_text())
-    records = E.load_records(E.comparison_config(quick=True), comp)
-    for model in E.MODELS:
-        s = summary["models"][model]
-        accs = [r["test_accuracy"] for r in records if r["model"] == model]
-        assert s["test_accuracy"]["n"] == 2
-        assert s["test_accuracy"]["mean"] == pytest.approx(np.mean(accs))
-        assert s["n_params"] > 0 and s["epoch_seconds_median"] > 0
-    for key in ("welch_p", "mwu_p", "hedges_g", "cohen_d", "rank_biserial", "mean_diff"):
-        assert key in summary["tests"]
+    cfgs = E.comparison_configs(quick=True)
+    records = E.load_records(cfgs, comp)
+    assert set(summary["budgets"]) == {"short", "main"} and summary["primary"] == "main"
+    for cfg in cfgs:
+        b = summary["budgets"][cfg.budget]
+        assert b["steps"] == cfg.steps
+        for model in E.MODELS:
+            recs = [r for r in records if r["model"] == model and r["budget"] == cfg.budget]
+            s = b["models"][model]
+            assert s["test_accuracy"]["n"] == 2
+            assert s["test_accuracy"]["mean"] == pytest.approx(np.mean([r["test_accuracy"] for r in recs]))
+            assert s["test_accuracy_raw"]["mean"] == pytest.approx(
+                np.mean([r["test_accuracy_raw"] for r in recs]))
+            assert all(len(r["history"]["val_accuracy"]) == cfg.epochs for r in recs)
+        # seed i: same initial weights and same batches for both models
+        assert len(b["pairs"]) == 2 and all(p["same_init"] and p["same_order"] for p in b["pairs"])
+        for key in ("mean_diff", "ci_low", "ci_high", "t_p", "wilcoxon_p", "mde", "correlation"):
+            assert key in b["paired"]
+    import pandas as pd
+    paired = pd.read_csv(comp / "paired.csv")
+    assert set(paired["budget"]) == {"short", "main"} and (paired["pairs"] == 2).all()
+    runs = pd.read_csv(comp / "runs.csv")
+    assert {"test_accuracy", "test_accuracy_raw"} <= set(runs.columns) and len(runs) == 8
     d = json.loads((depth / "summary.json").read_text())
     assert {(r["kind"], r["blocks"]) for r in d["rows"]} == {
         (k, b) for k in ("plain", "residual") for b in (1, 2)}
+    assert all(len(r["loss_curve_mean"]) == E.depth_config(True).epochs for r in d["rows"])
     meta = json.loads((comp / "metadata.json").read_text())
-    assert meta["versions"]["keras"] and meta["config_hash"] == E.comparison_config(True).digest()
+    assert meta["versions"]["keras"] and meta["config_hash"] == "+".join(c.digest() for c in cfgs)
 
 
 def test_interpretation_numbers_are_the_saved_numbers(quick, capsys):
@@ -250,15 +347,16 @@ def test_interpretation_numbers_are_the_saved_numbers(quick, capsys):
     summary = json.loads((comp / "summary.json").read_text())
     text = summary["interpretation_fr"]
     assert text == E.interpret_comparison(summary)
-    r, c, t = summary["models"]["resnet"], summary["models"]["cnn"], summary["tests"]
+    main = summary["budgets"]["main"]
+    r, c, p = main["models"]["resnet"], main["models"]["cnn"], main["paired"]
     for value in (r["test_accuracy"]["mean"], c["test_accuracy"]["mean"],
-                  r["test_accuracy"]["ci_low"], c["test_accuracy"]["ci_high"]):
+                  r["test_accuracy_raw"]["mean"], c["test_accuracy_raw"]["mean"]):
         assert E.pct(value) in text
-    assert E.pval(t["welch_p"]) in text and E.pval(t["mwu_p"]) in text
-    assert E.num(t["hedges_g"]) in text
+    assert f"[{E.spts(p['ci_low'])} ; {E.spts(p['ci_high'])}]" in text
+    assert E.pval(p["t_p"]) in text and E.pval(p["wilcoxon_p"]) in text
 
-    # every number printed comes from the JSON (or is the 95 % / 5 % level)
-    allowed = {"95", "5"}
+    # every number printed comes from the JSON (or is a level: 95 %, 5 %, 8 fois sur 10)
+    allowed = {"95", "5", "8", "10"}
 
     def collect(obj):
         if isinstance(obj, dict):
@@ -269,44 +367,65 @@ def test_interpretation_numbers_are_the_saved_numbers(quick, capsys):
                 collect(v)
         elif isinstance(obj, (int, float)) and not isinstance(obj, bool):
             allowed.update({str(obj), E.num(100 * obj), E.num(obj), E.num(obj, 3),
-                            E.num(abs(obj)), E.num(100 * abs(obj))})
+                            E.num(abs(obj)), E.num(100 * abs(obj)), E.rate(obj),
+                            E.spts(obj).lstrip("+")})
     collect(summary)
+    depth = json.loads((quick["out"] / "depth" / "summary.json").read_text())
+    collect(depth)
+    # differences of saved means (the BN re-estimation gain) are derived numbers
+    for budget in summary["budgets"].values():
+        for m in budget["models"].values():
+            gap = m["test_accuracy"]["mean"] - m["test_accuracy_raw"]["mean"]
+            allowed.add(E.spts(gap).lstrip("+"))
     printed = E.show_summary(quick["out"], display_images=False)
     assert text in printed and "Étude de profondeur" in printed
     assert printed in capsys.readouterr().out
     for number in re.findall(r"-?\d+(?:,\d+)?", printed):
-        if number not in allowed:
-            depth = json.loads((quick["out"] / "depth" / "summary.json").read_text())
-            collect(depth)
-            assert number in allowed, number
-
-
-def test_partial_results_are_reported_without_tests():
-    with pytest.raises(ValueError):
-        E.compare_samples([0.8], [0.7, 0.75])
-    records = [{"model": m, "seed": 0, "test_accuracy": acc, "n_params": 10,
-                "n_trainable": 10, "epoch_seconds": [2.0, 1.0], "train_seconds": 3.0,
-                "config": {"train_size": 100, "epochs": 2},
-                "history": {"loss": [1.0, 0.5], "val_accuracy": [0.6, 0.7]}}
-               for m, acc in (("resnet", 0.8), ("cnn", 0.7))]
-    summary = E.summarize_comparison(records)
-    assert "tests" not in summary
-    assert summary["models"]["cnn"]["epoch_seconds_median"] == 1.0   # first epoch dropped
-    text = E.interpret_comparison(E._clean(summary))
-    assert "au moins deux entraînements" in text and E.pct(0.8) in text
+        assert number in allowed, number
 
 
 def test_run_keys_depend_on_the_budget_not_on_the_number_of_runs():
-    base = E.comparison_config()
-    assert base.runs >= 5
-    specs = E.plan_runs(base)
-    assert len({s.key for s in specs}) == 2 * base.runs
-    assert {s.seed for s in specs if s.model == "resnet"} == {
-        s.seed for s in specs if s.model == "cnn"}
-    assert E.comparison_config(runs=9).digest() == base.digest()
-    assert E.comparison_config(epochs=base.epochs + 1).digest() != base.digest()
-    more = {s.key for s in E.plan_runs(E.comparison_config(runs=base.runs + 2))}
+    main, short = E.comparison_configs()
+    assert short.runs >= 10 and main.runs >= 10
+    assert 250 <= short.steps <= 350 and 1400 <= main.steps <= 1600
+    specs = E.plan_runs([short, main])
+    assert len({s.key for s in specs}) == 2 * (short.runs + main.runs)
+    for cfg in (short, main):
+        assert {s.seed for s in specs if s.model == "resnet" and s.cfg is cfg} == {
+            s.seed for s in specs if s.model == "cnn" and s.cfg is cfg}
+    assert E.comparison_configs(runs=9)[0].digest() == main.digest()
+    assert short.digest() != main.digest()
+    more = {s.key for s in E.plan_runs(E.comparison_configs(runs=main.runs + 2))}
     assert {s.key for s in specs} < more          # extending K reuses finished runs
-    depth = E.plan_runs(E.depth_config())
-    assert {(s.model, s.params["blocks"]) for s in depth} == {
-        (k, b) for k in ("plain", "residual") for b in E.depth_config().depths}
+    depth = E.depth_config()
+    assert depth.width >= 16 and depth.runs >= 3 and len(depth.depths) >= 3
+    assert {(s.model, s.params["blocks"]) for s in E.plan_runs(depth)} == {
+        (k, b) for k in ("plain", "residual") for b in depth.depths}
+
+
+def test_paired_models_start_from_the_same_weights():
+    """Seed i builds ResNet i and CNN i with identical initial weights (the pairing)."""
+    import keras
+
+    from solutions import resnet_a_la_main as ref
+
+    digests = {}
+    for name, build in (("resnet", ref.build_resnet), ("cnn", ref.build_cnn)):
+        keras.utils.set_random_seed(5)
+        digests[name] = E.weights_digest(build())
+    assert digests["resnet"] == digests["cnn"]
+    keras.utils.set_random_seed(6)
+    assert E.weights_digest(ref.build_cnn()) != digests["cnn"]
+
+
+def test_shards_split_the_runs_by_seed_and_keep_pairs_together(tmp_path):
+    cfgs = E.comparison_configs(quick=True, runs=4)
+    shards = [E.run_study(cfgs, tmp_path, max_runs=0, progress=False, shard=(i, 2)).pending
+              for i in range(2)]
+    planned = [s.key for s in E.plan_runs(cfgs)]
+    assert sorted(shards[0] + shards[1]) == sorted(planned) and not set(shards[0]) & set(shards[1])
+    seeds = {k: int(k.split("-seed")[1].split("-")[0]) for k in planned}
+    assert {seeds[k] % 2 for k in shards[0]} == {0} and {seeds[k] % 2 for k in shards[1]} == {1}
+    assert E._shard("1/2") == (1, 2)
+    with pytest.raises(Exception):
+        E._shard("2/2")
