@@ -1249,9 +1249,10 @@ def run(paths, out, *, jobs: int | None = None, timeout_s: float = DEFAULT_TIMEO
     by_id = {sub.id: sub for sub in todo}
 
     def make_job(sub: Submission) -> dict:
+        data = Path(sub.notebook).read_bytes()  # read once: sent, and hashed
         return {"id": sub.id, "source": sub.source, "notebook_display": str(sub.notebook),
-                "notebook_bytes": Path(sub.notebook).read_bytes(),
-                "sha256": sha256_file(sub.notebook), "tamper": _tamper(sub),
+                "notebook_bytes": data, "sha256": hashlib.sha256(data).hexdigest(),
+                "tamper": _tamper(sub),
                 "timeout_s": float(timeout_s), "memory_gb": float(memory_gb),
                 "maxima": maxima, "isolation": isolation, "run_id": run_id,
                 "threads": threads, "cache_dir": cache_dir}

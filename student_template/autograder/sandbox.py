@@ -130,7 +130,6 @@ class QuestionRun:
         stderr: the worker's standard error, truncated (student-written).
         cell_errors: statements of kept cells that raised or were skipped
             (``cell``, ``line``, ``names``, ``error``).
-        finished: whether the worker reported on this question itself.
         confined: whether the worker's file writes were confined (bubblewrap,
             or Landlock in the process fallback).
         isolation: ``"bubblewrap"`` or ``"process"`` (empty: no process ran).
@@ -146,7 +145,6 @@ class QuestionRun:
     stdout: str = ""
     stderr: str = ""
     cell_errors: list = field(default_factory=list)
-    finished: bool = False
     confined: bool = False
     isolation: str = ""
 
@@ -587,7 +585,7 @@ def _collect(worker: _Worker, question: str, seconds: float, errors: list,
     if not isinstance(result, dict) or result.get("status") not in STATUSES:
         run.status, run.message = _failed_message(worker, question)
         return run
-    run.status, run.finished = result["status"], True
+    run.status = result["status"]
     run.message = clean_text(result.get("message"))
     if run.status in ("ok", "error") and (qdir / "probe.json").exists():
         from autograder.probe import load_artefacts
@@ -615,7 +613,7 @@ def _exec_fault_message(worker: _Worker, stage: dict, question: str) -> str:
                 f"pendant les définitions (corps de classe, valeur par défaut, boucle au "
                 f"niveau du notebook)")
     else:
-        status, message = _failed_message(worker, question)
+        status, _ = _failed_message(worker, question)
         what = f"a arrêté l'exécution pendant les définitions ({status})"
     return f"{where} {what} ; la correction l'a ignorée"
 
