@@ -11,7 +11,7 @@ Command line::
 path states about the assignment: the notebook's name, the automatically
 checked questions, their functions, their public checks and points (from the
 check registry, which imports no TensorFlow) and the supported Python
-versions (:mod:`autograder.versions`). :func:`render_workflow` (written into
+versions (:mod:`autograder.public.versions`). :func:`render_workflow` (written into
 ``student_template/.github/workflows/classroom.yml`` by ``make assign``) and
 :func:`build_classroom50` are generated from them.
 
@@ -90,9 +90,6 @@ MAX_LINES = 40
 #: A protected file this much larger than the template's copy is reported without reading it.
 _MAX_READ = 8 * 1024 * 1024
 
-#: Parts of the package the zip does not need (teacher-side only).
-ZIP_EXCLUDE = {"engine.py", "report.py", "delivery.py", "assign.py", "otter", "templates",
-               "__pycache__", "__main__.py"}
 #: Kit requirements that the grading image does not need (otter pins its own version).
 ZIP_DROP_REQUIREMENTS = {"otter-grader", "pytest"}
 
@@ -276,7 +273,7 @@ SETUP_SH_EXTRA = '''
 # ResNet à la main: put Fashion-MNIST in Keras's cache while the image is built,
 # so that grading never downloads it (the loader verifies its checksums).
 cd {autograder_dir}/source/files && mamba run -n otter-env python -c \\
-    "from autograder.data import load_fashion_mnist; load_fashion_mnist()" || true
+    "from autograder.public.data import load_fashion_mnist; load_fashion_mnist()" || true
 '''
 
 
@@ -372,9 +369,9 @@ def build_autograder_zip(out: str | os.PathLike = DEFAULT_ZIP,
         (stage / "tests").mkdir()
         for t in tests:
             shutil.copy2(t, stage / "tests" / t.name)
-        shutil.copytree(ROOT / "autograder", stage / "autograder",
-                        ignore=lambda d, names: [n for n in names if n in ZIP_EXCLUDE
-                                                 or n.endswith(IGNORED_SUFFIXES)])
+        from autograder.assign import copy_public_package
+
+        copy_public_package(stage, extra=("hidden",))
         (stage / "requirements.txt").write_text("\n".join(zip_requirements(requirements)) + "\n",
                                                 encoding="utf-8")
         (stage / "otter_config.json").write_text(json.dumps(config, indent=2), encoding="utf-8")
@@ -409,9 +406,9 @@ def assignment_facts() -> dict:
         "public_total", "python", "requires_python", "check_requirements"}``;
         each check is ``{"id", "question", "title", "points"}``.
     """
-    from autograder import versions
-    from autograder.checks import registry
-    from autograder.extract import QUESTION_FUNCTIONS
+    from autograder.public import versions
+    from autograder.public.checks import registry
+    from autograder.public.extract import QUESTION_FUNCTIONS
 
     public = [s for s in registry() if s["visibility"] == "public" and not s.get("manual")]
     questions = []
@@ -774,7 +771,7 @@ def build_classroom50(out: str | os.PathLike = DEFAULT_C50_DIR, facts: dict | No
         The folder, holding ``autograder.py``, ``requirements-checks.txt``,
         ``runtime.json``, ``README.md`` and ``lib/autograder/`` (public checks only).
     """
-    from autograder import versions
+    from autograder.public import versions
 
     facts = facts or assignment_facts()
     out = Path(out)
@@ -783,11 +780,9 @@ def build_classroom50(out: str | os.PathLike = DEFAULT_C50_DIR, facts: dict | No
         _int_points(c["points"], c["id"])
     if out.exists():
         shutil.rmtree(out)
-    (out / "lib" / "autograder" / "checks").mkdir(parents=True)
-    from autograder.assign import KIT_PUBLIC_FILES  # the one list of public modules
+    from autograder.assign import copy_public_package
 
-    for rel in KIT_PUBLIC_FILES:
-        shutil.copyfile(ROOT / "autograder" / rel, out / "lib" / "autograder" / rel)
+    copy_public_package(out / "lib")
     listing = json.dumps([{"id": c["id"], "question": c["question"], "title": c["title"],
                            "points": int(c["points"])} for c in checks],
                          ensure_ascii=False, indent=4)

@@ -12,7 +12,7 @@ Pipeline for ``python -m autograder grade PATH... --out DIR``:
    in a pool of long-lived trusted processes on this machine (TensorFlow
    imported once per process, the cores shared among them) or as one task per
    submission on a Dask cluster (:mod:`autograder.scheduler`). Each job calls
-   :func:`autograder.sandbox.grade_notebook` (one bubblewrap sandbox per
+   :func:`autograder.public.sandbox.grade_notebook` (one bubblewrap sandbox per
    submission for the student's code); the record comes back to this process,
    which writes ``DIR/submissions/<id>.json`` atomically as soon as it
    arrives. A killed run therefore resumes where it stopped.
@@ -45,8 +45,9 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import autograder.hidden  # noqa: F401 - registers the hidden checks (no TensorFlow import)
 from autograder import __version__
-from autograder.bounded import clean_text
+from autograder.public.bounded import clean_text
 from autograder.scheduler import DaskExecutor, LocalPool, threads_per_process
 
 NOTEBOOK_NAME = "resnet_a_la_main.ipynb"
@@ -160,18 +161,16 @@ def sanitize_id(name: str) -> str:
     return text[:100] or "submission"
 
 
-#: Modules whose code decides a score: a record graded with another version of
-#: any of them is regraded (see :func:`grader_fingerprint`).
-_GRADING_MODULES = ("__init__.py", "extract.py", "probe.py", "sandbox.py", "worker.py",
-                    "graph.py", "data.py", "notebook.py", "checks/*.py")
-
-
 def grader_fingerprint() -> str:
-    """sha256 (16 hex digits) of the source of every module that decides a score."""
+    """sha256 (16 hex digits) of every module that decides a score.
+
+    Those are the public subpackage and the hidden checks: a record graded with
+    another version of any of them is regraded.
+    """
     pkg = Path(__file__).resolve().parent
     h = hashlib.sha256()
-    for pattern in _GRADING_MODULES:
-        for f in sorted(pkg.glob(pattern)):
+    for sub in ("public", "hidden"):
+        for f in sorted((pkg / sub).rglob("*.py")):
             h.update(f.relative_to(pkg).as_posix().encode() + b"\0")
             h.update(f.read_bytes())
     return h.hexdigest()[:16]
@@ -611,7 +610,7 @@ def read_roster(path: Path) -> list[str]:
 def question_max_points() -> dict[str, float]:
     """Maximum points per question (public + hidden; q4 is the manual one)."""
     try:
-        from autograder.checks import max_points
+        from autograder.public.checks import max_points
     except ImportError:
         return {q: 0.0 for q in QUESTIONS}
     out = {}
@@ -658,7 +657,7 @@ def base_record(sub: Submission, maxima: dict[str, float]) -> dict:
 
 def _validate_notebook(path: Path) -> str | None:
     """None when ``path`` is a readable notebook, else a French message."""
-    from autograder.bounded import json_depth
+    from autograder.public.bounded import json_depth
 
     try:
         if path.is_symlink():
@@ -706,14 +705,14 @@ def grade_submission(sub: Submission, *, timeout_s: float, memory_gb: float,
     """Grade one submission in this process (the worker) and return its record.
 
     Student code runs only in the sandboxes that
-    :func:`autograder.sandbox.grade_notebook` starts, one per question.
+    :func:`autograder.public.sandbox.grade_notebook` starts, one per question.
 
     Args:
         sub: the submission (``notebook`` set, ``status`` None).
         timeout_s: wall-clock limit per question, in seconds.
         memory_gb: memory cap per question, in GiB.
         maxima: maximum points per question (computed when None).
-        isolation: ``"bubblewrap"`` or ``"process"`` (see :mod:`autograder.sandbox`).
+        isolation: ``"bubblewrap"`` or ``"process"`` (see :mod:`autograder.public.sandbox`).
 
     Returns:
         The submission record (schema in docs/architecture.md).
@@ -726,8 +725,8 @@ def grade_submission(sub: Submission, *, timeout_s: float, memory_gb: float,
     if problem:
         record.update(status=STATUS_INVALID, message=problem)
     else:
-        from autograder.extract import NotebookError
-        from autograder.sandbox import grade_notebook
+        from autograder.public.extract import NotebookError
+        from autograder.public.sandbox import grade_notebook
         details: dict = {}
         try:
             questions = grade_notebook(sub.notebook, questions=AUTO_QUESTIONS,
@@ -761,7 +760,7 @@ def _peak_mb() -> dict:
 
 
 #: Memory cap of a trusted grading process (TensorFlow, the loaded models, the
-#: grader's training); what it loads is bounded first (autograder.bounded).
+#: grader's training); what it loads is bounded first (autograder.public.bounded).
 TRUSTED_MEMORY_BYTES = 8 * 1024 ** 3
 _PREPARED = False
 
@@ -771,7 +770,7 @@ def prepare_process(threads: int = 1, cache_dir: str | None = None) -> None:
 
     Thread limits only take effect before TensorFlow's import, which happens
     once per process, during the first submission, while its sandbox starts
-    (:func:`autograder.sandbox.run_questions`); later submissions pay none of it.
+    (:func:`autograder.public.sandbox.run_questions`); later submissions pay none of it.
 
     Args:
         threads: TensorFlow/BLAS threads of this process (the cores, shared
@@ -779,7 +778,7 @@ def prepare_process(threads: int = 1, cache_dir: str | None = None) -> None:
         cache_dir: folder of the accuracy memo on disk (None: in memory only).
     """
     global _PREPARED
-    from autograder.checks.training import CACHE_ENV
+    from autograder.hidden.training import CACHE_ENV
 
     if cache_dir:
         os.environ[CACHE_ENV] = cache_dir
@@ -880,12 +879,12 @@ _MD_SPECIAL = re.compile(r"([\\*_\[\]#|<>~])")  # links need [, HTML <, headings
 def _md(text) -> str:
     """Student-reachable text made inert in Markdown: one line, no markup but code spans.
 
-    The text is cleaned first (:func:`autograder.bounded.clean_text`: control
+    The text is cleaned first (:func:`autograder.public.bounded.clean_text`: control
     characters, newlines); outside backtick spans every character with a
     Markdown meaning is escaped, so no heading, link, emphasis, table or HTML
     can be injected; an unbalanced backtick is dropped.
     """
-    from autograder.bounded import clean_text
+    from autograder.public.bounded import clean_text
 
     parts = clean_text(str(text), 2000).split("`")
     if len(parts) % 2 == 0:  # odd number of backticks: the last one opens nothing
@@ -1074,8 +1073,8 @@ def _check_parameters() -> dict:
     """Seeds, thresholds and recipe constants exposed by the checks modules."""
     import importlib
     found = {}
-    for name in ("autograder.checks.training", "autograder.checks.hidden",
-                 "autograder.checks.public", "autograder.probe"):
+    for name in ("autograder.hidden.training", "autograder.hidden.structure",
+                 "autograder.public.checks.public", "autograder.public.probe"):
         try:
             mod = importlib.import_module(name)
         except Exception:  # noqa: BLE001 - optional
@@ -1096,7 +1095,7 @@ def _check_parameters() -> dict:
 
 def _registry() -> list[dict]:
     try:
-        from autograder.checks import registry
+        from autograder.public.checks import registry
         return registry()
     except Exception:  # noqa: BLE001
         return []
@@ -1156,9 +1155,9 @@ def run(paths, out, *, jobs: int | None = None, timeout_s: float = DEFAULT_TIMEO
 
     Raises:
         DiscoveryError: a path does not exist.
-        autograder.sandbox.IsolationUnavailable: bubblewrap required and missing.
+        autograder.public.sandbox.IsolationUnavailable: bubblewrap required and missing.
     """
-    from autograder.sandbox import IsolationUnavailable, resolve_isolation
+    from autograder.public.sandbox import IsolationUnavailable, resolve_isolation
 
     if not scheduler:  # on a cluster, each worker checks its own sandbox
         isolation = resolve_isolation(isolation)

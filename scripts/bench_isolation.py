@@ -29,8 +29,8 @@ ROOT = Path(__file__).resolve().parents[1]
 SNIPPET = """
 import json, sys, time
 t0 = time.perf_counter()
-from autograder.extract import extract_notebook
-import autograder.sandbox as sb
+from autograder.public.extract import extract_notebook
+import autograder.public.sandbox as sb
 kw = {} if sys.argv[3] == "-" else {"isolation": sys.argv[3]}
 if sys.argv[2] == "question":
     run = sb.run_question(extract_notebook(sys.argv[1]), "q1", **kw)

@@ -68,8 +68,8 @@ def main(argv=None) -> int:
     parser.add_argument("--skip-hogs", action="store_true")
     args = parser.parse_args(argv)
 
-    from autograder.extract import extract_notebook
-    from autograder.sandbox import DEFAULT_MEMORY_GB, check_notebook, grade_notebook, run_question
+    from autograder.public.extract import extract_notebook
+    from autograder.public.sandbox import DEFAULT_MEMORY_GB, check_notebook, grade_notebook, run_question
     from tests.faults import NOTEBOOK, build_faults
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-sandbox-"))

@@ -1,6 +1,6 @@
 """Calibrate the grader's minimum-accuracy threshold (q2.accuracy, q3.accuracy).
 
-Trains, with the grader's own recipe (autograder/checks/training.py), the
+Trains, with the grader's own recipe (autograder/hidden/training.py), the
 reference models and other correct architectures over several seeds, plus
 models that cannot learn, and writes the figures into docs/benchmarks.md under
 "## Accuracy check calibration".
@@ -25,7 +25,7 @@ import keras  # noqa: E402
 from keras import layers, ops  # noqa: E402
 
 import solutions.resnet_a_la_main as sol  # noqa: E402
-from autograder.checks import training  # noqa: E402
+from autograder.public.checks import training  # noqa: E402
 
 
 def block(x, **kw):
@@ -133,7 +133,7 @@ def render(rows, four_secs, seeds, elapsed, done) -> str:
         "TensorFlow (load average 10 to 17), so times are pessimistic, several times the unloaded "
         "figures." + ("" if done else " **Partial run** (interrupted): the rows below are complete."),
         "",
-        f"Recipe (autograder/checks/training.py, version {r['version']}): Adam lr {r['learning_rate']}, "
+        f"Recipe (autograder/hidden/training.py, version {r['version']}): Adam lr {r['learning_rate']}, "
         f"{r['steps']} steps of {r['batch_size']} images from a fixed {r['train_size']}-image "
         "training subset (per-pixel standardisation as in the notebook), BatchNormalization "
         f"statistics re-estimated on one {r['bn_batch']}-image training batch, accuracy on "

@@ -4,7 +4,7 @@
 # Debian's package) > Debian's dataset-fashion-mnist where apt works > Keras's download.
 set -euo pipefail
 PY=${1:-python3}
-found() { "$PY" -c 'import sys; from autograder.data import find_local_dir; sys.exit(find_local_dir() is None)'; }
+found() { "$PY" -c 'import sys; from autograder.public.data import find_local_dir; sys.exit(find_local_dir() is None)'; }
 if found; then
   echo "Fashion-MNIST: local copy found"; exit 0
 fi
@@ -17,4 +17,4 @@ if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
   if found; then echo "Fashion-MNIST: Debian package installed"; exit 0; fi
 fi
 echo "Fashion-MNIST: downloading with Keras"
-"$PY" -c 'from autograder.data import load_fashion_mnist; load_fashion_mnist()'
+"$PY" -c 'from autograder.public.data import load_fashion_mnist; load_fashion_mnist()'

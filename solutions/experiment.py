@@ -3,7 +3,7 @@
 A paired, powered comparison of the reference ResNet and plain CNN
 (``solutions/resnet_a_la_main.py``) at two training budgets, and a depth study
 of plain vs residual networks. Every training uses the kit's recipe
-(``autograder/recipe.py``): Adam with a cosine-decayed learning rate, an
+(``autograder/public/recipe.py``): Adam with a cosine-decayed learning rate, an
 explicit seeded data order, and BatchNormalization statistics re-estimated on
 2,048 training images before any evaluation (raw accuracies, with the moving
 averages, are saved too).
@@ -199,7 +199,7 @@ def load_data(cfg: Config):
     from sklearn.model_selection import train_test_split
     from sklearn.preprocessing import StandardScaler
 
-    from autograder.data import load_fashion_mnist
+    from autograder.public.data import load_fashion_mnist
 
     (x_full, y_full), (x_test, y_test) = load_fashion_mnist()
     x_train, x_val, y_train, y_val = train_test_split(
@@ -374,7 +374,7 @@ def train_one(spec: RunSpec, data: dict, on_epoch: Callable | None = None) -> di
 
     from tensorflow import keras
 
-    from autograder import recipe
+    from autograder.public import recipe
 
     logging.getLogger("tensorflow").setLevel(logging.ERROR)  # retracing notices
     cfg = spec.cfg

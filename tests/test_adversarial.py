@@ -28,7 +28,7 @@ import nbformat
 import pytest
 
 from autograder import engine
-from autograder.sandbox import bubblewrap
+from autograder.public.sandbox import bubblewrap
 from tests.faults import NOTEBOOK, make_notebook, reference_functions
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -116,7 +116,7 @@ ATTACKS = {
             roots = {sys.prefix, os.path.dirname(sys.prefix), "/", os.path.expanduser("~")}
             for root in roots:
                 for pattern in ("solutions/resnet_a_la_main.py", "*/solutions/resnet_a_la_main.py",
-                                "autograder/checks/hidden.py", "*/autograder/checks/hidden.py",
+                                "autograder/hidden/structure.py", "*/autograder/hidden/structure.py",
                                 "work/*/solutions/resnet_a_la_main.py"):
                     if glob.glob(os.path.join(root, pattern)):
                         return True
@@ -363,7 +363,8 @@ def test_student_text_is_inert_in_every_output(attacked_class):
 
 
 def test_grade_refuses_to_run_without_bubblewrap(tmp_path, monkeypatch):
-    from autograder import cli, sandbox
+    from autograder import cli
+    from autograder.public import sandbox
 
     monkeypatch.setattr(sandbox, "bubblewrap", lambda: None)
     nb = tmp_path / "a" / NOTEBOOK
@@ -381,7 +382,7 @@ def test_grade_refuses_to_run_without_bubblewrap(tmp_path, monkeypatch):
 
 
 def test_bounded_json_rejects_depth_and_size(tmp_path):
-    from autograder.bounded import read_json_bounded
+    from autograder.public.bounded import read_json_bounded
 
     (tmp_path / "deep.json").write_text("[" * 100_000 + "]" * 100_000)
     (tmp_path / "big.json").write_text('"' + "x" * (2 * 1024 ** 2) + '"')
@@ -394,8 +395,8 @@ def test_bounded_json_rejects_depth_and_size(tmp_path):
 def test_keras_archive_with_padded_config_is_rejected_before_loading(tmp_path):
     import keras
 
-    from autograder.bounded import keras_archive_problem
-    from autograder.probe import load_artefacts
+    from autograder.public.bounded import keras_archive_problem
+    from autograder.public.probe import load_artefacts
 
     inp = keras.Input((4,))
     model = keras.Model(inp, keras.layers.Dense(2)(inp))
@@ -439,8 +440,8 @@ def _nested_cnn_with_blocks():
 def test_nested_models_are_inlined_for_the_graph_checks(tmp_path):
     import numpy as np
 
-    from autograder.graph import ADD, Graph
-    from autograder.probe import flatten_nested, roundtrip
+    from autograder.public.graph import ADD, Graph
+    from autograder.public.probe import flatten_nested, roundtrip
 
     model = _nested_cnn_with_blocks()
     assert not Graph(model).of_kind(ADD)  # hidden from a walk of the outer graph
@@ -453,7 +454,7 @@ def test_nested_models_are_inlined_for_the_graph_checks(tmp_path):
 def test_grader_trains_a_fresh_trainable_copy(tmp_path):
     import numpy as np
 
-    from autograder.checks.training import fingerprint, fresh_copy
+    from autograder.hidden.training import fingerprint, fresh_copy
 
     honest = _nested_cnn_with_blocks()
     pasted = _nested_cnn_with_blocks()
@@ -469,7 +470,7 @@ def test_grader_trains_a_fresh_trainable_copy(tmp_path):
 
 
 def test_capped_results_are_never_cached(tmp_path, monkeypatch):
-    from autograder.checks import training
+    from autograder.public.checks import training
 
     calls = []
 

@@ -117,7 +117,7 @@ def _otter_scores(nb) -> dict:
 
 
 def _public_points(question: str) -> float:
-    from autograder.checks import max_points
+    from autograder.public.checks import max_points
 
     return max_points(question, ("public",))
 
@@ -193,7 +193,7 @@ def _otter_test_cases(path: Path) -> list[tuple[str, float, bool]]:
 
 
 def test_otter_tests_match_the_check_registry():
-    from autograder.checks import registry
+    from autograder.public.checks import registry
 
     reg = [r for r in registry() if not r["manual"] and r["question"] in PUBLIC_QUESTIONS]
     public = sorted((r["id"], r["points"]) for r in reg if r["visibility"] == "public")
@@ -325,13 +325,13 @@ def _run_otter_tests(path: Path, env: dict):
 
 def test_full_otter_tests_grade_q1_with_hidden_checks():
     """autograder/otter/tests/q1.py (public + hidden): full marks on the reference, partial on a bug."""
-    from autograder.checks import hidden_available, max_points
+    from autograder.public.checks import hidden_available, max_points
     from tensorflow import keras
 
     from solutions import resnet_a_la_main as solution
 
     if not hidden_available():
-        pytest.fail("the hidden checks (autograder/checks/hidden.py) are not importable")
+        pytest.fail("the hidden checks (autograder/hidden/structure.py) are not importable")
     path = ROOT / assign.OTTER_DIR / "tests" / "q1.py"
     reference = _run_otter_tests(path, {"keras": keras, "ResidualBlock": solution.ResidualBlock})
     assert reference.score == reference.possible == max_points("q1"), \

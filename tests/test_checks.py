@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from autograder import checks
-from autograder.checks import max_points, registry, run_checks
-from autograder.checks.base import CheckResult
+from autograder.public import checks
+from autograder.public.checks import max_points, registry, run_checks
+from autograder.public.checks.base import CheckResult
 from tests.gallery import CHECK_IDS, build_gallery, case_ids, load_golden
 from tests.gallery.grading import execute, grade
 
@@ -116,7 +116,7 @@ def test_run_checks_never_raises():
 
 
 def test_notebook_helpers(graded):
-    from autograder.notebook import assert_check, verifier
+    from autograder.public.notebook import assert_check, verifier
 
     ns = execute(graded["_paths"]["reference"])
     results = verifier("q2", ns, quiet=True)
@@ -138,8 +138,8 @@ def test_student_side_without_hidden_checks(tmp_path):
     for name in ("__init__.py", "base.py", "public.py"):
         shutil.copy(ROOT / "autograder" / "checks" / name, pkg / "checks" / name)
     shutil.copy(ROOT / "solutions" / "resnet_a_la_main.py", tmp_path / "ref.py")
-    code = ("import ref\nfrom autograder.checks import hidden_available, max_points\n"
-            "from autograder.notebook import verifier\n"
+    code = ("import ref\nfrom autograder.public.checks import hidden_available, max_points\n"
+            "from autograder.public.notebook import verifier\n"
             "assert not hidden_available() and max_points() == 6\n"
             "r = verifier('q1', vars(ref))\nassert len(r) == 3 and all(x.passed for x in r)\n")
     env = {**os.environ, "PYTHONPATH": str(tmp_path), "TF_CPP_MIN_LOG_LEVEL": "3"}

@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from autograder import ci, delivery
+from autograder import delivery
+from autograder.public import ci
 
 ROOT = Path(__file__).resolve().parents[1]
 VENV_BIN = Path(sys.executable).parent
@@ -159,7 +160,7 @@ def test_ci_summary_imports_no_tensorflow(tmp_path):
     """ci-summary imports neither TensorFlow, Keras nor numpy; the probe does see an import."""
     code = ("import sys; from autograder.cli import main; "
             "rc = main(['ci-summary', '--results', sys.argv[1], '--points', 'q1=3']); "
-            "len(sys.argv) > 2 and __import__('autograder.checks.public'); "
+            "len(sys.argv) > 2 and __import__('autograder.public.checks.public'); "
             "print(sorted(m for m in ('tensorflow', 'keras', 'numpy') if m in sys.modules)); "
             "sys.exit(rc)")
     for extra, expected in (([], "[]"), (["--also-numpy"], "['numpy']")):
@@ -197,7 +198,7 @@ def test_check_payload_totals_and_failed_payload():
 
 
 def test_public_specs_from_source_match_the_registry():
-    from autograder.checks import registry
+    from autograder.public.checks import registry
     reg = [{k: s[k] for k in ("id", "question", "title", "points")} for s in registry()
            if s["visibility"] == "public" and not s["manual"]]
     assert ci.public_specs_from_source() == reg and len(reg) == 6

@@ -105,7 +105,7 @@ def result_problems(doc: dict) -> list[str]:
 
 
 def public_checks() -> list[dict]:
-    from autograder.checks import registry
+    from autograder.public.checks import registry
     return [s for s in registry() if s["visibility"] == "public" and not s["manual"]]
 
 
@@ -181,7 +181,7 @@ def runs(bundle, tmp_path_factory):
 def test_bundle_contents(bundle):
     files = {p.relative_to(bundle).as_posix() for p in bundle.rglob("*") if p.is_file()}
     assert {"autograder.py", "requirements-checks.txt", "runtime.json", "README.md",
-            "lib/autograder/cli.py", "lib/autograder/checks/public.py"} <= files
+            "lib/autograder/cli.py", "lib/autograder/public/checks/public.py"} <= files
     for secret in ("checks/hidden.py", "checks/training.py", "engine.py", "report.py",
                    "delivery.py", "otter"):
         assert not any(f.startswith(f"lib/autograder/{secret}") for f in files), secret

@@ -5,7 +5,7 @@ import shutil
 import numpy as np
 import pytest
 
-from autograder import data
+from autograder.public import data
 
 
 @pytest.fixture

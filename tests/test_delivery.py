@@ -62,7 +62,7 @@ def load_workflow(path=None) -> dict:
 
 
 def public_points() -> dict[str, float]:
-    from autograder.checks import max_points
+    from autograder.public.checks import max_points
     return {q: max_points(q, ("public",)) for q in FUNCS}
 
 
@@ -202,7 +202,7 @@ def make_repo(tmp: Path, name: str, nb) -> Path:
 
 def offline_home(tmp: Path) -> Path:
     """A fresh HOME whose Keras cache points at the local Fashion-MNIST files."""
-    from autograder.data import find_local_dir
+    from autograder.public.data import find_local_dir
     home = tmp / "home"
     datasets = home / ".keras" / "datasets"
     if not datasets.exists():
@@ -485,7 +485,7 @@ def test_tamper_names_each_change(fake_template, tmp_path):
     lines = delivery.tamper_report(sub, fake_template)
     assert lines == [
         "fichier protégé modifié : .github/workflows/classroom.yml",
-        "fichier protégé remplacé par un lien symbolique : autograder/checks/public.py",
+        "fichier protégé remplacé par un lien symbolique : autograder/public/checks/public.py",
         "fichier protégé supprimé : tests/q2.py",
         "fichier ajouté dans un dossier protégé : tests/conftest.py",
         "fichier ajouté qui porte le nom d'un module Python et peut le masquer : keras.py",
@@ -548,7 +548,7 @@ def test_tamper_on_the_real_template(tmp_path):
     require_template()
     protected = delivery.protected_files()
     assert WORKFLOW_REL in protected and any(p.startswith("tests/") for p in protected)
-    assert any(p.startswith("autograder/checks/") for p in protected)
+    assert any(p.startswith("autograder/public/checks/") for p in protected)
     sub = _clone(TEMPLATE, tmp_path / "repo")
     assert delivery.tamper_report(sub) == []
     with open(sub / WORKFLOW_REL, "a", encoding="utf-8") as f:
@@ -674,7 +674,7 @@ def otter_results(autograder_zip, tmp_path_factory):
 
 
 def test_otter_zip_gives_full_marks_to_the_reference(otter_results):
-    from autograder.checks import max_points
+    from autograder.public.checks import max_points
     res = otter_results["reference"]
     per_q = _by_question(res)
     assert set(per_q) == set(FUNCS)
@@ -690,7 +690,7 @@ def test_otter_zip_gives_zero_to_the_template(otter_results):
 
 def test_otter_zip_planted_bug_partial_score(otter_results):
     """build_cnn left as a stub: q3 scores 0, q1 and q2 keep full marks."""
-    from autograder.checks import max_points
+    from autograder.public.checks import max_points
     per_q = _by_question(otter_results["planted"])
     assert per_q["q3"] == (0.0, max_points("q3"))
     assert per_q["q1"] == (max_points("q1"),) * 2 and per_q["q2"] == (max_points("q2"),) * 2

@@ -4,9 +4,9 @@ import ast
 import nbformat
 import pytest
 
-from autograder.extract import (InvalidNotebook, NotebookError, Extracted,
+from autograder.public.extract import (InvalidNotebook, NotebookError, Extracted,
                                 extract_notebook)
-from autograder.worker import execute
+from autograder.public.untrusted import execute
 from tests.faults import reference_notebook
 
 

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from keras import layers, ops
 
-from autograder import graph as G
-from autograder.probe import ProbeFailure, load_artefacts, probe, roundtrip, save_artefacts
+from autograder.public import graph as G
+from autograder.public.probe import ProbeFailure, load_artefacts, probe, roundtrip, save_artefacts
 
 ROOT = Path(__file__).resolve().parents[1]
 

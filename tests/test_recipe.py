@@ -1,9 +1,9 @@
-"""The shared training recipe (autograder/recipe.py): BN re-estimation, cosine schedule, data order."""
+"""The shared training recipe (autograder/public/recipe.py): BN re-estimation, cosine schedule, data order."""
 import keras
 import numpy as np
 import pytest
 
-from autograder import recipe
+from autograder.public import recipe
 
 
 def planted_bn_model():

@@ -12,8 +12,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder.extract import extract_notebook
-from autograder.sandbox import (OUTPUT_LIMIT, check_notebook, grade_notebook,
+from autograder.public.extract import extract_notebook
+from autograder.public.sandbox import (OUTPUT_LIMIT, check_notebook, grade_notebook,
                                 run_question)
 from tests.faults import (NOTEBOOK, build_faults, expected, make_notebook,
                           reference_functions, _inject)
@@ -126,7 +126,7 @@ def test_check_notebook_survives_os_exit_in_one_question(tmp_path):
 
 
 def _landlock_available() -> bool:
-    code = ("import sys; from autograder.worker import restrict_writes; "
+    code = ("import sys; from autograder.public.untrusted import restrict_writes; "
             "print(restrict_writes([__import__('pathlib').Path('/tmp')]))")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
                          text=True, timeout=60)
@@ -151,8 +151,8 @@ def test_worker_is_isolated_and_output_truncated(tmp_path, monkeypatch):
         if "AUTOGRADER_TEST_SECRET" in os.environ:
             fuites.append("environnement")
         try:
-            import autograder.checks
-            fuites.append("autograder.checks importable")
+            import autograder.public.checks
+            fuites.append("autograder.public.checks importable")
         except ImportError:
             pass
         if os.getcwd().startswith({str(ROOT)!r}) or {str(ROOT)!r} in sys.path:

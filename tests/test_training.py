@@ -4,8 +4,8 @@ import pytest
 from keras import layers
 
 import solutions.resnet_a_la_main as sol
-from autograder.checks import training
-from autograder.probe import probe, roundtrip
+from autograder.public.checks import training
+from autograder.public.probe import probe, roundtrip
 from tests.gallery import build_gallery, load_golden
 from tests.gallery.grading import grade
 
@@ -110,7 +110,7 @@ def test_gallery_accuracy(tmp_path, case):
 
 def test_accuracy_check_on_probed_artefact(tmp_path):
     arts = roundtrip(probe("q3", vars(sol)), tmp_path, "q3")
-    from autograder.checks import run_checks
+    from autograder.public.checks import run_checks
 
     results = {r.id: r for r in run_checks("q3", arts, ("hidden",))}
     assert results["q3.accuracy"].passed, results["q3.accuracy"].message

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from autograder import cli, versions
+from autograder import cli
+from autograder.public import versions
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = ROOT / "student_template"

@@ -7,16 +7,16 @@ points = None
 
 @test_case(points=1, hidden=False)
 def test_q1_shape(env):
-    from autograder.notebook import assert_check
+    from autograder.public.notebook import assert_check
     assert_check('q1.shape', env)
 
 @test_case(points=1, hidden=False)
 def test_q1_order(env):
-    from autograder.notebook import assert_check
+    from autograder.public.notebook import assert_check
     assert_check('q1.order', env)
 
 @test_case(points=1, hidden=False)
 def test_q1_kwargs(env):
-    from autograder.notebook import assert_check
+    from autograder.public.notebook import assert_check
     assert_check('q1.kwargs', env)
 

@@ -7,11 +7,11 @@ points = None
 
 @test_case(points=1, hidden=False)
 def test_q2_output(env):
-    from autograder.notebook import assert_check
+    from autograder.public.notebook import assert_check
     assert_check('q2.output', env)
 
 @test_case(points=1, hidden=False)
 def test_q2_params(env):
-    from autograder.notebook import assert_check
+    from autograder.public.notebook import assert_check
     assert_check('q2.params', env)
 

@@ -7,6 +7,6 @@ points = None
 
 @test_case(points=1, hidden=False)
 def test_q3_output(env):
-    from autograder.notebook import assert_check
+    from autograder.public.notebook import assert_check
     assert_check('q3.output', env)
 

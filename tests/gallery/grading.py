@@ -64,7 +64,7 @@ def question_key(question: str, path) -> tuple:
     Two notebooks with the same key get the same results (grading is
     deterministic), which lets the tests grade shared code once.
     """
-    from autograder.probe import FUNCTIONS
+    from autograder.public.probe import FUNCTIONS
 
     defs, imports = {}, []
     for code in definitions(notebook_code(path)):
@@ -85,7 +85,7 @@ def question_key(question: str, path) -> tuple:
 
 def probe_to(path, outdir) -> None:
     """Probe every question of a notebook and save the artefacts in ``outdir/<q>``."""
-    from autograder.probe import probe, save_artefacts
+    from autograder.public.probe import probe, save_artefacts
 
     ns = execute(path)
     for q in QUESTIONS:
@@ -103,9 +103,9 @@ def grade(path, visibility=("public", "hidden"), isolate=False, skip=(), memo=No
         memo: optional dict reused across calls: questions whose code is
             identical to an already graded one (:func:`question_key`) reuse its results.
     """
-    from autograder.checks import run_one
-    from autograder.checks.base import specs
-    from autograder.probe import load_artefacts, probe, save_artefacts
+    from autograder.public.checks import run_one
+    from autograder.public.checks.base import specs
+    from autograder.public.probe import load_artefacts, probe, save_artefacts
 
     try:
         notebook_code(path)

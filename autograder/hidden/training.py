@@ -36,9 +36,9 @@ from pathlib import Path
 
 import numpy as np
 
-from autograder.bounded import read_json_bounded
-from autograder.checks.base import CheckFailed, check
-from autograder.checks.public import need
+from autograder.public.bounded import read_json_bounded
+from autograder.public.checks.base import CheckFailed, check
+from autograder.public.checks.public import need
 
 #: Minimum test accuracy (calibrated by scripts/calibrate_accuracy.py, see docs/benchmarks.md).
 THRESHOLD = 0.45
@@ -73,7 +73,7 @@ def load_data(recipe: dict = RECIPE):
     key = (recipe["train_size"], recipe["test_size"], recipe["data_seed"])
     if key in _DATA:
         return _DATA[key]
-    from autograder.data import load_fashion_mnist
+    from autograder.public.data import load_fashion_mnist
 
     (x_tr, y_tr), (x_te, y_te) = load_fashion_mnist()
     rng = np.random.default_rng(recipe["data_seed"])
@@ -117,7 +117,7 @@ def fresh_copy(model, seed: int = 0):
     """
     import keras
 
-    from autograder.probe import flatten_nested
+    from autograder.public.probe import flatten_nested
 
     model = flatten_nested(model)  # nested models' layers get the same treatment
 
@@ -177,7 +177,7 @@ def model_macs(model) -> int:
     """Multiply-accumulates per image of the Conv2D and Dense layers (graph walk)."""
     import keras
 
-    from autograder.graph import Graph
+    from autograder.public.graph import Graph
 
     total = 0
     for n in Graph(model).nodes:

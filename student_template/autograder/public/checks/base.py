@@ -4,7 +4,7 @@ A check is a plain function ``check(artefacts) -> None`` decorated with
 :func:`check`. It passes by returning, and fails by raising :class:`CheckFailed`
 with a French message ("attendu X, reçu Y"), a French hint (the next step,
 never the answer) and an optional English message. The French title of a check
-is the first line of its docstring. :func:`autograder.checks.run_checks` turns
+is the first line of its docstring. :func:`autograder.public.checks.run_checks` turns
 every outcome, unexpected exceptions included, into a :class:`CheckResult`.
 """
 from __future__ import annotations

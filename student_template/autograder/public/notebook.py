@@ -2,7 +2,7 @@
 
 Usage in a notebook cell (or an otter test)::
 
-    from autograder.notebook import verifier, assert_check
+    from autograder.public.notebook import verifier, assert_check
     verifier("q1", globals())              # all public checks of q1, French report
     assert_check("q1.shape", globals())    # one check
 
@@ -16,9 +16,9 @@ from __future__ import annotations
 import sys
 import tempfile
 
-from autograder.checks import CheckResult, run_checks, run_one
-from autograder.checks.base import specs
-from autograder.probe import FUNCTIONS, probe, roundtrip
+from autograder.public.checks import CheckResult, run_checks, run_one
+from autograder.public.checks.base import specs
+from autograder.public.probe import FUNCTIONS, probe, roundtrip
 
 _CACHE: dict = {}
 

@@ -1,6 +1,6 @@
 """Reading what untrusted code handed back, with bounds (trusted side).
 
-Everything the sandboxed worker writes is hostile until proven otherwise: a
+Everything the sandboxed child writes is hostile until proven otherwise: a
 JSON file may be nested 100,000 deep or weigh gigabytes, a ``.keras`` archive
 may hide a 1.5 GB ``config.json`` behind 1.5 MB of compressed padding, a
 message may carry terminal escapes, Markdown headings or a lone surrogate.
@@ -22,7 +22,7 @@ import unicodedata
 import zipfile
 from pathlib import Path
 
-#: Largest JSON file read back from a worker.
+#: Largest JSON file read back from a sandboxed child.
 JSON_LIMIT = 1024 ** 2
 #: Deepest nesting accepted in any JSON read back (a Keras config needs about 12).
 DEPTH_LIMIT = 64

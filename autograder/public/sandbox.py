@@ -1,8 +1,8 @@
 """Bounded, isolated execution of student code (trusted side).
 
 :func:`run_questions` runs the student's extracted code and the grader's probes
-for several questions in ONE untrusted process (``python -m autograder.worker``,
-see :mod:`autograder.worker`) per submission, and hands back per question the
+for several questions in ONE untrusted process (``python -m autograder.public.untrusted``,
+see :mod:`autograder.public.untrusted`) per submission, and hands back per question the
 artefacts it sent, loaded by trusted code. When a question hangs, crashes, exits
 or exceeds its memory, that process is killed and the remaining questions run
 in a fresh one, so a fault costs only its own question; a statement that hangs
@@ -16,7 +16,7 @@ Isolation (see docs/security.md):
   namespaces; a new session (no controlling terminal); every capability
   dropped; uid/gid 65534; the sandbox dies with its parent; its file system is
   a read-only view of the interpreter, its packages and the system libraries,
-  a staged copy of the untrusted-side modules (:data:`_STAGED`), the job description, and a
+  a staged copy of the public subpackage (:data:`_PUBLIC`), the job description, and a
   size-limited tmpfs (:data:`TMPFS_BYTES`) as the only writable folder (no
   disk written at all). Nothing of the kit's checkout, of other submissions,
   of the outputs or of the caches is visible; ``/proc`` shows only the
@@ -30,9 +30,9 @@ Isolation (see docs/security.md):
 
 In both, the parent bounds the process: a wall-clock budget per stage (the
 definitions, then each question), the memory of the whole process tree
-(``RLIMIT_DATA`` set by the worker on itself, and a watchdog polling the RSS of
+(``RLIMIT_DATA`` set by the child on itself, and a watchdog polling the RSS of
 the tree every :data:`POLL_S` seconds), at most :data:`MAX_PROCESSES`
-processes, and what it can hand back: the worker's only channel is a pipe
+processes, and what it can hand back: the child's only channel is a pipe
 read with bounds (:data:`CHANNEL_LIMIT`, :data:`FILE_LIMIT`); its stdout and
 stderr are captured and truncated to :data:`OUTPUT_LIMIT` characters.
 
@@ -43,8 +43,8 @@ raised or is missing, or a syntax error made it unavailable). Each comes with
 a French message.
 
 Scores are computed here, by trusted code: the artefacts are loaded with
-:func:`autograder.probe.load_artefacts` (bounded sizes, ``safe_mode=True``),
-then :func:`autograder.checks.run_checks` grades them.
+:func:`autograder.public.probe.load_artefacts` (bounded sizes, ``safe_mode=True``),
+then :func:`autograder.public.checks.run_checks` grades them.
 """
 from __future__ import annotations
 
@@ -66,7 +66,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder.extract import QUESTION_FUNCTIONS, Extracted, extract_notebook
+from autograder.public.extract import QUESTION_FUNCTIONS, Extracted, extract_notebook
 
 DEFAULT_TIMEOUT_S = 120.0
 DEFAULT_MEMORY_GB = 4.0
@@ -76,9 +76,9 @@ STATUSES = ("ok", "timeout", "memory", "crashed", "exited", "error")
 
 #: Size of the sandbox's only writable folder (a tmpfs).
 TMPFS_BYTES = 256 * 1024 ** 2
-#: Bytes the parent reads from the worker's channel, in all.
+#: Bytes the parent reads from the child's channel, in all.
 CHANNEL_LIMIT = 128 * 1024 ** 2
-#: Largest file the worker may hand back (a ``.keras`` archive).
+#: Largest file the child may hand back (a ``.keras`` archive).
 FILE_LIMIT = 32 * 1024 ** 2
 #: Files per output folder.
 FILES_PER_FOLDER = 16
@@ -89,10 +89,10 @@ MAX_SKIPS = 3
 
 ISOLATIONS = ("bubblewrap", "process")
 
-_PACKAGE = Path(__file__).resolve().parent
-_STAGED = ("__init__.py", "bounded.py", "extract.py", "probe.py", "worker.py")
+#: The public subpackage, staged whole into every sandbox (nothing teacher-only is in it).
+_PUBLIC = Path(__file__).resolve().parent
 _FILE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$")
-_JOB = "/job"  # the job folder as the sandboxed worker sees it
+_JOB = "/job"  # the job folder as the sandboxed child sees it
 
 _HINTS = {
     "timeout": ("Cherchez une boucle qui ne se termine pas (while, récursion) dans votre "
@@ -121,16 +121,16 @@ class QuestionRun:
         question: ``"q1"``...
         status: one of :data:`STATUSES`.
         message: French one-liner, empty when ``status == "ok"``.
-        seconds: wall time of the question (its share of the worker's time).
+        seconds: wall time of the question (its share of the child's time).
         artefacts: ``{name: keras.Model | ProbeFailure}`` loaded in safe mode;
-            empty unless the worker finished the question (``ok`` or ``error``).
-        peak_rss_mb: peak resident memory of the worker's process tree.
-        returncode: the worker's exit status (negative: killed by a signal).
-        stdout: the worker's standard output, truncated (student-written).
-        stderr: the worker's standard error, truncated (student-written).
+            empty unless the child finished the question (``ok`` or ``error``).
+        peak_rss_mb: peak resident memory of the child's process tree.
+        returncode: the child's exit status (negative: killed by a signal).
+        stdout: the child's standard output, truncated (student-written).
+        stderr: the child's standard error, truncated (student-written).
         cell_errors: statements of kept cells that raised or were skipped
             (``cell``, ``line``, ``names``, ``error``).
-        confined: whether the worker's file writes were confined (bubblewrap,
+        confined: whether the child's file writes were confined (bubblewrap,
             or Landlock in the process fallback).
         isolation: ``"bubblewrap"`` or ``"process"`` (empty: no process ran).
     """
@@ -258,12 +258,12 @@ class _Capture(threading.Thread):
 
 
 class _Channel(threading.Thread):
-    """Read the worker's frames with bounds; unpack its folders into ``dest``.
+    """Read the child's frames with bounds; unpack its folders into ``dest``.
 
     Only the folders ``exec`` and the expected questions, in that order, each
     once, with at most :data:`FILES_PER_FOLDER` regular files of at most
     :data:`FILE_LIMIT` bytes and plain names, are accepted. Anything else stops
-    the reading (``violation`` says why) and the worker is killed.
+    the reading (``violation`` says why) and the child is killed.
     """
 
     def __init__(self, fd: int, dest: Path, questions: list[str], on_stage):
@@ -382,20 +382,20 @@ def _signal_name(number: int) -> str:
         return f"signal {number}"
 
 
-class _Worker:
-    """One worker process (sandboxed or not), its channel and its watchdog."""
+class _Child:
+    """One child process (sandboxed or not), its channel and its watchdog."""
 
     def __init__(self, code: Extracted, questions: list[str], timeout_s: float,
                  memory_gb: float, isolation: str, skip: list[dict]):
         self.questions, self.timeout_s, self.memory_gb = questions, timeout_s, memory_gb
         self.isolation = isolation
         self.root = Path(tempfile.mkdtemp(prefix="autograder-"))
-        host_job = self.root / "job"          # what the worker sees (process mode)
+        host_job = self.root / "job"          # what the child sees (process mode)
         self.received = self.root / "received"  # what the parent unpacked from the channel
         lib = self.root / "lib" / "autograder"
-        lib.mkdir(parents=True)
-        for name in _STAGED:
-            shutil.copyfile(_PACKAGE / name, lib / name)
+        shutil.copytree(_PUBLIC, lib / "public",
+                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        (lib / "__init__.py").write_text("", encoding="utf-8")
         read_fd, write_fd = os.pipe()
         job = {"code": code.to_dict(), "questions": questions, "memory_gb": memory_gb,
                "channel_fd": write_fd, "skip": skip}
@@ -410,14 +410,14 @@ class _Worker:
                    "--chdir", f"{_JOB}/work", "--clearenv"]
             for k, v in _environment(_JOB).items():
                 cmd += ["--setenv", k, v]
-            cmd += ["--", sys.executable, "-s", "-m", "autograder.worker", _JOB]
+            cmd += ["--", sys.executable, "-s", "-m", "autograder.public.untrusted", _JOB]
             cwd, env = "/", {"PATH": "/usr/bin:/bin"}
         else:
             for d in ("work", "tmp", "out"):
                 (host_job / d).mkdir(parents=True)
             shutil.move(str(self.root / "lib"), host_job / "lib")
             shutil.move(str(self.root / "job.json"), host_job / "job.json")
-            cmd = [sys.executable, "-s", "-m", "autograder.worker", str(host_job)]
+            cmd = [sys.executable, "-s", "-m", "autograder.public.untrusted", str(host_job)]
             cwd, env = host_job / "work", _environment(str(host_job))
         self.killed_for: str | None = None
         self.peak_rss = 0
@@ -501,7 +501,7 @@ class _Worker:
 
     @property
     def returncode(self) -> int | None:
-        """The worker's exit status; negative when a signal killed it.
+        """The child's exit status; negative when a signal killed it.
 
         bubblewrap reports a child killed by signal N as exit status 128 + N.
         """
@@ -514,29 +514,29 @@ class _Worker:
         shutil.rmtree(self.root, ignore_errors=True)
 
 
-def _failed_message(worker: _Worker, question: str) -> tuple[str, str]:
-    """Status and French message of a question the worker did not report on."""
+def _failed_message(child: _Child, question: str) -> tuple[str, str]:
+    """Status and French message of a question the child did not report on."""
     name = QUESTION_FUNCTIONS.get(question, "le code du notebook")
-    rc = worker.returncode
-    if worker.killed_for == "timeout":
+    rc = child.returncode
+    if child.killed_for == "timeout":
         return "timeout", (f"attendu : `{name}` rend son résultat dans le temps limite de "
-                           f"{worker.timeout_s:g} s, reçu : toujours en cours au bout de "
-                           f"{worker.timeout_s:g} s (exécution arrêtée).")
-    if worker.killed_for == "processes":
+                           f"{child.timeout_s:g} s, reçu : toujours en cours au bout de "
+                           f"{child.timeout_s:g} s (exécution arrêtée).")
+    if child.killed_for == "processes":
         return "crashed", (f"attendu : `{name}` s'exécute dans un seul processus, reçu : plus "
                            f"de {MAX_PROCESSES} processus lancés (exécution arrêtée).")
-    if worker.killed_for == "channel":
+    if child.killed_for == "channel":
         return "crashed", (f"attendu : `{name}` laisse le correcteur enregistrer le modèle, "
-                           f"reçu : des {worker.channel.violation} (exécution arrêtée).")
-    if worker.killed_for == "memory" or (rc == -signal.SIGKILL and worker.killed_for is None):
-        return "memory", (f"attendu : au plus {worker.memory_gb:g} Go de mémoire, reçu : "
+                           f"reçu : des {child.channel.violation} (exécution arrêtée).")
+    if child.killed_for == "memory" or (rc == -signal.SIGKILL and child.killed_for is None):
+        return "memory", (f"attendu : au plus {child.memory_gb:g} Go de mémoire, reçu : "
                           f"une consommation au-delà (exécution arrêtée).")
-    stderr = worker.err.text()
+    stderr = child.err.text()
     if any(m in stderr for m in ("MemoryError", "bad_alloc", "ResourceExhausted",
                                  "Unable to allocate")):
-        return "memory", (f"attendu : au plus {worker.memory_gb:g} Go de mémoire, reçu : "
+        return "memory", (f"attendu : au plus {child.memory_gb:g} Go de mémoire, reçu : "
                           f"une allocation refusée au-delà de cette limite.")
-    if rc is not None and rc > 0 and not worker.channel.received and "Traceback" in stderr:
+    if rc is not None and rc > 0 and not child.channel.received and "Traceback" in stderr:
         return "error", ("erreur interne du correcteur avant l'exécution de votre code : "
                          "montrez ce message à votre enseignant·e. "
                          + _internal_error_line(stderr))
@@ -550,16 +550,16 @@ def _failed_message(worker: _Worker, question: str) -> tuple[str, str]:
 
 def _internal_error_line(stderr: str) -> str:
     """The exception line of the grader's own traceback (never the student's text)."""
-    from autograder.bounded import clean_text
+    from autograder.public.bounded import clean_text
 
     lines = stderr.strip().splitlines()
     return clean_text(lines[-1].split(":")[0] if lines else "", 80)
 
 
-def _exec_info(worker: _Worker) -> tuple[list, bool]:
-    from autograder.bounded import clean_text, read_json_bounded
+def _exec_info(child: _Child) -> tuple[list, bool]:
+    from autograder.public.bounded import clean_text, read_json_bounded
 
-    data = read_json_bounded(worker.received / "exec" / "exec.json")
+    data = read_json_bounded(child.received / "exec" / "exec.json")
     if not isinstance(data, dict):
         return [], False
     errors = []
@@ -567,28 +567,28 @@ def _exec_info(worker: _Worker) -> tuple[list, bool]:
         if isinstance(e, dict) and isinstance(e.get("cell"), int):
             errors.append({"cell": e["cell"], "line": e.get("line") if isinstance(
                 e.get("line"), int) else None, "error": clean_text(e.get("error"))})
-    confined = worker.isolation == "bubblewrap" or data.get("writes_confined") is True
+    confined = child.isolation == "bubblewrap" or data.get("writes_confined") is True
     return errors, confined
 
 
-def _collect(worker: _Worker, question: str, seconds: float, errors: list,
+def _collect(child: _Child, question: str, seconds: float, errors: list,
              confined: bool) -> QuestionRun:
-    from autograder.bounded import clean_text, read_json_bounded
+    from autograder.public.bounded import clean_text, read_json_bounded
 
-    qdir = worker.received / question
+    qdir = child.received / question
     run = QuestionRun(question=question, status="error", seconds=seconds,
-                      peak_rss_mb=worker.peak_rss / 1024 ** 2,
-                      returncode=worker.returncode, stdout=worker.out.text(),
-                      stderr=worker.err.text(), cell_errors=errors, confined=confined,
-                      isolation=worker.isolation)
+                      peak_rss_mb=child.peak_rss / 1024 ** 2,
+                      returncode=child.returncode, stdout=child.out.text(),
+                      stderr=child.err.text(), cell_errors=errors, confined=confined,
+                      isolation=child.isolation)
     result = read_json_bounded(qdir / "result.json")
     if not isinstance(result, dict) or result.get("status") not in STATUSES:
-        run.status, run.message = _failed_message(worker, question)
+        run.status, run.message = _failed_message(child, question)
         return run
     run.status = result["status"]
     run.message = clean_text(result.get("message"))
     if run.status in ("ok", "error") and (qdir / "probe.json").exists():
-        from autograder.probe import load_artefacts
+        from autograder.public.probe import load_artefacts
 
         run.artefacts = load_artefacts(qdir, question)
     return run
@@ -596,7 +596,7 @@ def _collect(worker: _Worker, question: str, seconds: float, errors: list,
 
 def _unavailable_run(code: Extracted, question: str) -> QuestionRun | None:
     """A question whose function is broken, dropped or absent: no process needed."""
-    from autograder.probe import missing_function
+    from autograder.public.probe import missing_function
 
     name = QUESTION_FUNCTIONS.get(question)
     if not name or name in code.defined or code.star_imports:
@@ -605,15 +605,15 @@ def _unavailable_run(code: Extracted, question: str) -> QuestionRun | None:
     return QuestionRun(question=question, status="error", message=message)
 
 
-def _exec_fault_message(worker: _Worker, stage: dict, question: str) -> str:
+def _exec_fault_message(child: _Child, stage: dict, question: str) -> str:
     """French message naming the statement that stopped the definitions."""
     where = f"la cellule {stage['cell']} (ligne {stage['line']})"
-    if worker.killed_for == "timeout":
-        what = (f"ne se termine pas : toujours en cours au bout de {worker.timeout_s:g} s "
+    if child.killed_for == "timeout":
+        what = (f"ne se termine pas : toujours en cours au bout de {child.timeout_s:g} s "
                 f"pendant les définitions (corps de classe, valeur par défaut, boucle au "
                 f"niveau du notebook)")
     else:
-        status, _ = _failed_message(worker, question)
+        status, _ = _failed_message(child, question)
         what = f"a arrêté l'exécution pendant les définitions ({status})"
     return f"{where} {what} ; la correction l'a ignorée"
 
@@ -623,21 +623,21 @@ def run_questions(code: Extracted, questions, *, timeout_s: float = DEFAULT_TIME
                   on_run=None) -> list[QuestionRun]:
     """Run several questions of the extracted code, one sandbox per attempt.
 
-    One worker runs every question in turn. When it ends before reporting on a
+    One child runs every question in turn. When it ends before reporting on a
     question (hang, crash, exit, memory), that question gets the matching status
-    and the remaining ones run in a fresh worker. When it hangs or dies while
+    and the remaining ones run in a fresh child. When it hangs or dies while
     executing the notebook's definitions, the statement at fault is skipped
     (and named in the messages) and the questions are run again.
 
     Args:
-        code: the result of :func:`autograder.extract.extract_notebook`.
+        code: the result of :func:`autograder.public.extract.extract_notebook`.
         questions: question ids (``"q1"``...), in order.
         timeout_s: wall-clock budget of each stage (the definitions, then each
             question), TensorFlow's import included in the first.
-        memory_gb: memory cap of the worker's process tree, in GiB.
+        memory_gb: memory cap of the child's process tree, in GiB.
         isolation: ``"bubblewrap"`` (required), ``"process"`` or ``"auto"``.
         on_run: called with each :class:`QuestionRun` as soon as it is known,
-            while the worker goes on with the next questions (the caller can
+            while the child goes on with the next questions (the caller can
             grade it meanwhile).
 
     Returns:
@@ -661,37 +661,37 @@ def run_questions(code: Extracted, questions, *, timeout_s: float = DEFAULT_TIME
             on_run(run)
 
     while todo:
-        worker = _Worker(code, todo, float(timeout_s), float(memory_gb), mode, skip)
+        child = _Child(code, todo, float(timeout_s), float(memory_gb), mode, skip)
         try:
-            import keras  # noqa: F401 - this process's TensorFlow import overlaps the worker's
+            import keras  # noqa: F401 - this process's TensorFlow import overlaps the child's
 
             errors, confined = [], False
-            while (name := worker.channel.arrivals.get()) is not None:
+            while (name := child.channel.arrivals.get()) is not None:
                 if name == "exec":
-                    errors, confined = _exec_info(worker)
-                elif name in todo:  # graded while the worker builds the next question
-                    start = worker.stage_times.get(name) or worker.started
-                    deliver(name, _collect(worker, name, time.perf_counter() - start,
+                    errors, confined = _exec_info(child)
+                elif name in todo:  # graded while the child builds the next question
+                    start = child.stage_times.get(name) or child.started
+                    deliver(name, _collect(child, name, time.perf_counter() - start,
                                            errors, confined))
-            seconds = worker.wait()
-            stage, received = worker.channel.stage, worker.channel.received
+            seconds = child.wait()
+            stage, received = child.channel.stage, child.channel.received
             if "exec" not in received:
                 if stage.get("stage") == "exec" and len(skip) < MAX_SKIPS:
                     # the definitions never finished: skip the statement at fault
                     skip.append({"cell": stage["cell"], "line": stage["line"],
-                                 "message": _exec_fault_message(worker, stage, todo[0])})
+                                 "message": _exec_fault_message(child, stage, todo[0])})
                     continue
                 failed = list(todo)  # nothing ran: every question gets the failure
             else:
-                # the first question the worker did not report on ended it
+                # the first question the child did not report on ended it
                 failed = [q for q in todo if q not in received][:1]
             for q in failed:
-                start = worker.stage_times.get(q) or worker.started
-                deliver(q, _collect(worker, q, max(worker.started + seconds - start, 0.0),
+                start = child.stage_times.get(q) or child.started
+                deliver(q, _collect(child, q, max(child.started + seconds - start, 0.0),
                                     errors, confined))
             todo = [q for q in todo if runs[q] is None]
         finally:
-            worker.cleanup()
+            child.cleanup()
     return [runs[q] for q in questions]
 
 
@@ -700,7 +700,7 @@ def run_question(code: Extracted, question: str, *, timeout_s: float = DEFAULT_T
     """Run one question of the extracted code in its own bounded process.
 
     Args:
-        code: the result of :func:`autograder.extract.extract_notebook`.
+        code: the result of :func:`autograder.public.extract.extract_notebook`.
         question: ``"q1"``, ``"q2"`` or ``"q3"``.
         timeout_s: wall-clock budget of each stage (definitions, question).
         memory_gb: memory cap of the process tree, in GiB.
@@ -717,8 +717,8 @@ def run_question(code: Extracted, question: str, *, timeout_s: float = DEFAULT_T
 
 
 def _failed_checks(question: str, visibility, run: QuestionRun) -> list:
-    from autograder.checks import CheckResult
-    from autograder.checks.base import specs
+    from autograder.public.checks import CheckResult
+    from autograder.public.checks.base import specs
 
     return [CheckResult(id=s.id, question=s.question, title=s.title, points=0.0,
                         max_points=s.points, passed=False, visibility=s.visibility,
@@ -733,9 +733,9 @@ MESSAGE_LIMIT = 600
 
 
 def _checks_for(run: QuestionRun, visibility) -> list:
-    """The question's check results, every text cleaned (:func:`autograder.bounded.clean_text`)."""
-    from autograder.bounded import clean_text
-    from autograder.checks import run_checks
+    """The question's check results, every text cleaned (:func:`autograder.public.bounded.clean_text`)."""
+    from autograder.public.bounded import clean_text
+    from autograder.public.checks import run_checks
 
     if run.status in ("ok", "error") and run.artefacts:
         results = run_checks(run.question, run.artefacts, visibility)
@@ -750,7 +750,7 @@ def _checks_for(run: QuestionRun, visibility) -> list:
 
 
 def _question_record(run: QuestionRun, visibility) -> dict:
-    from autograder.checks import max_points
+    from autograder.public.checks import max_points
 
     checks = _checks_for(run, visibility)
     return {"score": float(sum(c.points for c in checks)),
@@ -787,7 +787,7 @@ def grade_notebook(path, *, questions=("q1", "q2", "q3"), visibility=("public", 
         "peak_rss_mb", "checks": [CheckResult.to_dict(), ...]}}``.
 
     Raises:
-        autograder.extract.NotebookError: the notebook is missing or invalid
+        autograder.public.extract.NotebookError: the notebook is missing or invalid
             (``str(exc)`` is a French one-liner).
         IsolationUnavailable: bubblewrap is required and does not work here.
     """
@@ -832,7 +832,7 @@ def check_notebook(path, question: str | None = None, *,
         ``list[CheckResult]`` (public checks only), in question order.
 
     Raises:
-        autograder.extract.NotebookError: the notebook is missing or invalid.
+        autograder.public.extract.NotebookError: the notebook is missing or invalid.
         ValueError: unknown question.
     """
     questions = [question] if question else list(QUESTION_FUNCTIONS)

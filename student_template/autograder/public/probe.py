@@ -253,7 +253,7 @@ def _replay(model, inputs: list, depth: int) -> list:
     import keras
     from keras import tree
 
-    from autograder.graph import Graph
+    from autograder.public.graph import Graph
 
     if depth > 8 or not hasattr(model, "inputs") or not model.inputs:
         raise ValueError("nested model that cannot be inlined")
@@ -294,7 +294,7 @@ def load_artefacts(directory, question: str | None = None) -> dict[str, Any]:
     """
     import keras
 
-    from autograder.bounded import clean_text, keras_archive_problem, read_json_bounded
+    from autograder.public.bounded import clean_text, keras_archive_problem, read_json_bounded
 
     directory = Path(directory)
     index = read_json_bounded(directory / "probe.json")

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from autograder.checks.base import CheckFailed, check
-from autograder.probe import KWARGS_PROBE, PROBES, ProbeFailure
+from autograder.public.checks.base import CheckFailed, check
+from autograder.public.probe import KWARGS_PROBE, PROBES, ProbeFailure
 
 
 def need(artefacts: dict, name: str):
@@ -21,7 +21,7 @@ def need(artefacts: dict, name: str):
 
 
 def graph_of(model):
-    from autograder.graph import Graph
+    from autograder.public.graph import Graph
 
     try:
         return Graph(model)
@@ -67,7 +67,7 @@ def q1_shape(artefacts):
 @check("q1.order", 1)
 def q1_order(artefacts):
     """ResidualBlock : les couches s'enchaînent dans l'ordre du bloc résiduel."""
-    from autograder.graph import EXPECTED_FR, main_path, order_problem
+    from autograder.public.graph import EXPECTED_FR, main_path, order_problem
 
     model = need(artefacts, "block_8x8x4")
     problem = order_problem(main_path(graph_of(model)))
@@ -97,12 +97,12 @@ def _conv_kwargs_problems(conv) -> list[str]:
 @check("q1.kwargs", 1)
 def q1_kwargs(artefacts):
     """ResidualBlock : les **kwargs parviennent aux deux convolutions."""
-    from autograder.graph import CONV
+    from autograder.public.graph import CONV
 
     call = ("ResidualBlock(x, filters=8, kernel_size=5, kernel_initializer=\"ones\", "
             "use_bias=False)")
     model = need(artefacts, "block_kwargs")
-    from autograder.graph import main_path
+    from autograder.public.graph import main_path
 
     convs = [n for n in main_path(graph_of(model)) if n.kind == CONV]
     if len(convs) < 2:

@@ -1,8 +1,8 @@
 """Notebook -> definition-only code (trusted; runs in the grader's process).
 
 Grading never re-runs a student's training: :func:`extract_notebook` keeps from
-each code cell only what the graded functions may need, and the worker
-(:mod:`autograder.worker`) executes only that.
+each code cell only what the graded functions may need, and the sandboxed child
+(:mod:`autograder.public.untrusted`) executes only that.
 
 Rule (applied to each top-level statement of each code cell, in notebook order):
 
@@ -43,7 +43,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder.bounded import json_depth
+from autograder.public.bounded import json_depth
 
 #: Question id -> the student's function graded by that question.
 QUESTION_FUNCTIONS = {"q1": "ResidualBlock", "q2": "build_resnet", "q3": "build_cnn"}
@@ -198,7 +198,7 @@ class Extracted:
         return "\n\n".join(parts) + "\n"
 
     def to_dict(self) -> dict:
-        """JSON-ready dictionary (the worker receives this)."""
+        """JSON-ready dictionary (the sandboxed child receives this)."""
         return dataclasses.asdict(self)
 
     @classmethod
@@ -255,7 +255,7 @@ def _bound_names(target: ast.AST) -> list[str] | None:
     return None
 
 
-def _stmt_binds(stmt: ast.stmt) -> list[str]:
+def statement_binds(stmt: ast.stmt) -> list[str]:
     """Names a top-level statement binds (best effort, for bookkeeping)."""
     if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
         return [stmt.name]
@@ -273,10 +273,10 @@ def _stmt_binds(stmt: ast.stmt) -> list[str]:
                   for n in (_bound_names(it.optional_vars) or [])]
     for child in ast.iter_child_nodes(stmt):
         if isinstance(child, ast.stmt):
-            names += _stmt_binds(child)
+            names += statement_binds(child)
         elif isinstance(child, ast.ExceptHandler):
             for sub in child.body:
-                names += _stmt_binds(sub)
+                names += statement_binds(sub)
     return names
 
 
@@ -354,7 +354,7 @@ class _Analyser:
         return all(isinstance(s, ast.Pass) or self.keep(s) for s in stmts)
 
     def record(self, stmt: ast.stmt, kept: bool, cell: int) -> list[str]:
-        names = _stmt_binds(stmt)
+        names = statement_binds(stmt)
         if kept:
             self.available.update(names)
             if isinstance(stmt, (ast.Assign, ast.AnnAssign)) and stmt.value is not None:

@@ -1,15 +1,14 @@
-"""Untrusted side of the sandbox: ``python -m autograder.worker JOB_DIR``.
+"""Untrusted side of the sandbox: ``python -m autograder.public.untrusted JOB_DIR``.
 
-Started by :mod:`autograder.sandbox`, inside a bubblewrap sandbox when one is
+Started by :mod:`autograder.public.sandbox`, inside a bubblewrap sandbox when one is
 available (new user, PID, mount, network and IPC namespaces, a new session,
 no capabilities, uid 65534, a read-only view of the interpreter and of a
-staged copy of this module, :mod:`autograder.extract` and
-:mod:`autograder.probe`, and a size-limited tmpfs as its only writable
+staged copy of the public subpackage (:mod:`autograder.public`), and a size-limited tmpfs as its only writable
 folder), otherwise as a plain child process.
 
 ``JOB_DIR/job.json`` holds ``{"code": Extracted.to_dict(), "questions": [...],
 "memory_gb": float, "channel_fd": int, "skip": [{"cell", "line", "message"}]}``.
-The worker caps its own memory (``RLIMIT_DATA``), core files and file sizes,
+The child caps its own memory (``RLIMIT_DATA``), core files and file sizes,
 limits TensorFlow to one thread, executes the kept statements one by one in a
 fresh namespace (errors are recorded, never fatal; the statements listed in
 ``skip``, which hung in an earlier run, are not executed), then for each
@@ -17,7 +16,7 @@ question calls :func:`probe` and :func:`save_artefacts` into
 ``JOB_DIR/out/<question>/`` with a ``result.json`` (``status``, ``message``,
 ``seconds``).
 
-The worker's only way to hand anything back is the channel (file descriptor
+The child's only way to hand anything back is the channel (file descriptor
 ``channel_fd``): a stream of frames ``kind (1 byte) + length (4 bytes, big
 endian) + payload``. Kind ``S`` is a stage marker (JSON: ``{"stage": "exec",
 "cell": n, "line": l}`` before each kept statement, ``{"stage": "question",
@@ -311,7 +310,7 @@ def execute(code, namespace: dict, skip: dict | None = None, channel=None) -> li
     Top-level imports of :data:`LAZY_PACKAGES` bind lazy proxies instead.
 
     Args:
-        code: an :class:`autograder.extract.Extracted`.
+        code: an :class:`autograder.public.extract.Extracted`.
         namespace: the globals to fill.
         skip: ``{(cell, line): French message}`` of statements not to run (they
             hung in an earlier run); each is recorded as an error.
@@ -322,7 +321,7 @@ def execute(code, namespace: dict, skip: dict | None = None, channel=None) -> li
         ``error`` (French). ``code.unavailable`` is extended with the names the
         failing statements would have bound. ``SystemExit`` propagates.
     """
-    from autograder.extract import _stmt_binds
+    from autograder.public.extract import statement_binds
 
     errors = []
     for cell in code.cells:
@@ -343,7 +342,7 @@ def execute(code, namespace: dict, skip: dict | None = None, channel=None) -> li
                     raise _Skipped(skip[(cell.index, stmt.lineno)])
                 exec(compile(ast.Module([stmt], []), filename, "exec"), namespace)
             except Exception as exc:  # noqa: BLE001 - student code
-                names = _stmt_binds(stmt)
+                names = statement_binds(stmt)
                 if isinstance(exc, NameError) and getattr(exc, "name", None) in code.unavailable:
                     detail = code.unavailable[exc.name]
                 else:
@@ -374,7 +373,7 @@ def _memory_message(memory_gb: float, detail: str) -> str:
 
 
 def _classify(artefacts: dict, memory_gb: float) -> tuple[str, str]:
-    from autograder.probe import ProbeFailure
+    from autograder.public.probe import ProbeFailure
 
     failures = [a for a in artefacts.values() if isinstance(a, ProbeFailure)]
     for f in failures:
@@ -398,8 +397,8 @@ def main(argv: list[str] | None = None) -> int:
     _limit_threads()
     confined = restrict_writes([job_dir / d for d in ("out", "work", "tmp")])
 
-    from autograder.extract import QUESTION_FUNCTIONS, Extracted
-    from autograder.probe import probe, save_artefacts
+    from autograder.public.extract import QUESTION_FUNCTIONS, Extracted
+    from autograder.public.probe import probe, save_artefacts
 
     code = Extracted.from_dict(job["code"])
     skip = {(int(s["cell"]), int(s["line"])): str(s["message"]) for s in job.get("skip", [])}

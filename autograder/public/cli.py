@@ -1,19 +1,18 @@
-"""Command line: ``python -m autograder {grade,check,report,demo,ci-summary}``.
+"""The student's command line: ``python -m autograder {check,ci-summary}``.
 
-This module is also shipped in the student template, which lacks the engine,
-the report, the delivery module and the hidden checks: everything beyond
-``check`` is imported lazily, and ``grade`` says in one line that it needs the
-full kit.
+This module is part of the public subpackage shipped in every student repository.
+The teacher's command line (:mod:`autograder.cli`) adds ``grade``, ``report`` and
+``demo`` to the same two commands through :func:`add_public_commands`.
 
 ``check --json FILE`` also writes the results in machine-readable form
-(:mod:`autograder.ci`); ``ci-summary`` turns such files and the GitHub
+(:mod:`autograder.public.ci`); ``ci-summary`` turns such files and the GitHub
 Actions command grader's ``Q*_RESULTS`` into the French job summary and
 never imports TensorFlow.
 
 Exit statuses: 0 success (a submission scoring zero is not an error), 1 a
-``check`` with at least one failed check, 2 a usage error, a missing path, an
-unsupported environment (Python outside ``autograder.versions.REQUIRES_PYTHON``,
-TensorFlow or Keras missing) or a command unavailable in this installation.
+``check`` with at least one failed check, 2 a usage error, a missing path or an
+unsupported environment (Python outside ``autograder.public.versions.REQUIRES_PYTHON``,
+TensorFlow or Keras missing).
 """
 from __future__ import annotations
 
@@ -45,20 +44,20 @@ QUESTION_TITLES = {"q1": "ResidualBlock", "q2": "build_resnet", "q3": "build_cnn
                    "q4": "question écrite"}
 
 
-class _Parser(argparse.ArgumentParser):
+class Parser(argparse.ArgumentParser):
     """argparse with one-line errors and exit status 2."""
 
     def error(self, message):  # noqa: D401 - argparse API
         self.exit(EXIT_USAGE, f"{self.prog}: erreur : {message} (voir --help)\n")
 
 
-def _fail(message: str, code: int = EXIT_USAGE) -> int:
+def fail(message: str, code: int = EXIT_USAGE) -> int:
     print(f"autograder: {message}", file=sys.stderr)
     return code
 
 
 @contextlib.contextmanager
-def _quiet_native_stderr():
+def quiet_native_stderr():
     """Hide what native code (TensorFlow's absl logging at import) writes on fd 2.
 
     What was captured is replayed when the block raises, so nothing useful is lost.
@@ -89,40 +88,8 @@ def _fmt(x) -> str:
     return str(int(x)) if x == int(x) else f"{x:g}"
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The ``python -m autograder`` argument parser."""
-    parser = _Parser(prog="python -m autograder",
-                     description="Correction automatique du TP « ResNet à la main ».")
-    sub = parser.add_subparsers(dest="command", metavar="{grade,check,report,demo,ci-summary}",
-                                parser_class=_Parser)
-    sub.required = True
-
-    g = sub.add_parser("grade", help="corriger des copies (enseignant·e)",
-                       description="Corrige des copies : notebooks, dépôts d'étudiant·es, "
-                                   "dossiers de classe ou archives zip.")
-    g.add_argument("paths", nargs="+", metavar="PATH")
-    g.add_argument("--out", required=True, metavar="DIR", help="dossier de sortie")
-    g.add_argument("--jobs", type=int, default=None, metavar="N",
-                   help="copies corrigées en parallèle (défaut : nombre de cœurs)")
-    g.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
-                   help="temps limite par question (défaut : 120)")
-    g.add_argument("--memory", type=float, default=None, metavar="GB",
-                   help="mémoire maximale par question, en Go (défaut : 4)")
-    g.add_argument("--lang", choices=("fr", "en"), default="fr")
-    g.add_argument("--roster", metavar="CSV",
-                   help="liste des étudiant·es : export de GitHub Classroom, roster.csv de "
-                        "Classroom 50, ou un identifiant GitHub par ligne")
-    g.add_argument("--force", action="store_true",
-                   help="tout recorriger, même les notebooks inchangés")
-    g.add_argument("--no-progress", action="store_true", help=argparse.SUPPRESS)
-    g.add_argument("--no-report", action="store_true", help="ne pas écrire report.html")
-    g.add_argument("--scheduler", metavar="tcp://HOTE:PORT", default=None,
-                   help="corriger sur un cluster Dask existant (une tâche par copie) "
-                        "au lieu des processus de cette machine")
-    g.add_argument("--sans-isolation", action="store_true",
-                   help="DANGEREUX : exécuter le code des étudiant·es sans le bac à sable "
-                        "bubblewrap (il pourra lire les autres copies et les contrôles cachés)")
-
+def add_public_commands(sub) -> None:
+    """Add ``check`` and ``ci-summary`` to an argparse subparsers object."""
     c = sub.add_parser("check", help="vérifier son notebook (contrôles publics)",
                        description="Contrôles publics d'un notebook ; code de sortie non nul "
                                    "si un contrôle échoue.")
@@ -131,6 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--lang", choices=("fr", "en"), default="fr")
     c.add_argument("--json", metavar="FILE", default=None,
                    help="écrire aussi les résultats au format JSON dans FILE")
+    c.set_defaults(handler=cmd_check)
 
     s = sub.add_parser("ci-summary", help="résumé en français d'un run GitHub Actions",
                        description="Résumé en français des vérifications d'un run GitHub "
@@ -146,11 +114,17 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--points", metavar="Q=PTS,...", default=None,
                    help="points publics de chaque question, par exemple q1=3,q2=2,q3=1")
     s.add_argument("--notebook", default="resnet_a_la_main.ipynb", help=argparse.SUPPRESS)
+    s.set_defaults(handler=cmd_ci_summary)
 
-    r = sub.add_parser("report", help="(ré)écrire report.html d'un dossier de correction")
-    r.add_argument("dir", metavar="DIR")
 
-    sub.add_parser("demo", help="corriger les exemples fournis et écrire le rapport")
+def build_parser() -> argparse.ArgumentParser:
+    """The student's ``python -m autograder`` argument parser."""
+    parser = Parser(prog="python -m autograder",
+                    description="Vérification du TP « ResNet à la main ».")
+    sub = parser.add_subparsers(dest="command", metavar="{check,ci-summary}",
+                                parser_class=Parser)
+    sub.required = True
+    add_public_commands(sub)
     return parser
 
 
@@ -199,24 +173,24 @@ def _print_checks(results, notebook: str, lang: str, question=None) -> int:
 def _public_specs() -> list[dict]:
     """Public checks of the registry (no TensorFlow import), read from source without numpy."""
     try:
-        from autograder.checks import registry
+        from autograder.public.checks import registry
         return [s for s in registry() if s["visibility"] == "public" and not s.get("manual")]
     except Exception:  # noqa: BLE001 - numpy missing, unsupported Python
-        from autograder import ci
+        from autograder.public import ci
         return ci.public_specs_from_source()
 
 
 def _write_failed_json(args, message: str, hint: str = "", warnings=()) -> None:
     if not args.json:
         return
-    from autograder import ci
+    from autograder.public import ci
     ci.write_json(args.json, ci.failed_payload(_public_specs(), args.notebook, args.question,
                                                message, hint, warnings))
 
 
 def cmd_check(args) -> int:
     """``check NOTEBOOK [-q Q] [--json FILE]``: public checks, exit 1 when any fails."""
-    from autograder import versions
+    from autograder.public import versions
 
     errors, warnings = versions.environment_problems()
     for line in warnings:
@@ -231,23 +205,23 @@ def cmd_check(args) -> int:
         _write_failed_json(args, f"notebook introuvable : {args.notebook}",
                            "Le notebook doit s'appeler resnet_a_la_main.ipynb, à la racine du "
                            "dépôt.", warnings)
-        return _fail(f"notebook introuvable : {args.notebook}")
+        return fail(f"notebook introuvable : {args.notebook}")
     try:
-        from autograder.sandbox import check_notebook
+        from autograder.public.sandbox import check_notebook
     except ImportError as exc:
         _write_failed_json(args, f"module de vérification indisponible ({exc})",
                            warnings=warnings)
-        return _fail(f"module de vérification indisponible ({exc})")
-    from autograder.extract import NotebookError
+        return fail(f"module de vérification indisponible ({exc})")
+    from autograder.public.extract import NotebookError
     try:
-        with _quiet_native_stderr():
+        with quiet_native_stderr():
             results = check_notebook(nb, question=args.question)
     except NotebookError as exc:
         _write_failed_json(args, str(exc), "Ouvrez le notebook dans Jupyter, enregistrez-le, "
                                            "puis relancez la vérification.", warnings)
-        return _fail(str(exc), EXIT_FAILED_CHECKS)
+        return fail(str(exc), EXIT_FAILED_CHECKS)
     if args.json:
-        from autograder import ci
+        from autograder.public import ci
         ci.write_json(args.json, ci.check_payload(results, args.notebook, args.question,
                                                   warnings=warnings))
     return _print_checks(results, str(nb), args.lang, args.question)
@@ -255,102 +229,30 @@ def cmd_check(args) -> int:
 
 def cmd_ci_summary(args) -> int:
     """``ci-summary``: the French job summary of a GitHub Actions run (no TensorFlow)."""
-    from autograder import ci
+    from autograder.public import ci
     try:
         points = ci.parse_points(args.points)
     except ValueError as exc:
-        return _fail(f"--points : {exc}")
+        return fail(f"--points : {exc}")
     questions = [q.strip() for q in args.questions.split(",") if q.strip()]
     if not questions:
-        return _fail("--questions : aucune question")
+        return fail("--questions : aucune question")
     s = ci.run_summary(questions, args.results, args.out, points=points, notebook=args.notebook)
     print(s["markdown"])
     return EXIT_OK
 
 
-def cmd_grade(args) -> int:
-    """``grade PATH... --out DIR``: the grading engine."""
-    try:
-        from autograder import engine
-    except ImportError:
-        return _fail("la commande grade nécessite le kit complet de l'enseignant·e "
-                     "(autograder/engine.py absent de cette copie).")
-    if args.jobs is not None and args.jobs < 1:
-        return _fail("--jobs doit être un entier ≥ 1")
-    if args.timeout is not None and args.timeout <= 0:
-        return _fail("--timeout doit être un nombre de secondes > 0")
-    if args.memory is not None and args.memory <= 0:
-        return _fail("--memory doit être un nombre de Go > 0")
-    missing = [p for p in args.paths if not os.path.exists(p)]
-    if missing:
-        return _fail(f"chemin introuvable : {missing[0]}")
-    if args.roster and not os.path.isfile(args.roster):
-        return _fail(f"liste d'étudiant·es introuvable : {args.roster}")
-    out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        return _fail(f"--out n'est pas un dossier : {args.out}")
-    from autograder.sandbox import IsolationUnavailable
-    from autograder.scheduler import SchedulerUnavailable
-
-    if args.sans_isolation:
-        print("autograder: ATTENTION, --sans-isolation : le code des étudiant·es s'exécute "
-              "SANS bac à sable. Il peut lire les autres copies, les contrôles cachés et vos "
-              "fichiers, et agir sur cette machine. À n'utiliser que pour des copies de "
-              "confiance.", file=sys.stderr)
-    with _quiet_native_stderr():
-        try:
-            import autograder.checks  # noqa: F401 - TensorFlow's import, quietly
-        except ImportError:
-            pass
-    try:
-        engine.run(args.paths, out, jobs=args.jobs,
-                   isolation="process" if args.sans_isolation else "bubblewrap",
-                   scheduler=args.scheduler,
-                   timeout_s=args.timeout or engine.DEFAULT_TIMEOUT_S,
-                   memory_gb=args.memory or engine.DEFAULT_MEMORY_GB, lang=args.lang,
-                   roster=args.roster, force=args.force, progress=not args.no_progress,
-                   report=not args.no_report)
-    except (engine.DiscoveryError, IsolationUnavailable, SchedulerUnavailable) as exc:
-        return _fail(str(exc))
-    except KeyboardInterrupt:
-        return _fail("interrompu ; relancez la même commande pour reprendre là où "
-                     "la correction s'est arrêtée.", 130)
-    return EXIT_OK
-
-
-def cmd_report(args) -> int:
-    """``report DIR``: (re)write report.html from a grading folder."""
-    d = Path(args.dir)
-    if not d.is_dir():
-        return _fail(f"dossier introuvable : {args.dir}")
-    if not (d / "submissions").is_dir():
-        return _fail(f"{args.dir} n'est pas un dossier de correction (pas de submissions/)")
-    try:
-        from autograder.report import write_report
-    except ImportError:
-        return _fail("la commande report nécessite le kit complet de l'enseignant·e.")
-    path = write_report(d)
-    print(f"Rapport : {path}")
-    return EXIT_OK
-
-
-def cmd_demo(args) -> int:
-    """``demo``: grade ``examples/`` and write the report (report module)."""
-    try:
-        from autograder.report import run_demo
-    except ImportError:
-        return _fail("la commande demo nécessite le kit complet de l'enseignant·e.")
-    result = run_demo()
-    return result if isinstance(result, int) else EXIT_OK
-
-
 def main(argv=None) -> int:
     """Parse ``argv`` and run the subcommand; returns the exit status."""
+    return run(build_parser(), argv)
+
+
+def run(parser: argparse.ArgumentParser, argv=None) -> int:
+    """Parse ``argv`` with ``parser`` and run the chosen command's handler."""
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.reconfigure(errors="replace")
         except (AttributeError, ValueError):
             pass
-    args = build_parser().parse_args(argv)
-    return {"grade": cmd_grade, "check": cmd_check, "report": cmd_report,
-            "demo": cmd_demo, "ci-summary": cmd_ci_summary}[args.command](args)
+    args = parser.parse_args(argv)
+    return args.handler(args)

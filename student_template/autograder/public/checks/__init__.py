@@ -6,24 +6,17 @@ Public API::
     registry() -> list[dict]          # id, question, title, points, visibility, manual
     max_points(question=None, visibility=("public", "hidden")) -> float
 
-Public checks live in :mod:`autograder.checks.public`. Hidden checks live in
-:mod:`autograder.checks.hidden` and :mod:`autograder.checks.training`, which
-are not shipped in the student template: they are registered only when
-importable, and :func:`run_checks` works without them.
+Public checks live in :mod:`autograder.public.checks.public`. Hidden checks live in
+:mod:`autograder.hidden.structure` and :mod:`autograder.hidden.training`, which
+are not shipped in the student template: importing :mod:`autograder.hidden` registers
+them (the teacher's side does), and :func:`run_checks` works without them.
 """
 from __future__ import annotations
 
-import importlib
 import traceback
 
-from autograder.checks import public  # noqa: F401  (registers the public checks)
-from autograder.checks.base import CheckFailed, CheckResult, CheckSpec, specs
-
-for _name in ("hidden", "training"):
-    try:
-        importlib.import_module(f"autograder.checks.{_name}")
-    except ImportError:  # the student template ships without them
-        pass
+from autograder.public.checks import public  # noqa: F401  (registers the public checks)
+from autograder.public.checks.base import CheckFailed, CheckResult, CheckSpec, specs
 
 QUESTIONS = ("q1", "q2", "q3", "q4")
 
@@ -32,7 +25,7 @@ __all__ = ["CheckFailed", "CheckResult", "CheckSpec", "run_checks", "registry",
 
 
 def hidden_available() -> bool:
-    """Whether the hidden checks (hidden.py, training.py) are installed."""
+    """Whether the hidden checks are registered (:mod:`autograder.hidden` imported)."""
     return any(s.visibility == "hidden" and not s.manual for s in specs())
 
 
@@ -96,7 +89,7 @@ def run_checks(question: str, artefacts: dict, visibility=("public",)) -> list[C
         question: ``"q1"``, ``"q2"`` or ``"q3"`` (``"q4"`` is graded by hand:
             no result).
         artefacts: ``{name: keras.Model | ProbeFailure}`` as returned by
-            :func:`autograder.probe.probe` or :func:`autograder.probe.load_artefacts`.
+            :func:`autograder.public.probe.probe` or :func:`autograder.public.probe.load_artefacts`.
         visibility: a visibility or a tuple of them, e.g. ``("public", "hidden")``.
 
     Returns:

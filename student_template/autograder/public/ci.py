@@ -52,7 +52,7 @@ def fmt(x) -> str:
 
 
 def check_entry(result) -> dict:
-    """One check of ``check --json``: a :class:`~autograder.checks.CheckResult` or its dict."""
+    """One check of ``check --json``: a :class:`~autograder.public.checks.CheckResult` or its dict."""
     d = result if isinstance(result, dict) else result.to_dict()
     return {"id": d["id"], "question": d["question"], "title": d.get("title", ""),
             "points": _num(d.get("points", 0)), "max": _num(d.get("max_points", d.get("max", 0))),

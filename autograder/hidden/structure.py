@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from autograder.checks.base import CheckFailed, check, register_manual
-from autograder.checks.public import graph_of, need, predict
+from autograder.public.checks.base import CheckFailed, check, register_manual
+from autograder.public.checks.public import graph_of, need, predict
 
 HINT_ORDER = ("Relisez les 7 étapes du bloc résiduel dans l'énoncé et comparez-les, une à une, "
               "aux couches de votre fonction.")
@@ -17,7 +17,7 @@ HINT_ORDER = ("Relisez les 7 étapes du bloc résiduel dans l'énoncé et compar
 @check("q1.sequence", 1, "hidden")
 def q1_sequence(artefacts):
     """ResidualBlock : séquence complète, sans activation dans les convolutions ni couche en trop."""
-    from autograder.graph import CONV, EXPECTED_FR, IDENTITY, INPUT, main_path, order_problem
+    from autograder.public.graph import CONV, EXPECTED_FR, IDENTITY, INPUT, main_path, order_problem
 
     model = need(artefacts, "block_8x8x4")
     graph = graph_of(model)
@@ -54,7 +54,7 @@ def q1_sequence(artefacts):
 @check("q1.shortcut", 1, "hidden")
 def q1_shortcut(artefacts):
     """ResidualBlock : l'addition relie l'entrée du bloc à la sortie de la branche."""
-    from autograder.graph import ADD, CONCAT, CONV, branch_kinds
+    from autograder.public.graph import ADD, CONCAT, CONV, branch_kinds
 
     model = need(artefacts, "block_8x8x4")
     graph = graph_of(model)
@@ -137,7 +137,7 @@ def q1_numeric(artefacts):
     """ResidualBlock : sortie = relu(entrée + branche(entrée)), calculée avec les poids du bloc."""
     import keras
 
-    from autograder.graph import BN, CONV, main_path
+    from autograder.public.graph import BN, CONV, main_path
 
     for name in ("block_8x8x4", "block_kwargs"):
         model = need(artefacts, name)
@@ -179,7 +179,7 @@ def q1_numeric(artefacts):
 @check("q2.blocks", 2, "hidden")
 def q2_blocks(artefacts):
     """build_resnet : exactement deux blocs résiduels de la forme de la question 1."""
-    from autograder.graph import find_blocks
+    from autograder.public.graph import find_blocks
 
     model = need(artefacts, "model")
     graph = graph_of(model)
@@ -199,7 +199,7 @@ def q2_blocks(artefacts):
 @check("q3.no_skip", 1, "hidden")
 def q3_no_skip(artefacts):
     """build_cnn : aucune connexion résiduelle, au moins deux convolutions."""
-    from autograder.graph import CONV
+    from autograder.public.graph import CONV
 
     model = need(artefacts, "model")
     graph = graph_of(model)

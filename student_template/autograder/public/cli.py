@@ -1,0 +1,258 @@
+"""The student's command line: ``python -m autograder {check,ci-summary}``.
+
+This module is part of the public subpackage shipped in every student repository.
+The teacher's command line (:mod:`autograder.cli`) adds ``grade``, ``report`` and
+``demo`` to the same two commands through :func:`add_public_commands`.
+
+``check --json FILE`` also writes the results in machine-readable form
+(:mod:`autograder.public.ci`); ``ci-summary`` turns such files and the GitHub
+Actions command grader's ``Q*_RESULTS`` into the French job summary and
+never imports TensorFlow.
+
+Exit statuses: 0 success (a submission scoring zero is not an error), 1 a
+``check`` with at least one failed check, 2 a usage error, a missing path or an
+unsupported environment (Python outside ``autograder.public.versions.REQUIRES_PYTHON``,
+TensorFlow or Keras missing).
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+EXIT_OK, EXIT_FAILED_CHECKS, EXIT_USAGE = 0, 1, 2
+
+LABELS = {
+    "fr": {"title": "Vérification de {nb} (contrôles publics)",
+           "expected": "", "hint": "Piste : ", "total": "Total : {p} / {m} points publics ; "
+           "{f} contrôle(s) échoué(s) sur {n}.",
+           "all_ok": "Tous les contrôles publics passent. Les contrôles cachés et la "
+                     "question écrite seront évalués lors de la correction.",
+           "some_fail": "Corrigez les contrôles marqués ✘ puis relancez cette commande.",
+           "no_checks": "Aucun contrôle exécuté pour {q}."},
+    "en": {"title": "Checking {nb} (public checks)", "expected": "", "hint": "Hint: ",
+           "total": "Total: {p} / {m} public points; {f} failed check(s) out of {n}.",
+           "all_ok": "Every public check passes. Hidden checks and the written question "
+                     "are assessed at grading time.",
+           "some_fail": "Fix the checks marked ✘ and run this command again.",
+           "no_checks": "No check ran for {q}."},
+}
+QUESTION_TITLES = {"q1": "ResidualBlock", "q2": "build_resnet", "q3": "build_cnn",
+                   "q4": "question écrite"}
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse with one-line errors and exit status 2."""
+
+    def error(self, message):  # noqa: D401 - argparse API
+        self.exit(EXIT_USAGE, f"{self.prog}: erreur : {message} (voir --help)\n")
+
+
+def fail(message: str, code: int = EXIT_USAGE) -> int:
+    print(f"autograder: {message}", file=sys.stderr)
+    return code
+
+
+@contextlib.contextmanager
+def quiet_native_stderr():
+    """Hide what native code (TensorFlow's absl logging at import) writes on fd 2.
+
+    What was captured is replayed when the block raises, so nothing useful is lost.
+    """
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):
+        yield
+        return
+    with tempfile.TemporaryFile(mode="w+b") as tmp:
+        os.dup2(tmp.fileno(), 2)
+        try:
+            yield
+        except BaseException:
+            os.dup2(saved, 2)
+            tmp.seek(0)
+            sys.stderr.write(tmp.read().decode("utf-8", "replace"))
+            raise
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+
+
+def _fmt(x) -> str:
+    x = round(float(x), 4)
+    return str(int(x)) if x == int(x) else f"{x:g}"
+
+
+def add_public_commands(sub) -> None:
+    """Add ``check`` and ``ci-summary`` to an argparse subparsers object."""
+    c = sub.add_parser("check", help="vérifier son notebook (contrôles publics)",
+                       description="Contrôles publics d'un notebook ; code de sortie non nul "
+                                   "si un contrôle échoue.")
+    c.add_argument("notebook", metavar="NOTEBOOK")
+    c.add_argument("-q", "--question", choices=("q1", "q2", "q3"), default=None)
+    c.add_argument("--lang", choices=("fr", "en"), default="fr")
+    c.add_argument("--json", metavar="FILE", default=None,
+                   help="écrire aussi les résultats au format JSON dans FILE")
+    c.set_defaults(handler=cmd_check)
+
+    s = sub.add_parser("ci-summary", help="résumé en français d'un run GitHub Actions",
+                       description="Résumé en français des vérifications d'un run GitHub "
+                                   "Actions, à partir des fichiers de check --json et des "
+                                   "variables Q1_RESULTS... du correcteur de commandes.")
+    s.add_argument("--results", metavar="DIR", default="resultats-autograder",
+                   help="dossier des fichiers <question>.json (défaut : resultats-autograder)")
+    s.add_argument("--out", metavar="DIR", default=None,
+                   help="dossier où écrire resume.md, retours.txt, resultats.json "
+                        "(défaut : celui de --results)")
+    s.add_argument("--questions", metavar="Q1,Q2", default="q1,q2,q3",
+                   help="questions, dans l'ordre (défaut : q1,q2,q3)")
+    s.add_argument("--points", metavar="Q=PTS,...", default=None,
+                   help="points publics de chaque question, par exemple q1=3,q2=2,q3=1")
+    s.add_argument("--notebook", default="resnet_a_la_main.ipynb", help=argparse.SUPPRESS)
+    s.set_defaults(handler=cmd_ci_summary)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The student's ``python -m autograder`` argument parser."""
+    parser = Parser(prog="python -m autograder",
+                    description="Vérification du TP « ResNet à la main ».")
+    sub = parser.add_subparsers(dest="command", metavar="{check,ci-summary}",
+                                parser_class=Parser)
+    sub.required = True
+    add_public_commands(sub)
+    return parser
+
+
+def _print_reason(r, lang: str) -> None:
+    msg = r.message_en if lang == "en" and r.message_en else r.message
+    if msg:
+        print(f"      {msg}")
+    if r.hint:
+        print(f"      {LABELS[lang]['hint']}{r.hint}")
+
+
+def _print_checks(results, notebook: str, lang: str, question=None) -> int:
+    lab = LABELS[lang]
+    print(lab["title"].format(nb=notebook))
+    by_q: dict[str, list] = {}
+    for r in results:
+        by_q.setdefault(r.question, []).append(r)
+    questions = [question] if question else sorted(set(by_q) | {"q1", "q2", "q3"})
+    failed = total = earned = possible = 0
+    for q in questions:
+        rs = by_q.get(q, [])
+        pts = sum(r.points for r in rs)
+        mx = sum(r.max_points for r in rs)
+        print(f"\n{q} — {QUESTION_TITLES.get(q, q)} : {_fmt(pts)} / {_fmt(mx)}")
+        if not rs:
+            print("  " + lab["no_checks"].format(q=q))
+        # A question that could not run fails every check with one message: say it once.
+        shared = len(rs) > 1 and all(not r.passed for r in rs) \
+            and len({(r.message, r.hint) for r in rs}) == 1
+        for r in rs:
+            total += 1
+            earned += r.points
+            possible += r.max_points
+            print(f"  {'✔' if r.passed else '✘'} {r.title}")
+            if not r.passed:
+                failed += 1
+                if not shared:
+                    _print_reason(r, lang)
+        if shared:
+            _print_reason(rs[0], lang)
+    print("\n" + lab["total"].format(p=_fmt(earned), m=_fmt(possible), f=failed, n=total))
+    print(lab["some_fail"] if failed or not total else lab["all_ok"])
+    return EXIT_FAILED_CHECKS if failed or not total else EXIT_OK
+
+
+def _public_specs() -> list[dict]:
+    """Public checks of the registry (no TensorFlow import), read from source without numpy."""
+    try:
+        from autograder.public.checks import registry
+        return [s for s in registry() if s["visibility"] == "public" and not s.get("manual")]
+    except Exception:  # noqa: BLE001 - numpy missing, unsupported Python
+        from autograder.public import ci
+        return ci.public_specs_from_source()
+
+
+def _write_failed_json(args, message: str, hint: str = "", warnings=()) -> None:
+    if not args.json:
+        return
+    from autograder.public import ci
+    ci.write_json(args.json, ci.failed_payload(_public_specs(), args.notebook, args.question,
+                                               message, hint, warnings))
+
+
+def cmd_check(args) -> int:
+    """``check NOTEBOOK [-q Q] [--json FILE]``: public checks, exit 1 when any fails."""
+    from autograder.public import versions
+
+    errors, warnings = versions.environment_problems()
+    for line in warnings:
+        print(line, file=sys.stderr)
+    if errors:
+        _write_failed_json(args, errors[0], warnings=warnings)
+        for line in errors:
+            print(f"autograder: {line}", file=sys.stderr)
+        return EXIT_USAGE
+    nb = Path(args.notebook)
+    if not nb.is_file():
+        _write_failed_json(args, f"notebook introuvable : {args.notebook}",
+                           "Le notebook doit s'appeler resnet_a_la_main.ipynb, à la racine du "
+                           "dépôt.", warnings)
+        return fail(f"notebook introuvable : {args.notebook}")
+    try:
+        from autograder.public.sandbox import check_notebook
+    except ImportError as exc:
+        _write_failed_json(args, f"module de vérification indisponible ({exc})",
+                           warnings=warnings)
+        return fail(f"module de vérification indisponible ({exc})")
+    from autograder.public.extract import NotebookError
+    try:
+        with quiet_native_stderr():
+            results = check_notebook(nb, question=args.question)
+    except NotebookError as exc:
+        _write_failed_json(args, str(exc), "Ouvrez le notebook dans Jupyter, enregistrez-le, "
+                                           "puis relancez la vérification.", warnings)
+        return fail(str(exc), EXIT_FAILED_CHECKS)
+    if args.json:
+        from autograder.public import ci
+        ci.write_json(args.json, ci.check_payload(results, args.notebook, args.question,
+                                                  warnings=warnings))
+    return _print_checks(results, str(nb), args.lang, args.question)
+
+
+def cmd_ci_summary(args) -> int:
+    """``ci-summary``: the French job summary of a GitHub Actions run (no TensorFlow)."""
+    from autograder.public import ci
+    try:
+        points = ci.parse_points(args.points)
+    except ValueError as exc:
+        return fail(f"--points : {exc}")
+    questions = [q.strip() for q in args.questions.split(",") if q.strip()]
+    if not questions:
+        return fail("--questions : aucune question")
+    s = ci.run_summary(questions, args.results, args.out, points=points, notebook=args.notebook)
+    print(s["markdown"])
+    return EXIT_OK
+
+
+def main(argv=None) -> int:
+    """Parse ``argv`` and run the subcommand; returns the exit status."""
+    return run(build_parser(), argv)
+
+
+def run(parser: argparse.ArgumentParser, argv=None) -> int:
+    """Parse ``argv`` with ``parser`` and run the chosen command's handler."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.reconfigure(errors="replace")
+        except (AttributeError, ValueError):
+            pass
+    args = parser.parse_args(argv)
+    return args.handler(args)
