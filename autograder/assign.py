@@ -37,7 +37,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 MASTER = ROOT / "assignment" / "resnet_a_la_main.ipynb"
 STUDENT_FILES = ROOT / "assignment" / "student_files"
-NOTEBOOK = "resnet_a_la_main.ipynb"
+from autograder.public.assignment import NOTEBOOK  # noqa: E402
 BUILD = ROOT / "build" / "otter"
 
 #: where the generated outputs go, relative to the destination root

@@ -50,25 +50,21 @@ from autograder import __version__
 from autograder.public.bounded import clean_text
 from autograder.scheduler import DaskExecutor, LocalPool, threads_per_process
 
-NOTEBOOK_NAME = "resnet_a_la_main.ipynb"
-AUTO_QUESTIONS = ("q1", "q2", "q3")
-MANUAL_QUESTIONS = ("q4",)
-QUESTIONS = AUTO_QUESTIONS + MANUAL_QUESTIONS
-QUESTION_TITLES = {
-    "q1": "ResidualBlock",
-    "q2": "build_resnet",
-    "q3": "build_cnn",
-    "q4": "question écrite (corrigée à la main)",
-}
-DEFAULT_TIMEOUT_S = 120.0
-DEFAULT_MEMORY_GB = 4.0
-# Statuses of a whole submission. "error" means the grader itself failed
-# (worker crashed or timed out): such records are regraded on the next run.
-STATUS_GRADED = "graded"
-STATUS_NO_NOTEBOOK = "no-notebook"
-STATUS_INVALID = "invalid-notebook"
-STATUS_MISSING = "missing"
-STATUS_ERROR = "error"
+from autograder.public.assignment import (  # noqa: E402 - the assignment's facts
+    AUTO_QUESTIONS,
+    DEFAULT_MEMORY_GB,
+    DEFAULT_TIMEOUT_S,
+    MANUAL_QUESTIONS,
+    QUESTION_TITLES,
+    QUESTIONS,
+    STATUS_ERROR,
+    STATUS_GRADED,
+    STATUS_INVALID,
+    STATUS_MISSING,
+    STATUS_NO_NOTEBOOK,
+)
+from autograder.public.assignment import NOTEBOOK as NOTEBOOK_NAME  # noqa: E402
+
 # Environment of every worker (and, by inheritance, of its sandboxes): one
 # thread each, so that --jobs workers never oversubscribe the CPU.
 THREAD_ENV = {

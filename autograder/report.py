@@ -43,28 +43,12 @@ ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 TEMPLATE_NAME = "report.html.j2"
 
-#: French labels of submission statuses (unknown statuses are shown as is).
-STATUS_LABELS = {
-    "graded": "corrigé",
-    "no-notebook": "pas de notebook",
-    "invalid-notebook": "notebook invalide",
-    "missing": "non rendu",
-    "unreadable-record": "fiche illisible",
-    "error": "erreur du correcteur",
-}
-#: French labels of per-question statuses.
-QUESTION_STATUS_LABELS = {
-    "ok": "ok",
-    "timeout": "délai dépassé",
-    "memory": "mémoire dépassée",
-    "crashed": "plantage",
-    "exited": "sortie prématurée",
-    "error": "erreur",
-    "not-graded": "non corrigée",
-    "manual": "correction manuelle",
-}
-#: Question statuses that are not incidents.
-QUESTION_OK = ("ok", "manual")
+from autograder.public.assignment import (  # noqa: E402 - the assignment's facts
+    QUESTION_OK,
+    QUESTION_STATUS_LABELS,
+    STATUS_LABELS,
+)
+
 #: Files of the grading directory linked from the page: (relative path, French label).
 OUTPUT_FILES = (
     ("gradebook.csv", "carnet de notes (identifiant, total, pourcentage)"),

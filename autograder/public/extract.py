@@ -46,7 +46,7 @@ from pathlib import Path
 from autograder.public.bounded import json_depth
 
 #: Question id -> the student's function graded by that question.
-QUESTION_FUNCTIONS = {"q1": "ResidualBlock", "q2": "build_resnet", "q3": "build_cnn"}
+from autograder.public.assignment import QUESTION_FUNCTIONS  # noqa: F401 - re-exported
 
 #: Callee names (plain name or last attribute) that make an assignment dropped.
 FORBIDDEN_CALLS = frozenset({

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, Union
 
 SEED = 20240
-FUNCTIONS = {"q1": "ResidualBlock", "q2": "build_resnet", "q3": "build_cnn"}
+from autograder.public.assignment import QUESTION_FUNCTIONS as FUNCTIONS
 KWARGS_PROBE = dict(filters=8, kernel_size=5, kernel_initializer="ones", use_bias=False)
 
 #: question -> list of (artefact name, call description)

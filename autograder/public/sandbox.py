@@ -68,8 +68,7 @@ from pathlib import Path
 
 from autograder.public.extract import QUESTION_FUNCTIONS, Extracted, extract_notebook
 
-DEFAULT_TIMEOUT_S = 120.0
-DEFAULT_MEMORY_GB = 4.0
+from autograder.public.assignment import DEFAULT_MEMORY_GB, DEFAULT_TIMEOUT_S  # noqa: E402
 OUTPUT_LIMIT = 20_000
 POLL_S = 0.05
 STATUSES = ("ok", "timeout", "memory", "crashed", "exited", "error")
