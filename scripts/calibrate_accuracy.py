@@ -25,7 +25,7 @@ import keras  # noqa: E402
 from keras import layers, ops  # noqa: E402
 
 import solutions.resnet_a_la_main as sol  # noqa: E402
-from autograder.public.checks import training  # noqa: E402
+from autograder.hidden import training  # noqa: E402
 
 
 def block(x, **kw):

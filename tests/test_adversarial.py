@@ -470,7 +470,7 @@ def test_grader_trains_a_fresh_trainable_copy(tmp_path):
 
 
 def test_capped_results_are_never_cached(tmp_path, monkeypatch):
-    from autograder.public.checks import training
+    from autograder.hidden import training
 
     calls = []
 

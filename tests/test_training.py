@@ -4,7 +4,7 @@ import pytest
 from keras import layers
 
 import solutions.resnet_a_la_main as sol
-from autograder.public.checks import training
+from autograder.hidden import training
 from autograder.public.probe import probe, roundtrip
 from tests.gallery import build_gallery, load_golden
 from tests.gallery.grading import grade
