@@ -4,11 +4,14 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: help venv data assign test demo check grade report autograder-zip classroom50 experiment solution benchmarks calibrate clean
+.PHONY: help venv data assign lint format test test-fast demo check grade report autograder-zip classroom50 experiment solution benchmarks calibrate clean
 
 help:
 	@echo "make demo            grade the bundled example submissions and write the report"
-	@echo "make test            run the test suite (creates .venv and gets the data first)"
+	@echo "make test            lint, then the whole test suite (creates .venv and gets the data first)"
+	@echo "make test-fast       the test suite without the slow end-to-end runs"
+	@echo "make lint            ruff check and ruff format --check"
+	@echo "make format          ruff format and the safe ruff fixes"
 	@echo "make assign          regenerate student_template/, solutions/ and autograder tests from assignment/"
 	@echo "make check NB=path   public checks of one notebook (as a student would)"
 	@echo "make grade SUBS=dir  grade every submission under dir into out/"
@@ -23,6 +26,7 @@ $(STAMP): requirements.txt
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
 	$(VENV)/bin/pip install --quiet -r requirements.txt
+	$(VENV)/bin/pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
 venv: $(STAMP)
@@ -34,8 +38,19 @@ assign: $(STAMP)
 	$(PY) -m autograder.assign
 	$(PY) scripts/make_examples.py
 
-test: $(STAMP) data
-	$(PY) -m pytest -q tests
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(STAMP)
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+test: lint data
+	$(PY) -m pytest -q -n 2 --dist loadgroup tests
+
+test-fast: $(STAMP) data
+	$(PY) -m pytest -q -n 2 --dist loadgroup -m "not slow" tests
 
 demo: $(STAMP) data
 	$(PY) -m autograder demo

@@ -12,7 +12,7 @@ Pipeline for ``python -m autograder grade PATH... --out DIR``:
    in a pool of long-lived trusted processes on this machine (TensorFlow
    imported once per process, the cores shared among them) or as one task per
    submission on a Dask cluster (:mod:`autograder.scheduler`). Each job calls
-   :func:`autograder.public.sandbox.grade_notebook` (one bubblewrap sandbox per
+   :func:`autograder.public.pipeline.grade_notebook` (one bubblewrap sandbox per
    submission for the student's code); the record comes back to this process,
    which writes ``DIR/submissions/<id>.json`` atomically as soon as it
    arrives. A killed run therefore resumes where it stopped.
@@ -701,7 +701,7 @@ def grade_submission(sub: Submission, *, timeout_s: float, memory_gb: float,
     """Grade one submission in this process (the worker) and return its record.
 
     Student code runs only in the sandboxes that
-    :func:`autograder.public.sandbox.grade_notebook` starts, one per question.
+    :func:`autograder.public.pipeline.grade_notebook` starts, one per question.
 
     Args:
         sub: the submission (``notebook`` set, ``status`` None).
@@ -722,7 +722,7 @@ def grade_submission(sub: Submission, *, timeout_s: float, memory_gb: float,
         record.update(status=STATUS_INVALID, message=problem)
     else:
         from autograder.public.extract import NotebookError
-        from autograder.public.sandbox import grade_notebook
+        from autograder.public.pipeline import grade_notebook
         details: dict = {}
         try:
             questions = grade_notebook(sub.notebook, questions=AUTO_QUESTIONS,

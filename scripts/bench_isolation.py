@@ -27,16 +27,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 SNIPPET = """
-import json, sys, time
+import json, sys, tempfile, time
 t0 = time.perf_counter()
 from autograder.public.extract import extract_notebook
-import autograder.public.sandbox as sb
+from autograder.public.pipeline import check_notebook
+from autograder.public.sandbox import run_question
 kw = {} if sys.argv[3] == "-" else {"isolation": sys.argv[3]}
 if sys.argv[2] == "question":
-    run = sb.run_question(extract_notebook(sys.argv[1]), "q1", **kw)
+    run = run_question(extract_notebook(sys.argv[1]), "q1", tempfile.mkdtemp(), **kw)
     ok = run.status == "ok"
 else:
-    ok = all(r.passed for r in sb.check_notebook(sys.argv[1], **kw))
+    ok = all(r.passed for r in check_notebook(sys.argv[1], **kw))
 print(json.dumps({"seconds": time.perf_counter() - t0, "ok": ok}))
 """
 

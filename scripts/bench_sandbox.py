@@ -69,7 +69,8 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
 
     from autograder.public.extract import extract_notebook
-    from autograder.public.sandbox import DEFAULT_MEMORY_GB, check_notebook, grade_notebook, run_question
+    from autograder.public.pipeline import check_notebook, grade_notebook
+    from autograder.public.sandbox import DEFAULT_MEMORY_GB, run_question
     from tests.faults import NOTEBOOK, build_faults
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-sandbox-"))
@@ -102,7 +103,7 @@ def main(argv=None) -> int:
             watch = _LowestAvailable()
             watch.start()
             t0 = time.perf_counter()
-            run = run_question(code, "q2", timeout_s=300, memory_gb=DEFAULT_MEMORY_GB)
+            run = run_question(code, "q2", tmp, timeout_s=300, memory_gb=DEFAULT_MEMORY_GB)
             seconds = time.perf_counter() - t0
             watch.stop.set()
             watch.join()

@@ -396,7 +396,7 @@ def test_keras_archive_with_padded_config_is_rejected_before_loading(tmp_path):
     import keras
 
     from autograder.public.bounded import keras_archive_problem
-    from autograder.public.probe import load_artefacts
+    from autograder.public.load import load_artefacts
 
     inp = keras.Input((4,))
     model = keras.Model(inp, keras.layers.Dense(2)(inp))
@@ -441,7 +441,7 @@ def test_nested_models_are_inlined_for_the_graph_checks(tmp_path):
     import numpy as np
 
     from autograder.public.graph import ADD, Graph
-    from autograder.public.probe import flatten_nested, roundtrip
+    from autograder.public.load import flatten_nested, roundtrip
 
     model = _nested_cnn_with_blocks()
     assert not Graph(model).of_kind(ADD)  # hidden from a walk of the outer graph

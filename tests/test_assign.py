@@ -170,12 +170,19 @@ def test_generation_is_deterministic(tmp_path):
 
 
 def test_template_ships_only_the_public_kit():
-    shipped = {str(p.relative_to(TEMPLATE / "autograder")) for p in
-               (TEMPLATE / "autograder").rglob("*.py")}
-    for secret in ("engine.py", "report.py", "delivery.py", "assign.py",
-                   "checks/hidden.py", "checks/training.py"):
-        assert secret not in shipped
-    assert {"__init__.py", "notebook.py", "data.py", "checks/public.py"} <= shipped
+    """The student's package is the public subpackage, whole and unchanged, plus two
+    generated entry files; nothing else of the teacher's kit."""
+    package = TEMPLATE / "autograder"
+    shipped = {p.relative_to(package).as_posix() for p in package.rglob("*")
+               if p.is_file() and "__pycache__" not in p.parts}
+    public = assign.PUBLIC_PACKAGE
+    expected = {"__init__.py", "__main__.py"} | {
+        "public/" + p.relative_to(public).as_posix() for p in public.rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts}
+    assert shipped == expected
+    for rel in expected - {"__init__.py", "__main__.py"}:
+        assert (package / rel).read_bytes() == (public.parent / rel).read_bytes(), rel
+    assert (package / "__init__.py").read_text(encoding="utf-8") == assign.PUBLIC_INIT
     assert (TEMPLATE / "README.md").read_text(encoding="utf-8").startswith("# ResNet à la main")
     assert (TEMPLATE / "requirements.txt").is_file()
     for hidden_file in (TEMPLATE / "tests").glob("*.py"):
@@ -187,7 +194,7 @@ def _otter_test_cases(path: Path) -> list[tuple[str, float, bool]]:
 
     test = ExceptionTestFile.from_file(str(path))
     text = path.read_text()
-    ids = re.findall(r"""(?:assert_check\(|s\.id == )['"](q\d\.[\w.-]+)['"]""", text)
+    ids = re.findall(r"""(?:assert_check\(|assert_hidden\(|s\.id == )['"](q\d\.[\w.-]+)['"]""", text)
     assert len(ids) == len(test.test_cases), f"{path}: one check id per test case expected"
     return [(i, float(tc.points), bool(tc.hidden)) for i, tc in zip(ids, test.test_cases)]
 
@@ -277,15 +284,46 @@ def test_filled_template_passes_its_checks(isolated_template, filled_notebook, m
 # ----------------------------------------------------------------------------- (c) alone
 
 def _cli_check(directory: Path, notebook: str, *extra: str):
+    """``python -m autograder check`` in a student repository, with PATH and HOME only."""
+    env = {"PATH": os.environ["PATH"], "HOME": str(directory.parent)}
     return subprocess.run(
         [sys.executable, "-m", "autograder", "check", notebook, *extra],
-        cwd=directory, env=_isolated_env(directory), capture_output=True, text=True,
-        timeout=900)
+        cwd=directory, env=env, capture_output=True, text=True, timeout=900)
+
+
+TEACHER_ONLY = ("autograder.hidden", "autograder.hidden.training", "autograder.engine",
+                "autograder.report", "autograder.delivery", "autograder.assign",
+                "autograder.scheduler", "autograder.cli", "autograder.demo")
+
+
+def test_no_teacher_module_is_importable_from_a_student_repository(isolated_template):
+    code = ("import importlib, json, pkgutil, sys\n"
+            "import autograder.public as pub\n"
+            "mods = [m.name for m in pkgutil.walk_packages(pub.__path__, 'autograder.public.')]\n"
+            "for m in mods: importlib.import_module(m)\n"
+            "found = []\n"
+            f"for m in {TEACHER_ONLY!r}:\n"
+            "    try:\n"
+            "        importlib.import_module(m); found.append(m)\n"
+            "    except ImportError:\n"
+            "        pass\n"
+            "print(json.dumps({'public': len(mods), 'teacher': found}))\n")
+    env = {"PATH": os.environ["PATH"], "HOME": str(isolated_template.parent)}
+    proc = subprocess.run([sys.executable, "-c", code], cwd=isolated_template, env=env,
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert result["teacher"] == [] and result["public"] >= 15, result
+    # the same probe from the teacher's checkout does find them: the test can fail
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=600)
+    assert set(json.loads(proc.stdout.strip().splitlines()[-1])["teacher"]) >= {
+        "autograder.hidden", "autograder.engine"}
 
 
 def test_template_checks_run_alone(isolated_template, filled_notebook):
-    if not (isolated_template / "autograder" / "cli.py").is_file():
-        pytest.fail("student_template/autograder/cli.py is missing: run `make assign`")
+    if not (isolated_template / "autograder" / "public" / "cli.py").is_file():
+        pytest.fail("student_template/autograder/public/cli.py is missing: run `make assign`")
     blank = _cli_check(isolated_template, assign.NOTEBOOK)
     out = blank.stdout + blank.stderr
     assert blank.returncode == 1, out  # 1 = at least one check failed (2 = usage error)

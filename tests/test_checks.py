@@ -130,13 +130,10 @@ def test_notebook_helpers(graded):
 
 
 def test_student_side_without_hidden_checks(tmp_path):
-    """The public checks and the notebook helpers work without hidden.py/training.py."""
-    pkg = tmp_path / "autograder"
-    (pkg / "checks").mkdir(parents=True)
-    for name in ("__init__.py", "bounded.py", "probe.py", "graph.py", "notebook.py"):
-        shutil.copy(ROOT / "autograder" / name, pkg / name)
-    for name in ("__init__.py", "base.py", "public.py"):
-        shutil.copy(ROOT / "autograder" / "checks" / name, pkg / "checks" / name)
+    """The public checks and the notebook helpers work with the public subpackage alone."""
+    from autograder.assign import copy_public_package
+
+    copy_public_package(tmp_path)
     shutil.copy(ROOT / "solutions" / "resnet_a_la_main.py", tmp_path / "ref.py")
     code = ("import ref\nfrom autograder.public.checks import hidden_available, max_points\n"
             "from autograder.public.notebook import verifier\n"

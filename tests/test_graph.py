@@ -8,7 +8,8 @@ import pytest
 from keras import layers, ops
 
 from autograder.public import graph as G
-from autograder.public.probe import ProbeFailure, load_artefacts, probe, roundtrip, save_artefacts
+from autograder.public.load import load_artefacts, roundtrip
+from autograder.public.probe import ProbeFailure, probe, save_artefacts
 
 ROOT = Path(__file__).resolve().parents[1]
 

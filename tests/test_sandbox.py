@@ -13,8 +13,10 @@ import nbformat
 import pytest
 
 from autograder.public.extract import extract_notebook
-from autograder.public.sandbox import (OUTPUT_LIMIT, check_notebook, grade_notebook,
-                                run_question)
+from autograder.public.probe import ProbeFailure
+from autograder.public.load import load_artefacts
+from autograder.public.pipeline import check_notebook, grade_notebook
+from autograder.public.sandbox import OUTPUT_LIMIT, run_question
 from tests.faults import (NOTEBOOK, build_faults, expected, make_notebook,
                           reference_functions, _inject)
 
@@ -133,8 +135,8 @@ def _landlock_available() -> bool:
     return out.stdout.strip() == "True"
 
 
-def test_worker_is_isolated_and_output_truncated(tmp_path, monkeypatch):
-    """The worker sees no grader variable, no checks package, no repository cwd,
+def test_child_is_isolated_and_output_truncated(tmp_path, monkeypatch):
+    """The child sees no grader variable, no teacher-only module, no repository cwd,
     and cannot write outside its own temporary folder (where Landlock exists)."""
     monkeypatch.setenv("AUTOGRADER_TEST_SECRET", "fuite")
     outside = tmp_path / "sortie_du_correcteur"
@@ -150,11 +152,12 @@ def test_worker_is_isolated_and_output_truncated(tmp_path, monkeypatch):
             pass
         if "AUTOGRADER_TEST_SECRET" in os.environ:
             fuites.append("environnement")
-        try:
-            import autograder.public.checks
-            fuites.append("autograder.public.checks importable")
-        except ImportError:
-            pass
+        for teacher_only in ("autograder.hidden", "autograder.engine", "autograder.report"):
+            try:
+                __import__(teacher_only)
+                fuites.append(teacher_only + " importable")
+            except ImportError:
+                pass
         if os.getcwd().startswith({str(ROOT)!r}) or {str(ROOT)!r} in sys.path:
             fuites.append("dépôt visible")
         if not sys.stdin or not sys.stdin.closed and sys.stdin.read(1):
@@ -166,9 +169,12 @@ def test_worker_is_isolated_and_output_truncated(tmp_path, monkeypatch):
     nb = make_notebook({**ref, "ResidualBlock": _inject(ref["ResidualBlock"], spy)})
     path = tmp_path / NOTEBOOK
     nbformat.write(nb, path)
-    run = run_question(extract_notebook(path), "q1", timeout_s=TIMEOUT, memory_gb=MEMORY)
+    files = tmp_path / "files"
+    files.mkdir()
+    run = run_question(extract_notebook(path), "q1", files, timeout_s=TIMEOUT, memory_gb=MEMORY)
     assert run.status == "ok", run.message
-    assert run.artefacts and run.peak_rss_mb > 0
+    assert run.files == files / "q1" and run.peak_rss_mb > 0
+    assert all(not isinstance(m, ProbeFailure) for m in load_artefacts(run.files, "q1").values())
     assert len(run.stdout) < OUTPUT_LIMIT + 100 and "omis" in run.stdout
     assert run.confined == _landlock_available()
     assert (outside / "triche.json").exists() is not run.confined

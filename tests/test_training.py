@@ -5,7 +5,8 @@ from keras import layers
 
 import solutions.resnet_a_la_main as sol
 from autograder.hidden import training
-from autograder.public.probe import probe, roundtrip
+from autograder.public.load import roundtrip
+from autograder.public.probe import probe
 from tests.gallery import build_gallery, load_golden
 from tests.gallery.grading import grade
 

@@ -107,7 +107,6 @@ def _conv(x, layer):
 
 
 def _bn(x, layer):
-    import keras
 
     if layer.axis not in (-1, 3):
         raise CheckFailed(

@@ -117,7 +117,7 @@ def fresh_copy(model, seed: int = 0):
     """
     import keras
 
-    from autograder.public.probe import flatten_nested
+    from autograder.public.load import flatten_nested
 
     model = flatten_nested(model)  # nested models' layers get the same treatment
 

@@ -208,7 +208,7 @@ def cmd_check(args) -> int:
                            "dépôt.", warnings)
         return fail(f"notebook introuvable : {args.notebook}")
     try:
-        from autograder.public.sandbox import check_notebook
+        from autograder.public.pipeline import check_notebook
     except ImportError as exc:
         _write_failed_json(args, f"module de vérification indisponible ({exc})",
                            warnings=warnings)

@@ -105,7 +105,8 @@ def grade(path, visibility=("public", "hidden"), isolate=False, skip=(), memo=No
     """
     from autograder.public.checks import run_one
     from autograder.public.checks.base import specs
-    from autograder.public.probe import load_artefacts, probe, save_artefacts
+    from autograder.public.load import load_artefacts
+    from autograder.public.probe import probe, save_artefacts
 
     try:
         notebook_code(path)
