@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from keras import layers, ops
 
+from autograder.public import blocks as B
 from autograder.public import graph as G
 from autograder.public.load import load_artefacts, roundtrip
 from autograder.public.probe import ProbeFailure, probe, save_artefacts
@@ -99,22 +100,22 @@ def test_match_block_either_order(first):
     inp = keras.Input((6, 6, 3))
     out = _block(inp, shortcut_first=first, filters=3, kernel_size=3)
     graph = G.Graph(keras.Model(inp, out))
-    m = G.match_block(graph, out)
+    m = B.match_block(graph, out)
     assert m.ok, m.problem
     assert m.block_input is inp
-    assert [n.kind for n in G.main_path(graph)] == G.EXPECTED_BRANCH + [G.ADD, G.RELU]
-    assert G.order_problem(G.main_path(graph)) is None
+    assert [n.kind for n in B.main_path(graph)] == B.EXPECTED_BRANCH + [G.ADD, G.RELU]
+    assert B.order_problem(B.main_path(graph)) is None
 
 
 def test_match_block_problems():
     inp = keras.Input((6, 6, 3))
     wrong = _block(inp, skip_from="first", filters=3, kernel_size=3)
-    m = G.match_block(G.Graph(keras.Model(inp, wrong)), wrong)
+    m = B.match_block(G.Graph(keras.Model(inp, wrong)), wrong)
     assert not m.ok and m.code == "wrong_skip"
     no_relu = _block(inp, final_relu=False, filters=3, kernel_size=3)
     g = G.Graph(keras.Model(inp, no_relu))
-    assert G.match_block(g, no_relu).code == "no_final_relu"
-    assert "ReLU après l'addition" in G.order_problem(G.main_path(g))[0]
+    assert B.match_block(g, no_relu).code == "no_final_relu"
+    assert "ReLU après l'addition" in B.order_problem(B.main_path(g))[0]
 
 
 def test_sequential_and_blocks_count():
@@ -126,7 +127,7 @@ def test_sequential_and_blocks_count():
     inp = keras.Input((8, 8, 4))
     x = _block(_block(inp, filters=4, kernel_size=3), filters=4, kernel_size=3)
     x = layers.Dense(2, activation="softmax")(layers.GlobalAveragePooling2D()(x))
-    ok, bad = G.find_blocks(G.Graph(keras.Model(inp, x)))
+    ok, bad = B.find_blocks(G.Graph(keras.Model(inp, x)))
     assert len(ok) == 2 and not bad
 
 

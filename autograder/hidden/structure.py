@@ -17,7 +17,8 @@ HINT_ORDER = ("Relisez les 7 étapes du bloc résiduel dans l'énoncé et compar
 @check("q1.sequence", 1, "hidden")
 def q1_sequence(artefacts):
     """ResidualBlock : séquence complète, sans activation dans les convolutions ni couche en trop."""
-    from autograder.public.graph import CONV, EXPECTED_FR, IDENTITY, INPUT, main_path, order_problem
+    from autograder.public.blocks import EXPECTED_FR, main_path, order_problem
+    from autograder.public.graph import CONV, IDENTITY, INPUT
 
     model = need(artefacts, "block_8x8x4")
     graph = graph_of(model)
@@ -54,7 +55,8 @@ def q1_sequence(artefacts):
 @check("q1.shortcut", 1, "hidden")
 def q1_shortcut(artefacts):
     """ResidualBlock : l'addition relie l'entrée du bloc à la sortie de la branche."""
-    from autograder.public.graph import ADD, CONCAT, CONV, branch_kinds
+    from autograder.public.blocks import branch_kinds
+    from autograder.public.graph import ADD, CONCAT, CONV
 
     model = need(artefacts, "block_8x8x4")
     graph = graph_of(model)
@@ -136,7 +138,8 @@ def q1_numeric(artefacts):
     """ResidualBlock : sortie = relu(entrée + branche(entrée)), calculée avec les poids du bloc."""
     import keras
 
-    from autograder.public.graph import BN, CONV, main_path
+    from autograder.public.blocks import main_path
+    from autograder.public.graph import BN, CONV
 
     for name in ("block_8x8x4", "block_kwargs"):
         model = need(artefacts, name)
@@ -178,7 +181,7 @@ def q1_numeric(artefacts):
 @check("q2.blocks", 2, "hidden")
 def q2_blocks(artefacts):
     """build_resnet : exactement deux blocs résiduels de la forme de la question 1."""
-    from autograder.public.graph import find_blocks
+    from autograder.public.blocks import find_blocks
 
     model = need(artefacts, "model")
     graph = graph_of(model)

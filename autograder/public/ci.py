@@ -26,6 +26,7 @@ SUMMARY_SCHEMA = "resnet-a-la-main/ci-summary/v1"
 RESULTS_DIR = "resultats-autograder"
 #: Functions asked by each automatically checked question (the public contract).
 from autograder.public.assignment import QUESTION_FUNCTIONS as FUNCTIONS
+
 MAX_FEEDBACK = 60000
 
 VERDICTS = {

@@ -16,8 +16,8 @@ Isolation (see docs/security.md):
   namespaces; a new session (no controlling terminal); every capability
   dropped; uid/gid 65534; the sandbox dies with its parent; its file system is
   a read-only view of the interpreter, its packages and the system libraries,
-  a staged copy of the public subpackage (:data:`_PUBLIC`), the job description, and a
-  size-limited tmpfs (:data:`TMPFS_BYTES`) as the only writable folder (no
+  a staged copy of the public subpackage (see :mod:`autograder.public.process`), the job description, and a
+  size-limited tmpfs as the only writable folder (no
   disk written at all). Nothing of the kit's checkout, of other submissions,
   of the outputs or of the caches is visible; ``/proc`` shows only the
   sandbox's own processes, ``/dev`` only null, zero, random and the like. When
@@ -31,7 +31,7 @@ Isolation (see docs/security.md):
 In both, the parent bounds the process: a wall-clock budget per stage (the
 definitions, then each question), the memory of the whole process tree
 (``RLIMIT_DATA`` set by the child on itself, and a watchdog polling the RSS of
-the tree every :data:`POLL_S` seconds), at most :data:`MAX_PROCESSES`
+the tree), at most :data:`MAX_PROCESSES`
 processes, and what it can hand back: the child's only channel is a pipe
 read with bounds (:data:`CHANNEL_LIMIT`, :data:`FILE_LIMIT`); its stdout and
 stderr are captured and truncated to :data:`OUTPUT_LIMIT` characters.
@@ -48,19 +48,14 @@ chained by :mod:`autograder.public.pipeline`.
 """
 from __future__ import annotations
 
-import json
-import os
 import shutil
 import signal
-import subprocess
-import sys
-import tempfile
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder.public.channel import OUTPUT_LIMIT, ChannelReader, OutputCapture  # noqa: F401
+from autograder.public.assignment import DEFAULT_MEMORY_GB, DEFAULT_TIMEOUT_S
+from autograder.public.channel import OUTPUT_LIMIT  # noqa: F401 - re-exported
 from autograder.public.extract import QUESTION_FUNCTIONS, Extracted
 from autograder.public.isolation import (  # noqa: F401 - re-exported for the callers
     INSTALL_HINT,
@@ -70,22 +65,14 @@ from autograder.public.isolation import (  # noqa: F401 - re-exported for the ca
     child_environment,
     resolve_isolation,
 )
+from autograder.public.process import MAX_PROCESSES, SandboxProcess, signal_name
 
-from autograder.public.assignment import DEFAULT_MEMORY_GB, DEFAULT_TIMEOUT_S  # noqa: E402
-POLL_S = 0.05
 STATUSES = ("ok", "timeout", "memory", "crashed", "exited", "error")
 
-#: Size of the sandbox's only writable folder (a tmpfs).
-TMPFS_BYTES = 256 * 1024 ** 2
-#: Processes the sandbox may run at once (a fork bomb is stopped there).
-MAX_PROCESSES = 64
 #: Statements that hung at definition time are skipped at most this many times.
 MAX_SKIPS = 3
 
 
-#: The public subpackage, staged whole into every sandbox (nothing teacher-only is in it).
-_PUBLIC = Path(__file__).resolve().parent
-_JOB = "/job"  # the job folder as the sandboxed child sees it
 
 _HINTS = {
     "timeout": ("Cherchez une boucle qui ne se termine pas (while, récursion) dans votre "
@@ -145,149 +132,7 @@ class QuestionRun:
         return "" if self.status == "ok" else _HINTS.get(self.status, "")
 
 
-# ---------------------------------------------------------------- the process
-
-
-def _signal_name(number: int) -> str:
-    try:
-        return signal.Signals(number).name
-    except ValueError:
-        return f"signal {number}"
-
-
-class _Child:
-    """One child process (sandboxed or not), its channel and its watchdog."""
-
-    def __init__(self, code: Extracted, questions: list[str], timeout_s: float,
-                 memory_gb: float, isolation: str, skip: list[dict]):
-        self.questions, self.timeout_s, self.memory_gb = questions, timeout_s, memory_gb
-        self.isolation = isolation
-        self.root = Path(tempfile.mkdtemp(prefix="autograder-"))
-        host_job = self.root / "job"          # what the child sees (process mode)
-        self.received = self.root / "received"  # what the parent unpacked from the channel
-        lib = self.root / "lib" / "autograder"
-        shutil.copytree(_PUBLIC, lib / "public",
-                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-        (lib / "__init__.py").write_text("", encoding="utf-8")
-        read_fd, write_fd = os.pipe()
-        job = {"code": code.to_dict(), "questions": questions, "memory_gb": memory_gb,
-               "channel_fd": write_fd, "skip": skip}
-        (self.root / "job.json").write_text(json.dumps(job, ensure_ascii=False,
-                                                       default=str), encoding="utf-8")
-        if isolation == "bubblewrap":
-            cmd = [bubblewrap(), *bwrap_base(),
-                   "--size", str(TMPFS_BYTES), "--tmpfs", _JOB,
-                   "--dir", f"{_JOB}/work", "--dir", f"{_JOB}/tmp", "--dir", f"{_JOB}/out",
-                   "--ro-bind", str(self.root / "lib"), f"{_JOB}/lib",
-                   "--ro-bind", str(self.root / "job.json"), f"{_JOB}/job.json",
-                   "--chdir", f"{_JOB}/work", "--clearenv"]
-            for k, v in child_environment(_JOB).items():
-                cmd += ["--setenv", k, v]
-            cmd += ["--", sys.executable, "-s", "-m", "autograder.public.untrusted", _JOB]
-            cwd, env = "/", {"PATH": "/usr/bin:/bin"}
-        else:
-            for d in ("work", "tmp", "out"):
-                (host_job / d).mkdir(parents=True)
-            shutil.move(str(self.root / "lib"), host_job / "lib")
-            shutil.move(str(self.root / "job.json"), host_job / "job.json")
-            cmd = [sys.executable, "-s", "-m", "autograder.public.untrusted", str(host_job)]
-            cwd, env = host_job / "work", child_environment(str(host_job))
-        self.killed_for: str | None = None
-        self.peak_rss = 0
-        self.started = self.stage_started = time.perf_counter()
-        self.stage_times: dict[str, float] = {}
-        self.proc = subprocess.Popen(
-            cmd, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE, start_new_session=True, close_fds=True,
-            pass_fds=(write_fd,))
-        os.close(write_fd)
-        self.channel = ChannelReader(read_fd, self.received, questions, self._next_stage)
-        self.out, self.err = OutputCapture(self.proc.stdout), OutputCapture(self.proc.stderr)
-        for t in (self.channel, self.out, self.err):
-            t.start()
-        self.watchdog = threading.Thread(target=self._watch, daemon=True)
-        self.watchdog.start()
-
-    def _next_stage(self) -> None:
-        now = time.perf_counter()
-        self.stage_times[self.channel.stage.get("question", "")] = now
-        self.stage_started = now
-
-    def _watch(self) -> None:
-        import psutil
-
-        cap = self.memory_gb * 1024 ** 3
-        # every stage (the definitions, then each question) has its own budget,
-        # and the whole run at most one budget per stage
-        hard = self.timeout_s * (len(self.questions) + 1)
-        try:
-            root = psutil.Process(self.proc.pid)
-        except psutil.Error:
-            return
-        known: dict[int, psutil.Process] = {}
-        while self.proc.poll() is None:
-            try:
-                tree = [root] + root.children(recursive=True)
-            except psutil.Error:
-                tree = [root]
-            rss = 0
-            for p in tree:
-                known.setdefault(p.pid, p)
-                try:
-                    rss += p.memory_info().rss
-                except psutil.Error:
-                    pass
-            self.peak_rss = max(self.peak_rss, rss)
-            now = time.perf_counter()
-            if rss > cap:
-                return self._kill("memory", known)
-            if len(tree) > MAX_PROCESSES + 2:  # bwrap and its init are not the student's
-                return self._kill("processes", known)
-            if self.channel.violation:
-                return self._kill("channel", known)
-            if now - self.stage_started > self.timeout_s or now - self.started > hard:
-                return self._kill("timeout", known)
-            time.sleep(POLL_S)
-        self._kill(None, known)  # stragglers left in the group
-
-    def _kill(self, reason, known) -> None:
-        if reason and self.killed_for is None:
-            self.killed_for = reason
-        try:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError, OSError):
-            pass
-        for p in known.values():
-            try:
-                if p.pid != os.getpid():
-                    p.kill()
-            except Exception:  # noqa: BLE001 - already gone
-                pass
-
-    def wait(self) -> float:
-        self.proc.wait()
-        self.watchdog.join()
-        self.channel.join(timeout=10)
-        self.out.join(timeout=5)
-        self.err.join(timeout=5)
-        return time.perf_counter() - self.started
-
-    @property
-    def returncode(self) -> int | None:
-        """The child's exit status; negative when a signal killed it.
-
-        bubblewrap reports a child killed by signal N as exit status 128 + N.
-        """
-        rc = self.proc.returncode
-        if self.isolation == "bubblewrap" and rc is not None and 128 < rc < 128 + 65:
-            return -(rc - 128)
-        return rc
-
-    def cleanup(self) -> None:
-        shutil.rmtree(self.root, ignore_errors=True)
-
-
-def _failed_message(child: _Child, question: str) -> tuple[str, str]:
+def _failed_message(child: SandboxProcess, question: str) -> tuple[str, str]:
     """Status and French message of a question the child did not report on."""
     name = QUESTION_FUNCTIONS.get(question, "le code du notebook")
     rc = child.returncode
@@ -315,7 +160,7 @@ def _failed_message(child: _Child, question: str) -> tuple[str, str]:
                          + _internal_error_line(stderr))
     if rc is not None and rc < 0:
         return "crashed", (f"attendu : `{name}` s'exécute normalement, reçu : un arrêt "
-                           f"brutal du processus ({_signal_name(-rc)}).")
+                           f"brutal du processus ({signal_name(-rc)}).")
     return "exited", (f"attendu : `{name}` rend la main normalement, reçu : le processus "
                       f"s'est terminé (code {rc}) sans rendre de résultat (sys.exit, "
                       f"os._exit ?).")
@@ -329,7 +174,7 @@ def _internal_error_line(stderr: str) -> str:
     return clean_text(lines[-1].split(":")[0] if lines else "", 80)
 
 
-def _exec_info(child: _Child) -> tuple[list, bool]:
+def _exec_info(child: SandboxProcess) -> tuple[list, bool]:
     from autograder.public.bounded import clean_text, read_json_bounded
 
     data = read_json_bounded(child.received / "exec" / "exec.json")
@@ -344,7 +189,7 @@ def _exec_info(child: _Child) -> tuple[list, bool]:
     return errors, confined
 
 
-def _collect(child: _Child, question: str, seconds: float, errors: list,
+def _collect(child: SandboxProcess, question: str, seconds: float, errors: list,
              confined: bool, dest: Path) -> QuestionRun:
     from autograder.public.bounded import clean_text, read_json_bounded
 
@@ -376,7 +221,7 @@ def _unavailable_run(code: Extracted, question: str) -> QuestionRun | None:
     return QuestionRun(question=question, status="error", message=message)
 
 
-def _exec_fault_message(child: _Child, stage: dict, question: str) -> str:
+def _exec_fault_message(child: SandboxProcess, stage: dict, question: str) -> str:
     """French message naming the statement that stopped the definitions."""
     where = f"la cellule {stage['cell']} (ligne {stage['line']})"
     if child.killed_for == "timeout":
@@ -435,7 +280,7 @@ def run_questions(code: Extracted, questions, dest, *, timeout_s: float = DEFAUL
             on_run(run)
 
     while todo:
-        child = _Child(code, todo, float(timeout_s), float(memory_gb), mode, skip)
+        child = SandboxProcess(code, todo, float(timeout_s), float(memory_gb), mode, skip)
         try:
             import keras  # noqa: F401 - this process's TensorFlow import overlaps the child's
 

@@ -25,7 +25,8 @@ CHECK_SCHEMA = "resnet-a-la-main/check/v1"
 SUMMARY_SCHEMA = "resnet-a-la-main/ci-summary/v1"
 RESULTS_DIR = "resultats-autograder"
 #: Functions asked by each automatically checked question (the public contract).
-FUNCTIONS = {"q1": "ResidualBlock", "q2": "build_resnet", "q3": "build_cnn"}
+from autograder.public.assignment import QUESTION_FUNCTIONS as FUNCTIONS
+
 MAX_FEEDBACK = 60000
 
 VERDICTS = {

@@ -23,6 +23,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from autograder.public.assignment import AUTO_QUESTIONS, NOTEBOOK, QUESTION_TITLES
+
 EXIT_OK, EXIT_FAILED_CHECKS, EXIT_USAGE = 0, 1, 2
 
 LABELS = {
@@ -40,8 +42,7 @@ LABELS = {
            "some_fail": "Fix the checks marked ✘ and run this command again.",
            "no_checks": "No check ran for {q}."},
 }
-QUESTION_TITLES = {"q1": "ResidualBlock", "q2": "build_resnet", "q3": "build_cnn",
-                   "q4": "question écrite"}
+
 
 
 class Parser(argparse.ArgumentParser):
@@ -94,7 +95,7 @@ def add_public_commands(sub) -> None:
                        description="Contrôles publics d'un notebook ; code de sortie non nul "
                                    "si un contrôle échoue.")
     c.add_argument("notebook", metavar="NOTEBOOK")
-    c.add_argument("-q", "--question", choices=("q1", "q2", "q3"), default=None)
+    c.add_argument("-q", "--question", choices=AUTO_QUESTIONS, default=None)
     c.add_argument("--lang", choices=("fr", "en"), default="fr")
     c.add_argument("--json", metavar="FILE", default=None,
                    help="écrire aussi les résultats au format JSON dans FILE")
@@ -113,7 +114,7 @@ def add_public_commands(sub) -> None:
                    help="questions, dans l'ordre (défaut : q1,q2,q3)")
     s.add_argument("--points", metavar="Q=PTS,...", default=None,
                    help="points publics de chaque question, par exemple q1=3,q2=2,q3=1")
-    s.add_argument("--notebook", default="resnet_a_la_main.ipynb", help=argparse.SUPPRESS)
+    s.add_argument("--notebook", default=NOTEBOOK, help=argparse.SUPPRESS)
     s.set_defaults(handler=cmd_ci_summary)
 
 
@@ -142,7 +143,7 @@ def _print_checks(results, notebook: str, lang: str, question=None) -> int:
     by_q: dict[str, list] = {}
     for r in results:
         by_q.setdefault(r.question, []).append(r)
-    questions = [question] if question else sorted(set(by_q) | {"q1", "q2", "q3"})
+    questions = [question] if question else sorted(set(by_q) | set(AUTO_QUESTIONS))
     failed = total = earned = possible = 0
     for q in questions:
         rs = by_q.get(q, [])
@@ -207,7 +208,7 @@ def cmd_check(args) -> int:
                            "dépôt.", warnings)
         return fail(f"notebook introuvable : {args.notebook}")
     try:
-        from autograder.public.sandbox import check_notebook
+        from autograder.public.pipeline import check_notebook
     except ImportError as exc:
         _write_failed_json(args, f"module de vérification indisponible ({exc})",
                            warnings=warnings)

@@ -18,7 +18,8 @@ import tempfile
 
 from autograder.public.checks import CheckResult, run_checks, run_one
 from autograder.public.checks.base import specs
-from autograder.public.probe import FUNCTIONS, probe, roundtrip
+from autograder.public.load import roundtrip
+from autograder.public.probe import FUNCTIONS, probe
 
 _CACHE: dict = {}
 

@@ -1,10 +1,8 @@
 """Probe stage: call the student's functions with the grader's fixed arguments.
 
 :func:`probe` and :func:`save_artefacts` run in the UNTRUSTED process (the
-student's code has been executed there); :func:`load_artefacts` runs in the
-trusted process and is the only way the checks see the student's models:
-``keras.models.load_model(path, safe_mode=True, compile=False)``, so a model
-only reaches the checks as Keras's own layers and operations.
+student's code has been executed there). The next stage, :mod:`autograder.public.load`,
+runs in the trusted process and is the only way the checks see the student's models.
 
 Artefact names per question (see :data:`PROBES`):
 
@@ -19,13 +17,13 @@ Artefact names per question (see :data:`PROBES`):
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Union
 
+from autograder.public.assignment import QUESTION_FUNCTIONS as FUNCTIONS
+
 SEED = 20240
-FUNCTIONS = {"q1": "ResidualBlock", "q2": "build_resnet", "q3": "build_cnn"}
 KWARGS_PROBE = dict(filters=8, kernel_size=5, kernel_initializer="ones", use_bias=False)
 
 #: question -> list of (artefact name, call description)
@@ -81,7 +79,7 @@ FAILURE_KINDS = ("missing", "not-implemented", "error", "wrong-type", "save", "u
 Artefact = Union["keras.Model", ProbeFailure]  # noqa: F821
 
 
-def _short(exc: BaseException, limit: int = 240) -> str:
+def short_error(exc: BaseException, limit: int = 240) -> str:
     text = f"{type(exc).__name__}: {exc}"
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
@@ -169,9 +167,9 @@ def probe(question: str, namespace: dict) -> dict[str, Any]:
             artefacts[name] = ProbeFailure(
                 "error",
                 f"attendu : `{_call_text(question, spec)}` s'exécute sans erreur, "
-                f"reçu : {_short(exc)}.",
+                f"reçu : {short_error(exc)}.",
                 "Exécutez cet appel vous-même dans une cellule du notebook pour lire l'erreur complète.",
-                f"{_call_text(question, spec)} raised {_short(exc)}")
+                f"{_call_text(question, spec)} raised {short_error(exc)}")
     return artefacts
 
 
@@ -206,154 +204,10 @@ def save_artefacts(artefacts: dict, directory) -> Path:
             failure = ProbeFailure(
                 "save",
                 "attendu : un modèle que Keras sait enregistrer (model.save), "
-                f"reçu : {_short(exc)}.",
-                FUNCTIONAL_HINT, f"model.save failed: {_short(exc)}")
+                f"reçu : {short_error(exc)}.",
+                FUNCTIONAL_HINT, f"model.save failed: {short_error(exc)}")
             index["artefacts"][name] = {**failure.to_dict(), "failure_kind": failure.kind,
                                         "kind": "failure"}
     out = directory / "probe.json"
     out.write_text(json.dumps(index, ensure_ascii=False, indent=1), encoding="utf-8")
     return out
-
-
-_NAME = re.compile(r"^[A-Za-z0-9_]{1,64}$")
-
-NESTED_HINT = ("Appelez directement les couches Keras (et votre fonction ResidualBlock) dans "
-               "le modèle, sans les emballer dans un sous-modèle keras.Model ou keras.Sequential.")
-
-
-def flatten_nested(model):
-    """The same computation with every nested functional or Sequential model inlined.
-
-    The graph checks see layers, not sub-models: a block hidden in a nested
-    ``keras.Model`` is thus checked like any other. Layers are reused (same
-    weights), so the flattened model computes exactly what ``model`` computes.
-
-    Args:
-        model: a loaded functional or Sequential ``keras.Model``.
-
-    Returns:
-        ``model`` itself when it nests no model, else a new functional model.
-
-    Raises:
-        ValueError: a nested model that cannot be inlined (subclassed, several
-            calls with different structures).
-    """
-    import keras
-
-    if not any(isinstance(layer, keras.Model)
-               for layer in model._flatten_layers(include_self=False, recursive=True)):
-        return model
-    inputs = [keras.Input(batch_shape=t.shape, dtype=t.dtype) for t in model.inputs]
-    outputs = _replay(model, inputs, depth=0)
-    return keras.Model(inputs, outputs, name=model.name)
-
-
-def _replay(model, inputs: list, depth: int) -> list:
-    """Call ``model``'s operations again on ``inputs``, inlining nested models."""
-    import keras
-    from keras import tree
-
-    from autograder.public.graph import Graph
-
-    if depth > 8 or not hasattr(model, "inputs") or not model.inputs:
-        raise ValueError("nested model that cannot be inlined")
-    values = {id(t): v for t, v in zip(model.inputs, inputs)}
-    for gnode in Graph(model).nodes:
-        if gnode.node.is_input:
-            continue
-        args, kwargs = gnode.node.arguments.fill_in(values)
-        if isinstance(gnode.op, keras.Model):
-            flat = [a for a in tree.flatten((args, kwargs)) if keras.backend.is_keras_tensor(a)]
-            result = _replay(gnode.op, flat, depth + 1)
-        else:
-            result = gnode.op(*args, **kwargs)
-        produced = tree.flatten(result)
-        if len(produced) != len(gnode.outputs):
-            raise ValueError("nested model that cannot be inlined")
-        for t, v in zip(gnode.outputs, produced):
-            values[id(t)] = v
-    return [values[id(t)] for t in model.outputs]
-
-
-def load_artefacts(directory, question: str | None = None) -> dict[str, Any]:
-    """Load the artefacts written by :func:`save_artefacts` (trusted side).
-
-    ``probe.json`` was written by the untrusted process: it is read with size
-    and depth bounds and only its failure messages are used, cleaned and
-    truncated; each ``.keras`` archive is inspected (members, sizes, depth)
-    before ``keras.models.load_model(path, safe_mode=True, compile=False)``
-    opens it, and nested models are inlined (:func:`flatten_nested`).
-
-    Args:
-        directory: folder written by :func:`save_artefacts`.
-        question: when given, exactly the artefact names of :data:`PROBES`
-            for that question are returned (absent ones become failures).
-
-    Returns:
-        ``{name: keras.Model | ProbeFailure}``.
-    """
-    import keras
-
-    from autograder.public.bounded import clean_text, keras_archive_problem, read_json_bounded
-
-    directory = Path(directory)
-    index = read_json_bounded(directory / "probe.json")
-    entries = index.get("artefacts", {}) if isinstance(index, dict) else {}
-    if not isinstance(entries, dict):
-        entries = {}
-    if question is not None:
-        names = [n for n, _ in PROBES.get(question, [])]
-    else:
-        names = [n for n in list(entries)[:16] if isinstance(n, str) and _NAME.match(n)]
-    result: dict[str, Any] = {}
-    for name in names:
-        entry = entries.get(name) if isinstance(entries.get(name), dict) else {}
-        path = directory / f"{name}.keras"
-        if entry.get("kind") == "failure" and not path.exists():
-            kind = clean_text(entry.get("failure_kind"), 32)
-            result[name] = ProbeFailure(
-                kind if kind in FAILURE_KINDS else "error",
-                clean_text(entry.get("message_fr")) or "attendu : un modèle, reçu : une erreur.",
-                clean_text(entry.get("hint_fr")), clean_text(entry.get("message_en")))
-            continue
-        if not path.is_file() or path.is_symlink():
-            result[name] = ProbeFailure(
-                "absent",
-                "attendu : un modèle construit par votre fonction, reçu : rien "
-                "(l'exécution s'est arrêtée avant).",
-                "Exécutez le notebook de haut en bas : il doit aller au bout sans erreur.",
-                f"{name}.keras was not written")
-            continue
-        problem = keras_archive_problem(path)
-        if problem:
-            result[name] = ProbeFailure(
-                "unloadable",
-                "attendu : un modèle Keras enregistré normalement (model.save), reçu : un "
-                "fichier .keras hors des limites du correcteur.",
-                FUNCTIONAL_HINT, f"archive rejected: {problem}")
-            continue
-        try:
-            model = keras.models.load_model(path, safe_mode=True, compile=False)
-            if not isinstance(model, keras.Model):
-                raise TypeError(type(model).__name__)
-        except Exception as exc:
-            result[name] = ProbeFailure(
-                "unloadable",
-                "attendu : un modèle fait de couches Keras standard, assemblées avec l'API "
-                "fonctionnelle, reçu : un modèle que le correcteur ne peut pas recharger "
-                f"({clean_text(_short(exc, 160), 160)}).",
-                FUNCTIONAL_HINT, f"load_model(safe_mode=True) failed: {_short(exc)}")
-            continue
-        try:
-            result[name] = flatten_nested(model)
-        except Exception as exc:  # noqa: BLE001 - any failure to inline is the student's
-            result[name] = ProbeFailure(
-                "unloadable",
-                "attendu : un modèle dont le correcteur peut lire toutes les couches, reçu : "
-                "un sous-modèle imbriqué qu'il ne sait pas déplier.",
-                NESTED_HINT, f"nested model could not be inlined: {_short(exc)}")
-    return result
-def roundtrip(artefacts: dict, directory, question: str | None = None) -> dict:
-    """Save then load ``artefacts`` through ``directory`` (what grading sees)."""
-    save_artefacts(artefacts, directory)
-    return load_artefacts(directory, question)

@@ -1,9 +1,9 @@
-"""Bounded, isolated execution of student code (trusted side).
+"""Run stage: bounded, isolated execution of student code (the parent's side).
 
 :func:`run_questions` runs the student's extracted code and the grader's probes
 for several questions in ONE untrusted process (``python -m autograder.public.untrusted``,
 see :mod:`autograder.public.untrusted`) per submission, and hands back per question the
-artefacts it sent, loaded by trusted code. When a question hangs, crashes, exits
+files it sent, unread (:mod:`autograder.public.load` is the next stage). When a question hangs, crashes, exits
 or exceeds its memory, that process is killed and the remaining questions run
 in a fresh one, so a fault costs only its own question; a statement that hangs
 at definition time (class body, default argument) is named, skipped and the
@@ -16,8 +16,8 @@ Isolation (see docs/security.md):
   namespaces; a new session (no controlling terminal); every capability
   dropped; uid/gid 65534; the sandbox dies with its parent; its file system is
   a read-only view of the interpreter, its packages and the system libraries,
-  a staged copy of the public subpackage (:data:`_PUBLIC`), the job description, and a
-  size-limited tmpfs (:data:`TMPFS_BYTES`) as the only writable folder (no
+  a staged copy of the public subpackage (see :mod:`autograder.public.process`), the job description, and a
+  size-limited tmpfs as the only writable folder (no
   disk written at all). Nothing of the kit's checkout, of other submissions,
   of the outputs or of the caches is visible; ``/proc`` shows only the
   sandbox's own processes, ``/dev`` only null, zero, random and the like. When
@@ -31,7 +31,7 @@ Isolation (see docs/security.md):
 In both, the parent bounds the process: a wall-clock budget per stage (the
 definitions, then each question), the memory of the whole process tree
 (``RLIMIT_DATA`` set by the child on itself, and a watchdog polling the RSS of
-the tree every :data:`POLL_S` seconds), at most :data:`MAX_PROCESSES`
+the tree), at most :data:`MAX_PROCESSES`
 processes, and what it can hand back: the child's only channel is a pipe
 read with bounds (:data:`CHANNEL_LIMIT`, :data:`FILE_LIMIT`); its stdout and
 stderr are captured and truncated to :data:`OUTPUT_LIMIT` characters.
@@ -42,57 +42,37 @@ Statuses: ``ok`` (the probe ran to its end), ``timeout``, ``memory``,
 raised or is missing, or a syntax error made it unavailable). Each comes with
 a French message.
 
-Scores are computed here, by trusted code: the artefacts are loaded with
-:func:`autograder.public.probe.load_artefacts` (bounded sizes, ``safe_mode=True``),
-then :func:`autograder.public.checks.run_checks` grades them.
+Which isolation works here is decided in :mod:`autograder.public.isolation`; the
+pipes are read by :mod:`autograder.public.channel`; the stages around this one are
+chained by :mod:`autograder.public.pipeline`.
 """
 from __future__ import annotations
 
-import functools
-import io
-import json
-import os
-import queue
-import re
 import shutil
 import signal
-import site
-import subprocess
-import sys
-import tarfile
-import tempfile
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder.public.extract import QUESTION_FUNCTIONS, Extracted, extract_notebook
+from autograder.public.assignment import DEFAULT_MEMORY_GB, DEFAULT_TIMEOUT_S
+from autograder.public.channel import OUTPUT_LIMIT  # noqa: F401 - re-exported
+from autograder.public.extract import QUESTION_FUNCTIONS, Extracted
+from autograder.public.isolation import (  # noqa: F401 - re-exported for the callers
+    INSTALL_HINT,
+    IsolationUnavailable,
+    bubblewrap,
+    bwrap_base,
+    child_environment,
+    resolve_isolation,
+)
+from autograder.public.process import MAX_PROCESSES, SandboxProcess, signal_name
 
-DEFAULT_TIMEOUT_S = 120.0
-DEFAULT_MEMORY_GB = 4.0
-OUTPUT_LIMIT = 20_000
-POLL_S = 0.05
 STATUSES = ("ok", "timeout", "memory", "crashed", "exited", "error")
 
-#: Size of the sandbox's only writable folder (a tmpfs).
-TMPFS_BYTES = 256 * 1024 ** 2
-#: Bytes the parent reads from the child's channel, in all.
-CHANNEL_LIMIT = 128 * 1024 ** 2
-#: Largest file the child may hand back (a ``.keras`` archive).
-FILE_LIMIT = 32 * 1024 ** 2
-#: Files per output folder.
-FILES_PER_FOLDER = 16
-#: Processes the sandbox may run at once (a fork bomb is stopped there).
-MAX_PROCESSES = 64
 #: Statements that hung at definition time are skipped at most this many times.
 MAX_SKIPS = 3
 
-ISOLATIONS = ("bubblewrap", "process")
 
-#: The public subpackage, staged whole into every sandbox (nothing teacher-only is in it).
-_PUBLIC = Path(__file__).resolve().parent
-_FILE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$")
-_JOB = "/job"  # the job folder as the sandboxed child sees it
 
 _HINTS = {
     "timeout": ("Cherchez une boucle qui ne se termine pas (while, récursion) dans votre "
@@ -109,10 +89,6 @@ _HINTS = {
 }
 
 
-class IsolationUnavailable(RuntimeError):
-    """bubblewrap was required but does not work on this machine (French message)."""
-
-
 @dataclass
 class QuestionRun:
     """What the bounded run of one question gave back.
@@ -122,8 +98,10 @@ class QuestionRun:
         status: one of :data:`STATUSES`.
         message: French one-liner, empty when ``status == "ok"``.
         seconds: wall time of the question (its share of the child's time).
-        artefacts: ``{name: keras.Model | ProbeFailure}`` loaded in safe mode;
-            empty unless the child finished the question (``ok`` or ``error``).
+        files: the folder of files the child handed back for this question
+            (``probe.json`` and ``.keras`` archives, untrusted until
+            :mod:`autograder.public.load` reads them); None unless the child
+            finished the question (``ok`` or ``error``).
         peak_rss_mb: peak resident memory of the child's process tree.
         returncode: the child's exit status (negative: killed by a signal).
         stdout: the child's standard output, truncated (student-written).
@@ -139,7 +117,7 @@ class QuestionRun:
     status: str
     message: str = ""
     seconds: float = 0.0
-    artefacts: dict = field(default_factory=dict)
+    files: Path | None = None
     peak_rss_mb: float = 0.0
     returncode: int | None = None
     stdout: str = ""
@@ -154,367 +132,7 @@ class QuestionRun:
         return "" if self.status == "ok" else _HINTS.get(self.status, "")
 
 
-# ---------------------------------------------------------------- isolation
-
-
-def _bwrap_base() -> list[str]:
-    """bubblewrap's options, without the job's own binds."""
-    args = ["--unshare-all", "--unshare-user", "--new-session", "--die-with-parent",
-            "--cap-drop", "ALL", "--uid", "65534", "--gid", "65534",
-            "--hostname", "sandbox", "--ro-bind", "/usr", "/usr"]
-    for top in ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"):
-        if os.path.islink(top):
-            args += ["--symlink", os.readlink(top), top]
-        elif os.path.isdir(top):
-            args += ["--ro-bind", top, top]
-    for f in ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/localtime", "/etc/nsswitch.conf"):
-        if os.path.exists(f):
-            args += ["--ro-bind", f, f]
-    for root in _python_roots():
-        args += ["--ro-bind", root, root]
-    return args + ["--proc", "/proc", "--dev", "/dev"]
-
-
-def _python_roots() -> list[str]:
-    """Folders the interpreter needs: its prefixes and site-packages, outside /usr."""
-    roots = []
-    candidates = [sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix,
-                  os.path.dirname(os.path.realpath(sys.executable)), *site.getsitepackages()]
-    for c in candidates:
-        real = os.path.realpath(c)
-        if not os.path.isdir(real) or real == "/" or real.startswith("/usr/"):
-            continue
-        if any(real == r or real.startswith(r + os.sep) for r in roots):
-            continue
-        roots = [r for r in roots if not r.startswith(real + os.sep)] + [real]
-        if c != real and os.path.isdir(c):  # a venv reached through a symlink
-            roots.append(os.path.abspath(c))
-    return sorted(set(roots))
-
-
-@functools.lru_cache(maxsize=1)
-def bubblewrap() -> str | None:
-    """Path of a ``bwrap`` that can build this module's sandbox here, else None."""
-    path = shutil.which("bwrap")
-    if not path:
-        return None
-    try:
-        probe = subprocess.run([path, *_bwrap_base(), "--", os.path.realpath(sys.executable),
-                                "-S", "-c", "pass"], stdin=subprocess.DEVNULL,
-                               capture_output=True, timeout=30)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return path if probe.returncode == 0 else None
-
-
-INSTALL_HINT = ("installez bubblewrap (Debian/Ubuntu : `sudo apt install bubblewrap` ; "
-                "Fedora : `sudo dnf install bubblewrap`), ou, en connaissance de cause, "
-                "relancez avec --sans-isolation")
-
-
-def resolve_isolation(isolation: str) -> str:
-    """``"auto"`` -> the best available; ``"bubblewrap"`` -> checked to work.
-
-    Raises:
-        IsolationUnavailable: bubblewrap was required and does not work here.
-    """
-    if isolation == "process":
-        return "process"
-    if bubblewrap():
-        return "bubblewrap"
-    if isolation == "auto":
-        return "process"
-    raise IsolationUnavailable(
-        "le bac à sable bubblewrap (bwrap) est introuvable ou ne fonctionne pas sur "
-        "cette machine : sans lui, le code des étudiant·es pourrait lire les autres "
-        "copies et les contrôles cachés, ou agir hors de la correction ; " + INSTALL_HINT)
-
-
-# ---------------------------------------------------------------- the process
-
-
-class _Capture(threading.Thread):
-    """Drain a pipe, keeping the first and last OUTPUT_LIMIT/2 characters."""
-
-    def __init__(self, pipe):
-        super().__init__(daemon=True)
-        self.pipe, self.head, self.tail, self.dropped = pipe, b"", b"", 0
-
-    def run(self):
-        half = OUTPUT_LIMIT // 2
-        for chunk in iter(lambda: self.pipe.read1(65536), b""):
-            if len(self.head) < half:
-                take = half - len(self.head)
-                self.head += chunk[:take]
-                chunk = chunk[take:]
-            self.tail = (self.tail + chunk)
-            if len(self.tail) > half:
-                self.dropped += len(self.tail) - half
-                self.tail = self.tail[-half:]
-
-    def text(self) -> str:
-        middle = f"\n[… {self.dropped} octets omis …]\n" if self.dropped else ""
-        return (self.head + middle.encode() + self.tail).decode("utf-8", "replace")
-
-
-class _Channel(threading.Thread):
-    """Read the child's frames with bounds; unpack its folders into ``dest``.
-
-    Only the folders ``exec`` and the expected questions, in that order, each
-    once, with at most :data:`FILES_PER_FOLDER` regular files of at most
-    :data:`FILE_LIMIT` bytes and plain names, are accepted. Anything else stops
-    the reading (``violation`` says why) and the child is killed.
-    """
-
-    def __init__(self, fd: int, dest: Path, questions: list[str], on_stage):
-        super().__init__(daemon=True)
-        self.fd, self.dest, self.on_stage = fd, dest, on_stage
-        self.arrivals: queue.Queue = queue.Queue()  # folder names, then None at the end
-        self.expected = ["exec", *questions]
-        self.received: list[str] = []
-        self.stage: dict = {"stage": "start"}
-        self.violation = ""
-        self.total = 0
-
-    def _read(self, n: int) -> bytes | None:
-        chunks, need = [], n
-        while need:
-            chunk = os.read(self.fd, min(need, 1 << 20))
-            if not chunk:
-                return None
-            chunks.append(chunk)
-            need -= len(chunk)
-        return b"".join(chunks)
-
-    def run(self):
-        try:
-            while not self.violation:
-                head = self._read(5)
-                if head is None:
-                    break
-                kind, size = head[:1], int.from_bytes(head[1:], "big")
-                self.total += 5 + size
-                if self.total > CHANNEL_LIMIT:
-                    self.violation = "trop de données renvoyées"
-                    break
-                if kind == b"S" and size <= 4096:
-                    self._stage(self._read(size))
-                elif kind == b"F" and size <= FILE_LIMIT * FILES_PER_FOLDER:
-                    self._folder(self._read(size))
-                else:
-                    self.violation = "message illisible"
-        except OSError:
-            pass
-        finally:
-            os.close(self.fd)
-            self.arrivals.put(None)
-
-    def _stage(self, payload: bytes | None) -> None:
-        try:
-            marker = json.loads(payload or b"")
-        except (ValueError, RecursionError):
-            marker = None
-        if not isinstance(marker, dict):
-            self.violation = "message illisible"
-            return
-        stage = marker.get("stage")
-        if stage == "exec" and not self.received:
-            cell, line = marker.get("cell"), marker.get("line")
-            if isinstance(cell, int) and isinstance(line, int):
-                self.stage = {"stage": "exec", "cell": cell, "line": line}
-        elif stage == "question":
-            q = marker.get("question")
-            pending = [e for e in self.expected if e not in self.received]
-            # a question starts once, in order, after the definitions
-            if self.received and pending and q == pending[0] \
-                    and self.stage.get("question") != q:
-                self.stage = {"stage": "question", "question": q}
-                self.on_stage()
-
-    def _folder(self, payload: bytes | None) -> None:
-        pending = [e for e in self.expected if e not in self.received]
-        if payload is None or not pending:
-            self.violation = "message illisible"
-            return
-        name = pending[0]
-        files: dict[str, bytes] = {}
-        try:
-            with tarfile.open(fileobj=io.BytesIO(payload), mode="r:") as tar:
-                for member in tar:
-                    folder, _, fname = member.name.partition("/")
-                    if (folder != name or not member.isfile() or not _FILE_NAME.match(fname)
-                            or member.size > FILE_LIMIT or fname in files
-                            or len(files) >= FILES_PER_FOLDER):
-                        raise ValueError(member.name[:80])
-                    files[fname] = tar.extractfile(member).read(FILE_LIMIT + 1)
-        except (tarfile.TarError, ValueError, OSError, EOFError):
-            self.violation = "fichiers renvoyés non conformes"
-            return
-        target = self.dest / name
-        target.mkdir(parents=True, exist_ok=True)
-        for fname, data in files.items():
-            (target / fname).write_bytes(data)
-        self.received.append(name)
-        self.arrivals.put(name)
-
-
-def _environment(job: str) -> dict:
-    return {
-        "PATH": "/usr/local/bin:/usr/bin:/bin",
-        "HOME": f"{job}/work", "TMPDIR": f"{job}/tmp",
-        "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8",
-        "PYTHONPATH": f"{job}/lib", "PYTHONHASHSEED": "0",
-        "PYTHONDONTWRITEBYTECODE": "1", "PYTHONNOUSERSITE": "1",
-        "PYTHONIOENCODING": "utf-8", "PYTHONUNBUFFERED": "1",
-        "TF_CPP_MIN_LOG_LEVEL": "3", "TF_NUM_INTRAOP_THREADS": "1",
-        "TF_NUM_INTEROP_THREADS": "1", "OMP_NUM_THREADS": "1",
-        "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-        "KERAS_BACKEND": "tensorflow", "KERAS_HOME": f"{job}/work/.keras",
-        "MPLBACKEND": "Agg", "MPLCONFIGDIR": f"{job}/tmp",
-        "CUDA_VISIBLE_DEVICES": "-1",
-    }
-
-
-def _signal_name(number: int) -> str:
-    try:
-        return signal.Signals(number).name
-    except ValueError:
-        return f"signal {number}"
-
-
-class _Child:
-    """One child process (sandboxed or not), its channel and its watchdog."""
-
-    def __init__(self, code: Extracted, questions: list[str], timeout_s: float,
-                 memory_gb: float, isolation: str, skip: list[dict]):
-        self.questions, self.timeout_s, self.memory_gb = questions, timeout_s, memory_gb
-        self.isolation = isolation
-        self.root = Path(tempfile.mkdtemp(prefix="autograder-"))
-        host_job = self.root / "job"          # what the child sees (process mode)
-        self.received = self.root / "received"  # what the parent unpacked from the channel
-        lib = self.root / "lib" / "autograder"
-        shutil.copytree(_PUBLIC, lib / "public",
-                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-        (lib / "__init__.py").write_text("", encoding="utf-8")
-        read_fd, write_fd = os.pipe()
-        job = {"code": code.to_dict(), "questions": questions, "memory_gb": memory_gb,
-               "channel_fd": write_fd, "skip": skip}
-        (self.root / "job.json").write_text(json.dumps(job, ensure_ascii=False,
-                                                       default=str), encoding="utf-8")
-        if isolation == "bubblewrap":
-            cmd = [bubblewrap(), *_bwrap_base(),
-                   "--size", str(TMPFS_BYTES), "--tmpfs", _JOB,
-                   "--dir", f"{_JOB}/work", "--dir", f"{_JOB}/tmp", "--dir", f"{_JOB}/out",
-                   "--ro-bind", str(self.root / "lib"), f"{_JOB}/lib",
-                   "--ro-bind", str(self.root / "job.json"), f"{_JOB}/job.json",
-                   "--chdir", f"{_JOB}/work", "--clearenv"]
-            for k, v in _environment(_JOB).items():
-                cmd += ["--setenv", k, v]
-            cmd += ["--", sys.executable, "-s", "-m", "autograder.public.untrusted", _JOB]
-            cwd, env = "/", {"PATH": "/usr/bin:/bin"}
-        else:
-            for d in ("work", "tmp", "out"):
-                (host_job / d).mkdir(parents=True)
-            shutil.move(str(self.root / "lib"), host_job / "lib")
-            shutil.move(str(self.root / "job.json"), host_job / "job.json")
-            cmd = [sys.executable, "-s", "-m", "autograder.public.untrusted", str(host_job)]
-            cwd, env = host_job / "work", _environment(str(host_job))
-        self.killed_for: str | None = None
-        self.peak_rss = 0
-        self.started = self.stage_started = time.perf_counter()
-        self.stage_times: dict[str, float] = {}
-        self.proc = subprocess.Popen(
-            cmd, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE, start_new_session=True, close_fds=True,
-            pass_fds=(write_fd,))
-        os.close(write_fd)
-        self.channel = _Channel(read_fd, self.received, questions, self._next_stage)
-        self.out, self.err = _Capture(self.proc.stdout), _Capture(self.proc.stderr)
-        for t in (self.channel, self.out, self.err):
-            t.start()
-        self.watchdog = threading.Thread(target=self._watch, daemon=True)
-        self.watchdog.start()
-
-    def _next_stage(self) -> None:
-        now = time.perf_counter()
-        self.stage_times[self.channel.stage.get("question", "")] = now
-        self.stage_started = now
-
-    def _watch(self) -> None:
-        import psutil
-
-        cap = self.memory_gb * 1024 ** 3
-        # every stage (the definitions, then each question) has its own budget,
-        # and the whole run at most one budget per stage
-        hard = self.timeout_s * (len(self.questions) + 1)
-        try:
-            root = psutil.Process(self.proc.pid)
-        except psutil.Error:
-            return
-        known: dict[int, psutil.Process] = {}
-        while self.proc.poll() is None:
-            try:
-                tree = [root] + root.children(recursive=True)
-            except psutil.Error:
-                tree = [root]
-            rss = 0
-            for p in tree:
-                known.setdefault(p.pid, p)
-                try:
-                    rss += p.memory_info().rss
-                except psutil.Error:
-                    pass
-            self.peak_rss = max(self.peak_rss, rss)
-            now = time.perf_counter()
-            if rss > cap:
-                return self._kill("memory", known)
-            if len(tree) > MAX_PROCESSES + 2:  # bwrap and its init are not the student's
-                return self._kill("processes", known)
-            if self.channel.violation:
-                return self._kill("channel", known)
-            if now - self.stage_started > self.timeout_s or now - self.started > hard:
-                return self._kill("timeout", known)
-            time.sleep(POLL_S)
-        self._kill(None, known)  # stragglers left in the group
-
-    def _kill(self, reason, known) -> None:
-        if reason and self.killed_for is None:
-            self.killed_for = reason
-        try:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError, OSError):
-            pass
-        for p in known.values():
-            try:
-                if p.pid != os.getpid():
-                    p.kill()
-            except Exception:  # noqa: BLE001 - already gone
-                pass
-
-    def wait(self) -> float:
-        self.proc.wait()
-        self.watchdog.join()
-        self.channel.join(timeout=10)
-        self.out.join(timeout=5)
-        self.err.join(timeout=5)
-        return time.perf_counter() - self.started
-
-    @property
-    def returncode(self) -> int | None:
-        """The child's exit status; negative when a signal killed it.
-
-        bubblewrap reports a child killed by signal N as exit status 128 + N.
-        """
-        rc = self.proc.returncode
-        if self.isolation == "bubblewrap" and rc is not None and 128 < rc < 128 + 65:
-            return -(rc - 128)
-        return rc
-
-    def cleanup(self) -> None:
-        shutil.rmtree(self.root, ignore_errors=True)
-
-
-def _failed_message(child: _Child, question: str) -> tuple[str, str]:
+def _failed_message(child: SandboxProcess, question: str) -> tuple[str, str]:
     """Status and French message of a question the child did not report on."""
     name = QUESTION_FUNCTIONS.get(question, "le code du notebook")
     rc = child.returncode
@@ -542,7 +160,7 @@ def _failed_message(child: _Child, question: str) -> tuple[str, str]:
                          + _internal_error_line(stderr))
     if rc is not None and rc < 0:
         return "crashed", (f"attendu : `{name}` s'exécute normalement, reçu : un arrêt "
-                           f"brutal du processus ({_signal_name(-rc)}).")
+                           f"brutal du processus ({signal_name(-rc)}).")
     return "exited", (f"attendu : `{name}` rend la main normalement, reçu : le processus "
                       f"s'est terminé (code {rc}) sans rendre de résultat (sys.exit, "
                       f"os._exit ?).")
@@ -556,7 +174,7 @@ def _internal_error_line(stderr: str) -> str:
     return clean_text(lines[-1].split(":")[0] if lines else "", 80)
 
 
-def _exec_info(child: _Child) -> tuple[list, bool]:
+def _exec_info(child: SandboxProcess) -> tuple[list, bool]:
     from autograder.public.bounded import clean_text, read_json_bounded
 
     data = read_json_bounded(child.received / "exec" / "exec.json")
@@ -571,8 +189,8 @@ def _exec_info(child: _Child) -> tuple[list, bool]:
     return errors, confined
 
 
-def _collect(child: _Child, question: str, seconds: float, errors: list,
-             confined: bool) -> QuestionRun:
+def _collect(child: SandboxProcess, question: str, seconds: float, errors: list,
+             confined: bool, dest: Path) -> QuestionRun:
     from autograder.public.bounded import clean_text, read_json_bounded
 
     qdir = child.received / question
@@ -588,9 +206,7 @@ def _collect(child: _Child, question: str, seconds: float, errors: list,
     run.status = result["status"]
     run.message = clean_text(result.get("message"))
     if run.status in ("ok", "error") and (qdir / "probe.json").exists():
-        from autograder.public.probe import load_artefacts
-
-        run.artefacts = load_artefacts(qdir, question)
+        run.files = Path(shutil.move(str(qdir), str(dest / question)))
     return run
 
 
@@ -605,7 +221,7 @@ def _unavailable_run(code: Extracted, question: str) -> QuestionRun | None:
     return QuestionRun(question=question, status="error", message=message)
 
 
-def _exec_fault_message(child: _Child, stage: dict, question: str) -> str:
+def _exec_fault_message(child: SandboxProcess, stage: dict, question: str) -> str:
     """French message naming the statement that stopped the definitions."""
     where = f"la cellule {stage['cell']} (ligne {stage['line']})"
     if child.killed_for == "timeout":
@@ -618,7 +234,7 @@ def _exec_fault_message(child: _Child, stage: dict, question: str) -> str:
     return f"{where} {what} ; la correction l'a ignorée"
 
 
-def run_questions(code: Extracted, questions, *, timeout_s: float = DEFAULT_TIMEOUT_S,
+def run_questions(code: Extracted, questions, dest, *, timeout_s: float = DEFAULT_TIMEOUT_S,
                   memory_gb: float = DEFAULT_MEMORY_GB, isolation: str = "auto",
                   on_run=None) -> list[QuestionRun]:
     """Run several questions of the extracted code, one sandbox per attempt.
@@ -632,6 +248,8 @@ def run_questions(code: Extracted, questions, *, timeout_s: float = DEFAULT_TIME
     Args:
         code: the result of :func:`autograder.public.extract.extract_notebook`.
         questions: question ids (``"q1"``...), in order.
+        dest: an existing folder owned by the caller: each question's files are
+            moved to ``dest/<question>/`` (:attr:`QuestionRun.files`).
         timeout_s: wall-clock budget of each stage (the definitions, then each
             question), TensorFlow's import included in the first.
         memory_gb: memory cap of the child's process tree, in GiB.
@@ -642,11 +260,12 @@ def run_questions(code: Extracted, questions, *, timeout_s: float = DEFAULT_TIME
 
     Returns:
         One :class:`QuestionRun` per question, in order; never raises because
-        of the student's code.
+        of the student's code. Files only: nothing the child wrote is loaded here.
 
     Raises:
         IsolationUnavailable: ``isolation="bubblewrap"`` and it does not work here.
     """
+    dest = Path(dest)
     mode = resolve_isolation(isolation)
     runs: dict[str, QuestionRun | None] = {q: _unavailable_run(code, q) for q in questions}
     for run in runs.values():
@@ -661,7 +280,7 @@ def run_questions(code: Extracted, questions, *, timeout_s: float = DEFAULT_TIME
             on_run(run)
 
     while todo:
-        child = _Child(code, todo, float(timeout_s), float(memory_gb), mode, skip)
+        child = SandboxProcess(code, todo, float(timeout_s), float(memory_gb), mode, skip)
         try:
             import keras  # noqa: F401 - this process's TensorFlow import overlaps the child's
 
@@ -672,7 +291,7 @@ def run_questions(code: Extracted, questions, *, timeout_s: float = DEFAULT_TIME
                 elif name in todo:  # graded while the child builds the next question
                     start = child.stage_times.get(name) or child.started
                     deliver(name, _collect(child, name, time.perf_counter() - start,
-                                           errors, confined))
+                                           errors, confined, dest))
             seconds = child.wait()
             stage, received = child.channel.stage, child.channel.received
             if "exec" not in received:
@@ -688,20 +307,21 @@ def run_questions(code: Extracted, questions, *, timeout_s: float = DEFAULT_TIME
             for q in failed:
                 start = child.stage_times.get(q) or child.started
                 deliver(q, _collect(child, q, max(child.started + seconds - start, 0.0),
-                                    errors, confined))
+                                    errors, confined, dest))
             todo = [q for q in todo if runs[q] is None]
         finally:
             child.cleanup()
     return [runs[q] for q in questions]
 
 
-def run_question(code: Extracted, question: str, *, timeout_s: float = DEFAULT_TIMEOUT_S,
+def run_question(code: Extracted, question: str, dest, *, timeout_s: float = DEFAULT_TIMEOUT_S,
                  memory_gb: float = DEFAULT_MEMORY_GB, isolation: str = "auto") -> QuestionRun:
     """Run one question of the extracted code in its own bounded process.
 
     Args:
         code: the result of :func:`autograder.public.extract.extract_notebook`.
         question: ``"q1"``, ``"q2"`` or ``"q3"``.
+        dest: an existing folder that receives the question's files.
         timeout_s: wall-clock budget of each stage (definitions, question).
         memory_gb: memory cap of the process tree, in GiB.
         isolation: ``"bubblewrap"``, ``"process"`` or ``"auto"``.
@@ -709,140 +329,5 @@ def run_question(code: Extracted, question: str, *, timeout_s: float = DEFAULT_T
     Returns:
         A :class:`QuestionRun`; never raises because of the student's code.
     """
-    return run_questions(code, [question], timeout_s=timeout_s, memory_gb=memory_gb,
+    return run_questions(code, [question], dest, timeout_s=timeout_s, memory_gb=memory_gb,
                          isolation=isolation)[0]
-
-
-# ---------------------------------------------------------------- grading
-
-
-def _failed_checks(question: str, visibility, run: QuestionRun) -> list:
-    from autograder.public.checks import CheckResult
-    from autograder.public.checks.base import specs
-
-    return [CheckResult(id=s.id, question=s.question, title=s.title, points=0.0,
-                        max_points=s.points, passed=False, visibility=s.visibility,
-                        message=run.message, hint=run.hint,
-                        message_en=f"question not graded: {run.status}")
-            for s in specs()
-            if s.question == question and s.visibility in visibility and not s.manual]
-
-
-#: Longest check message shown (it may quote names chosen by the student).
-MESSAGE_LIMIT = 600
-
-
-def _checks_for(run: QuestionRun, visibility) -> list:
-    """The question's check results, every text cleaned (:func:`autograder.public.bounded.clean_text`)."""
-    from autograder.public.bounded import clean_text
-    from autograder.public.checks import run_checks
-
-    if run.status in ("ok", "error") and run.artefacts:
-        results = run_checks(run.question, run.artefacts, visibility)
-    else:
-        results = _failed_checks(run.question, visibility, run)
-    for r in results:
-        r.message = clean_text(r.message, MESSAGE_LIMIT)
-        r.hint = clean_text(r.hint, MESSAGE_LIMIT)
-        if r.message_en is not None:
-            r.message_en = clean_text(r.message_en, MESSAGE_LIMIT)
-    return results
-
-
-def _question_record(run: QuestionRun, visibility) -> dict:
-    from autograder.public.checks import max_points
-
-    checks = _checks_for(run, visibility)
-    return {"score": float(sum(c.points for c in checks)),
-            "max_score": float(max_points(run.question, visibility)),
-            "status": run.status, "message": run.message,
-            "seconds": round(run.seconds, 3), "peak_rss_mb": round(run.peak_rss_mb, 1),
-            "checks": [c.to_dict() for c in checks]}
-
-
-def grade_notebook(path, *, questions=("q1", "q2", "q3"), visibility=("public", "hidden"),
-                   timeout_s: float = DEFAULT_TIMEOUT_S,
-                   memory_gb: float = DEFAULT_MEMORY_GB, isolation: str = "bubblewrap",
-                   details: dict | None = None) -> dict:
-    """Grade one notebook: one sandbox for the questions, scores computed here.
-
-    Each question is graded (checks, the grader's own training) in a thread as
-    soon as the sandbox hands it back, while the sandbox builds the next one;
-    two questions' trainings may run side by side.
-
-    Args:
-        path: the submission's ``.ipynb``.
-        questions: question ids to grade (the manual ``q4`` is the engine's).
-        visibility: which checks count.
-        timeout_s: wall-clock budget of each stage (definitions, each question).
-        memory_gb: memory cap of the sandbox, in GiB.
-        isolation: ``"bubblewrap"`` (default: required), ``"process"`` or ``"auto"``.
-        details: when given, filled with ``"cell_errors"``: the notebook
-            statements that raised or were skipped while the definitions ran
-            (``cell``, ``line``, ``error``).
-
-    Returns:
-        The ``"questions"`` part of the submission record:
-        ``{question: {"score", "max_score", "status", "message", "seconds",
-        "peak_rss_mb", "checks": [CheckResult.to_dict(), ...]}}``.
-
-    Raises:
-        autograder.public.extract.NotebookError: the notebook is missing or invalid
-            (``str(exc)`` is a French one-liner).
-        IsolationUnavailable: bubblewrap is required and does not work here.
-    """
-    from concurrent.futures import ThreadPoolExecutor
-
-    if isinstance(visibility, str):
-        visibility = (visibility,)
-    code = extract_notebook(path)
-
-    def grade(run: QuestionRun) -> dict:
-        t0 = time.perf_counter()
-        record = _question_record(run, visibility)
-        record["seconds"] = round(run.seconds + time.perf_counter() - t0, 3)
-        return record
-
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        futures = {}
-        runs = run_questions(code, list(questions), timeout_s=timeout_s, memory_gb=memory_gb,
-                             isolation=isolation,
-                             on_run=lambda run: futures.setdefault(
-                                 run.question, pool.submit(grade, run)))
-        record = {q: futures[q].result() for q in questions}
-    if details is not None:
-        details["cell_errors"] = next((r.cell_errors for r in runs if r.cell_errors), [])[:20]
-    return record
-
-
-def check_notebook(path, question: str | None = None, *,
-                   timeout_s: float = DEFAULT_TIMEOUT_S,
-                   memory_gb: float = DEFAULT_MEMORY_GB, isolation: str = "auto") -> list:
-    """The student's fast local check: public checks, one sandbox for every question.
-
-    Args:
-        path: the notebook.
-        question: ``"q1"``, ``"q2"`` or ``"q3"``; None for all three.
-        timeout_s: wall-clock budget of each stage.
-        memory_gb: memory cap of the sandbox, in GiB.
-        isolation: ``"auto"`` (bubblewrap when it works here, else a bounded
-            child process: a student's own machine), ``"bubblewrap"`` or ``"process"``.
-
-    Returns:
-        ``list[CheckResult]`` (public checks only), in question order.
-
-    Raises:
-        autograder.public.extract.NotebookError: the notebook is missing or invalid.
-        ValueError: unknown question.
-    """
-    questions = [question] if question else list(QUESTION_FUNCTIONS)
-    for q in questions:
-        if q not in QUESTION_FUNCTIONS:
-            raise ValueError(f"question inconnue : {q} (attendu : "
-                             f"{', '.join(QUESTION_FUNCTIONS)})")
-    code = extract_notebook(path)
-    results = []
-    for run in run_questions(code, questions, timeout_s=timeout_s, memory_gb=memory_gb,
-                             isolation=isolation):
-        results += _checks_for(run, ("public",))
-    return results

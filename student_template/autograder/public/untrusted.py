@@ -321,7 +321,7 @@ def execute(code, namespace: dict, skip: dict | None = None, channel=None) -> li
         ``error`` (French). ``code.unavailable`` is extended with the names the
         failing statements would have bound. ``SystemExit`` propagates.
     """
-    from autograder.public.extract import statement_binds
+    from autograder.public.statements import statement_binds
 
     errors = []
     for cell in code.cells:

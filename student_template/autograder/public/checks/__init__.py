@@ -15,10 +15,9 @@ from __future__ import annotations
 
 import traceback
 
+from autograder.public.assignment import QUESTIONS  # noqa: E402
 from autograder.public.checks import public  # noqa: F401  (registers the public checks)
 from autograder.public.checks.base import CheckFailed, CheckResult, CheckSpec, specs
-
-QUESTIONS = ("q1", "q2", "q3", "q4")
 
 __all__ = ["CheckFailed", "CheckResult", "CheckSpec", "run_checks", "registry",
            "max_points", "QUESTIONS", "hidden_available"]

@@ -67,7 +67,7 @@ def q1_shape(artefacts):
 @check("q1.order", 1)
 def q1_order(artefacts):
     """ResidualBlock : les couches s'enchaînent dans l'ordre du bloc résiduel."""
-    from autograder.public.graph import EXPECTED_FR, main_path, order_problem
+    from autograder.public.blocks import EXPECTED_FR, main_path, order_problem
 
     model = need(artefacts, "block_8x8x4")
     problem = order_problem(main_path(graph_of(model)))
@@ -102,7 +102,7 @@ def q1_kwargs(artefacts):
     call = ("ResidualBlock(x, filters=8, kernel_size=5, kernel_initializer=\"ones\", "
             "use_bias=False)")
     model = need(artefacts, "block_kwargs")
-    from autograder.public.graph import main_path
+    from autograder.public.blocks import main_path
 
     convs = [n for n in main_path(graph_of(model)) if n.kind == CONV]
     if len(convs) < 2:
