@@ -243,8 +243,16 @@ def cmd_ci_summary(args) -> int:
     return EXIT_OK
 
 
+#: The teacher's commands, absent from a student repository.
+TEACHER_COMMANDS = ("grade", "report", "demo")
+
+
 def main(argv=None) -> int:
     """Parse ``argv`` and run the subcommand; returns the exit status."""
+    args = sys.argv[1:] if argv is None else list(argv)
+    if args and args[0] in TEACHER_COMMANDS:
+        return fail(f"la commande {args[0]} nécessite le kit complet de l'enseignant·e ; "
+                    "ce dépôt ne contient que les vérifications publiques (check).")
     return run(build_parser(), argv)
 
 

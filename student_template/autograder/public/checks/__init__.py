@@ -88,7 +88,7 @@ def run_checks(question: str, artefacts: dict, visibility=("public",)) -> list[C
         question: ``"q1"``, ``"q2"`` or ``"q3"`` (``"q4"`` is graded by hand:
             no result).
         artefacts: ``{name: keras.Model | ProbeFailure}`` as returned by
-            :func:`autograder.public.probe.probe` or :func:`autograder.public.probe.load_artefacts`.
+            :func:`autograder.public.probe.probe` or :func:`autograder.public.load.load_artefacts`.
         visibility: a visibility or a tuple of them, e.g. ``("public", "hidden")``.
 
     Returns:
