@@ -59,19 +59,20 @@ def test_help_exits_0():
 
 @pytest.fixture(scope="module")
 def student_repo(tmp_path_factory):
-    """The student template as a student clones it, with this repository's CLI."""
+    """The student template as a student clones it."""
     if not (TEMPLATE / "autograder").is_dir():
         pytest.skip("student_template/ not generated (make assign)")
     repo = tmp_path_factory.mktemp("student") / "repo"
     shutil.copytree(TEMPLATE, repo, ignore=shutil.ignore_patterns("__pycache__"))
-    for name in ("cli.py", "__main__.py"):
-        shutil.copy2(ROOT / "autograder" / name, repo / "autograder" / name)
     return repo
 
 
 def test_template_package_lacks_the_teacher_modules(student_repo):
-    for name in ("engine.py", "report.py", "delivery.py", "checks/hidden.py", "checks/training.py"):
-        assert not (student_repo / "autograder" / name).exists(), name
+    package = student_repo / "autograder"
+    for name in ("engine", "engine.py", "report", "report.py", "delivery", "delivery.py",
+                 "hidden", "assign.py", "cli.py", "demo.py"):
+        assert not (package / name).exists(), name
+    assert sorted(p.name for p in package.iterdir()) == ["__init__.py", "__main__.py", "public"]
 
 
 def test_grade_without_full_kit_says_so_in_one_line(student_repo):
