@@ -14,6 +14,7 @@ import pytest
 from scipy import stats
 
 from solutions import experiment as E
+from solutions.experiment import runs as experiment_runs
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -261,7 +262,7 @@ def quick(tmp_path_factory):
         return real_train(spec, data, on_epoch)
 
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(E, "train_one", counting)
+        mp.setattr(experiment_runs, "train_one", counting)  # what run_study calls
         args = ["--quick", "--no-progress", "--out", str(out)]
         log["rc_limited"] = E.main(["compare", "--max-runs", "1", *args])
         log["calls_limited"] = list(calls)
