@@ -1,9 +1,12 @@
 """Seaborn figures of the comparison and of the depth study (PNG files)."""
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from pathlib import Path
+
+import numpy as np
 
 from .config import BUDGET_LABELS, KINDS, MODEL_LABELS
 from .records import curves_frame, runs_frame
@@ -20,6 +23,24 @@ def _pyplot():
 
     sns.set_theme(style="whitegrid")
     return plt, sns
+
+
+@contextlib.contextmanager
+def fixed_jitter(seed: int = 0):
+    """Seed NumPy's global generator (seaborn's stripplot jitter) and restore it on exit.
+
+    Without it the jittered points move at every call and ``report`` does not
+    reproduce the committed PNGs.
+
+    Args:
+        seed: seed of the jitter.
+    """
+    state = np.random.get_state()
+    np.random.seed(seed)
+    try:
+        yield
+    finally:
+        np.random.set_state(state)
 
 
 def plot_comparison(records: list[dict], summary: dict, out_dir: Path) -> list[Path]:
@@ -58,8 +79,9 @@ def plot_comparison(records: list[dict], summary: dict, out_dir: Path) -> list[P
                                          "test_accuracy": "BN ré-estimée"})
     long["modèle"] = long["model"].map(MODEL_LABELS) + " — " + long["budget"].map(BUDGET_LABELS)
     fig, ax = plt.subplots(figsize=(9, 4))
-    sns.stripplot(data=long, x="modèle", y="exactitude", hue="mesure", dodge=True, size=6,
-                  jitter=0.12, ax=ax)
+    with fixed_jitter():
+        sns.stripplot(data=long, x="modèle", y="exactitude", hue="mesure", dodge=True, size=6,
+                      jitter=0.12, ax=ax)
     ax.set(xlabel="", ylabel="exactitude sur le jeu de test",
            title="Une graine = un point : avant et après ré-estimation des statistiques BN")
     ax.tick_params(axis="x", labelsize=8)
@@ -74,7 +96,9 @@ def plot_comparison(records: list[dict], summary: dict, out_dir: Path) -> list[P
     pdf = pd.DataFrame(pairs)
     fig, ax = plt.subplots(figsize=(7, 4))
     if len(pdf):
-        sns.stripplot(data=pdf, x="budget", y="diff", size=7, jitter=0.1, ax=ax, color="0.4")
+        with fixed_jitter():
+            sns.stripplot(data=pdf, x="budget", y="diff", size=7, jitter=0.1, ax=ax,
+                          color="0.4")
         for i, n in enumerate(budgets):
             p = summary["budgets"][n].get("paired")
             if p:
