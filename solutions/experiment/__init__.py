@@ -76,7 +76,8 @@ from .depth import (
     summarize_depth,
     write_depth_outputs,
 )
-from .plots import plot_comparison, plot_depth
+from .long import TARGET, read_long_summary, summarize_long, write_long_outputs
+from .plots import fixed_jitter, plot_comparison, plot_depth, plot_long
 from .records import _clean, atomic_write_json, curves_frame, runs_frame
 from .report import show_summary
 from .runs import (
@@ -101,6 +102,7 @@ from .text import (
     interpret_budget,
     interpret_comparison,
     interpret_depth,
+    interpret_long,
     num,
     pct,
     plural,
@@ -121,6 +123,7 @@ __all__ = [
     "POWER",
     "RESULTS_DIR",
     "SCHEMA",
+    "TARGET",
     "Config",
     "RunReport",
     "RunSpec",
@@ -137,9 +140,11 @@ __all__ = [
     "depth_curves",
     "describe",
     "detect_degradation",
+    "fixed_jitter",
     "interpret_budget",
     "interpret_comparison",
     "interpret_depth",
+    "interpret_long",
     "load_data",
     "load_records",
     "long_config",
@@ -154,10 +159,12 @@ __all__ = [
     "plan_runs",
     "plot_comparison",
     "plot_depth",
+    "plot_long",
     "plural",
     "pts",
     "pval",
     "rate",
+    "read_long_summary",
     "read_run",
     "run_study",
     "runs_frame",
@@ -167,9 +174,11 @@ __all__ = [
     "summarize_budget",
     "summarize_comparison",
     "summarize_depth",
+    "summarize_long",
     "train_one",
     "versions",
     "weights_digest",
     "write_comparison_outputs",
     "write_depth_outputs",
+    "write_long_outputs",
 ]

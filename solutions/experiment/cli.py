@@ -14,6 +14,7 @@ import numpy as np
 from .comparison import write_comparison_outputs
 from .config import RESULTS_DIR, Config, comparison_configs, depth_config, long_config
 from .depth import write_depth_outputs
+from .long import write_long_outputs
 from .records import _clean, atomic_write_json
 from .report import show_summary
 from .runs import RunReport, load_records, plan_runs, run_study
@@ -111,12 +112,14 @@ def _shard(text: str) -> tuple[int, int]:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m solutions.experiment",
-        description="Paired ResNet vs plain CNN comparison at two budgets, and a depth study.")
+        description="Paired ResNet vs plain CNN comparison at two budgets, a depth study, "
+                    "and a longer budget ('long', not part of 'all').")
     parser.add_argument("action", nargs="?", default="all",
                         choices=("all", "compare", "depth", "long", "report"))
     parser.add_argument("--quick", action="store_true",
                         help="tiny subsets, K=2, tiny depths (tests; under a minute)")
-    parser.add_argument("--runs", type=int, help="pairs per budget (default 10)")
+    parser.add_argument("--runs", type=int,
+                        help="pairs per budget (default 10); with 'long': seeds per model")
     parser.add_argument("--depth-runs", type=int, help="seeds per depth (default 3)")
     parser.add_argument("--out", type=Path, default=RESULTS_DIR, help="results root")
     parser.add_argument("--max-runs", type=int, help="stop after N new trainings per study")
@@ -133,9 +136,10 @@ def main(argv=None) -> int:
     if args.action in ("all", "depth", "report"):
         cfgs = [depth_config(args.quick, args.depth_runs)]
         ok &= _study(cfgs, args.out / "depth", write_depth_outputs, args, command)
-    if args.action == "long":
-        cfgs = [long_config(args.quick, args.runs)]
-        ok &= _study(cfgs, args.out / "long", lambda records, out: None, args, command)
+    long_saved = (args.out / "long" / "runs").is_dir()
+    if args.action == "long" or (args.action == "report" and long_saved):
+        cfgs = [long_config(args.quick, args.runs if args.action == "long" else None)]
+        ok &= _study(cfgs, args.out / "long", write_long_outputs, args, command)
     if args.action != "report" or ok:
         show_summary(args.out, display_images=False)
     return 0 if ok else 3

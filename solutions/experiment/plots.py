@@ -139,3 +139,33 @@ def plot_depth(records: list[dict], out_dir: Path) -> Path:
     fig.savefig(path, dpi=100, bbox_inches="tight")
     plt.close(fig)
     return path
+
+
+def plot_long(records: list[dict], target: float, out_dir: Path) -> Path:
+    """Validation accuracy per epoch of the longer budget, with the target line.
+
+    Args:
+        records: finished long-budget records.
+        target: the test accuracy the budget aims at (drawn as a dashed line).
+        out_dir: where ``long_curves.png`` goes.
+
+    Returns:
+        The path of the PNG.
+    """
+    plt, sns = _pyplot()
+    df = curves_frame(records)
+    df = df[df["metric"].isin(["val_accuracy", "val_accuracy_raw"])].copy()
+    df["modèle"] = df["model"].map(MODEL_LABELS)
+    df["statistiques BN"] = df["metric"].map(
+        {"val_accuracy": "ré-estimées", "val_accuracy_raw": "moyennes mobiles"})
+    fig, ax = plt.subplots(figsize=(7, 4))
+    sns.lineplot(data=df, x="step", y="value", hue="modèle", style="statistiques BN",
+                 units="seed", estimator=None, marker="o", ax=ax)
+    ax.axhline(target, color="black", lw=1, ls="--", label="objectif")
+    ax.set(xlabel="pas d'optimisation", ylabel="exactitude (validation)",
+           title=f"{BUDGET_LABELS['long'].capitalize()} : une ligne par graine")
+    ax.legend(loc="lower right", fontsize=8)
+    path = Path(out_dir) / "long_curves.png"
+    fig.savefig(path, dpi=100, bbox_inches="tight")
+    plt.close(fig)
+    return path

@@ -5,11 +5,13 @@ import json
 from pathlib import Path
 
 from .config import RESULTS_DIR
-from .text import interpret_comparison, interpret_depth
+from .text import interpret_comparison, interpret_depth, interpret_long
 
 
 def show_summary(results_dir=None, display_images: bool = True) -> str:
     """Show the committed plots and paired table, and print the French interpretation.
+
+    Sections: the comparison, the longer budget (when it was run), the depth study.
 
     Args:
         results_dir: root of the results (default: ``solutions/results``).
@@ -23,6 +25,7 @@ def show_summary(results_dir=None, display_images: bool = True) -> str:
     images = []
     table = None
     comp = root / "comparison" / "summary.json"
+    long = root / "long" / "summary.json"
     depth = root / "depth" / "summary.json"
     if comp.is_file():
         parts.append("Comparaison ResNet / CNN classique\n"
@@ -30,6 +33,9 @@ def show_summary(results_dir=None, display_images: bool = True) -> str:
         images += [root / "comparison" / name for name in
                    ("learning_curves.png", "final_accuracy.png", "paired_differences.png")]
         table = root / "comparison" / "paired.csv"
+    if long.is_file():
+        parts.append("Budget long\n" + interpret_long(json.loads(long.read_text())))
+        images.append(root / "long" / "long_curves.png")
     if depth.is_file():
         parts.append("Étude de profondeur\n" + interpret_depth(json.loads(depth.read_text())))
         images.append(root / "depth" / "depth.png")

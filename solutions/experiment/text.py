@@ -208,3 +208,58 @@ def interpret_depth(summary: dict) -> str:
                 f"À {blocs(db)}, les pertes finales des réseaux résiduel et sans connexion "
                 "résiduelle se chevauchent selon la graine : pas d'avantage net du raccourci à ce budget.")
     return "\n".join(lines)
+
+
+def _long_model_line(model: str, s: dict, target: float) -> str:
+    """One French sentence per model of the longer budget."""
+    t, raw = s["test_accuracy"], s["test_accuracy_raw"]
+    label = MODEL_LABELS[model]
+    if s["n"] == 1:
+        verdict = "objectif atteint" if s["reached"] else "objectif non atteint"
+        return (f"{label} : exactitude de test {pct(t['mean'])} après ré-estimation des "
+                f"statistiques de BatchNormalization ({pct(raw['mean'])} avec les moyennes "
+                f"mobiles) : {verdict}.")
+    verdict = ("objectif atteint pour chaque graine" if s["reached"] else
+               "objectif non atteint pour au moins une graine")
+    return (f"{label} : exactitude de test de {pct(t['min'])} à {pct(t['max'])} selon la graine "
+            f"(moyenne {pct(t['mean'])}) après ré-estimation des statistiques de "
+            f"BatchNormalization, moyenne {pct(raw['mean'])} avec les moyennes mobiles : "
+            f"{verdict}.")
+
+
+def interpret_long(summary: dict) -> str:
+    """French interpretation of the longer budget (numbers from the summary only).
+
+    Args:
+        summary: the content of ``long/summary.json`` (:func:`~.long.summarize_long`).
+
+    Returns:
+        French text, one paragraph per line.
+    """
+    models = summary.get("models") or {}
+    if not models:
+        return "Budget long : aucun entraînement terminé."
+    cfg, target = summary["config"], summary["target"]
+    seeds = min(s["n"] for s in models.values())
+    test = ("le jeu de test complet" if cfg.get("test_size") is None else
+            f"{cfg['test_size']} images de test")
+    lines = [(
+        f"Budget long : {summary['steps']} pas d'optimisation ({cfg['train_size']} images "
+        f"d'entraînement, {plural(cfg['epochs'], 'époque')}, lots de {cfg['batch_size']}, Adam "
+        f"avec un taux d'apprentissage en cosinus partant de {rate(cfg['learning_rate'])}), "
+        f"{plural(seeds, 'graine')} par modèle ; objectif : {pct(target)} d'exactitude sur "
+        f"{test}.")]
+    lines += [_long_model_line(m, models[m], target) for m in MODELS if m in models]
+    if summary.get("all_reached"):
+        lines.append(
+            "Avec ce budget, la tête à moyenne globale de la solution suffit à dépasser "
+            "l'objectif : ce qui limite les budgets courts, c'est surtout le nombre de pas.")
+    else:
+        lines.append(
+            "Avec ce budget, l'objectif n'est pas atteint par tous les modèles : il faudrait "
+            "un budget plus long encore, ou une tête plus précise (MaxPooling2D + Flatten).")
+    if seeds == 1:
+        lines.append(
+            "Une seule graine par modèle : ces chiffres donnent l'ordre de grandeur atteignable, "
+            "pas une comparaison entre les deux modèles (c'est le rôle de l'analyse appariée).")
+    return "\n".join(lines)
