@@ -117,7 +117,7 @@ def main(argv=None) -> int:
     parser.add_argument("action", nargs="?", default="all",
                         choices=("all", "compare", "depth", "long", "report"))
     parser.add_argument("--quick", action="store_true",
-                        help="tiny subsets, K=2, tiny depths (tests; under a minute)")
+                        help="tiny subsets, K=2, tiny depths, tiny long budget (tests)")
     parser.add_argument("--runs", type=int,
                         help="pairs per budget (default 10); with 'long': seeds per model")
     parser.add_argument("--depth-runs", type=int, help="seeds per depth (default 3)")
