@@ -14,6 +14,8 @@ import pytest
 from scipy import stats
 
 from solutions import experiment as E
+from solutions.experiment import runs as experiment_runs
+from solutions.experiment.long import TARGET, read_long_summary, summarize_long
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -261,7 +263,7 @@ def quick(tmp_path_factory):
         return real_train(spec, data, on_epoch)
 
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(E, "train_one", counting)
+        mp.setattr(experiment_runs, "train_one", counting)  # what run_study calls
         args = ["--quick", "--no-progress", "--out", str(out)]
         log["rc_limited"] = E.main(["compare", "--max-runs", "1", *args])
         log["calls_limited"] = list(calls)
@@ -270,6 +272,9 @@ def quick(tmp_path_factory):
         log["rc_again"] = E.main(["compare", *args])
         log["calls_again"] = list(calls)
         log["rc_depth"] = E.main(["depth", *args])
+        log["calls_depth"] = list(calls)
+        log["rc_long"] = E.main(["long", *args])
+        log["calls_long"] = calls[len(log["calls_depth"]):]
     log["out"] = out
     log["planned"] = planned
     return log
@@ -372,13 +377,14 @@ def test_interpretation_numbers_are_the_saved_numbers(quick, capsys):
     collect(summary)
     depth = json.loads((quick["out"] / "depth" / "summary.json").read_text())
     collect(depth)
+    collect(read_long_summary(quick["out"]))
     # differences of saved means (the BN re-estimation gain) are derived numbers
     for budget in summary["budgets"].values():
         for m in budget["models"].values():
             gap = m["test_accuracy"]["mean"] - m["test_accuracy_raw"]["mean"]
             allowed.add(E.spts(gap).lstrip("+"))
     printed = E.show_summary(quick["out"], display_images=False)
-    assert text in printed and "Étude de profondeur" in printed
+    assert text in printed and "Étude de profondeur" in printed and "Budget long" in printed
     assert printed in capsys.readouterr().out
     for number in re.findall(r"-?\d+(?:,\d+)?", printed):
         assert number in allowed, number
@@ -429,3 +435,79 @@ def test_shards_split_the_runs_by_seed_and_keep_pairs_together(tmp_path):
     assert E._shard("1/2") == (1, 2)
     with pytest.raises(Exception):
         E._shard("2/2")
+
+
+# --------------------------------------------------------------------------
+# The longer budget (issue 15: "a documented longer budget reaches >= 0.90")
+# --------------------------------------------------------------------------
+def test_long_budget_is_the_documented_one():
+    cfg, quick_cfg = E.long_config(), E.long_config(quick=True)
+    main = E.comparison_configs()[0]
+    assert cfg.study == cfg.budget == "long" and TARGET == 0.90
+    assert cfg.train_size == 48000 and cfg.test_size is None     # whole split, whole test set
+    assert cfg.steps >= 10 * main.steps and cfg.runs >= 1
+    assert quick_cfg.steps < 20 and quick_cfg.digest() != cfg.digest()
+    assert E.long_config(runs=5).digest() == cfg.digest()          # more seeds reuse the runs
+    specs = E.plan_runs(cfg)
+    assert [s.model for s in specs[:2]] == list(E.MODELS) and specs[0].seed == specs[1].seed
+
+
+def test_long_budget_end_to_end_and_read_back(quick, tmp_path):
+    """`long --quick` trains both models once; the summary reads back what the runs saved."""
+    cfg = E.long_config(quick=True)
+    long_dir = quick["out"] / "long"
+    assert quick["rc_long"] == 0
+    assert sorted(quick["calls_long"]) == sorted(s.key for s in E.plan_runs(cfg))
+    for name in ("summary.json", "runs.csv", "curves.csv", "long_curves.png", "metadata.json"):
+        assert (long_dir / name).stat().st_size > 0, name
+    summary = read_long_summary(quick["out"])
+    records = E.load_records([cfg], long_dir)
+    assert len(records) == len(summary["runs"]) == cfg.runs * len(E.MODELS)
+    assert summary["steps"] == cfg.steps and summary["target"] == TARGET
+    for record in records:
+        row = next(r for r in summary["runs"]
+                   if (r["model"], r["seed"]) == (record["model"], record["seed"]))
+        assert row["test_accuracy"] == record["test_accuracy"]
+        assert row["test_accuracy_raw"] == record["test_accuracy_raw"]
+        assert row["train_seconds"] == record["train_seconds"]
+        assert (row["steps"], row["images"], row["epochs"]) == (
+            cfg.steps, cfg.train_size, cfg.epochs)
+        assert row["images_seen"] == cfg.train_size * cfg.epochs
+        model = summary["models"][record["model"]]
+        assert model["reached"] == (record["test_accuracy"] >= TARGET)
+        assert model["test_accuracy"]["mean"] == pytest.approx(record["test_accuracy"])
+    assert summary["interpretation_fr"] == E.interpret_long(summary)
+    assert E.pct(records[0]["test_accuracy"]) in summary["interpretation_fr"]
+    assert read_long_summary(tmp_path) is None                   # never run: nothing to show
+    meta = json.loads((long_dir / "metadata.json").read_text())
+    assert meta["complete"] and meta["sessions"][-1]["runs_trained"] == len(records)
+
+
+def _long_records(accs, seeds=(0,)):
+    return [{"model": m, "seed": s, "test_accuracy": acc, "test_accuracy_raw": acc - 0.01,
+             "test_loss": 0.3, "steps": 15000, "train_seconds": 900.0, "n_params": 38282,
+             "config": {"train_size": 48000, "epochs": 10, "batch_size": 32,
+                        "learning_rate": 0.004, "test_size": None},
+             "history": {"loss": [0.5, 0.2], "val_accuracy": [0.8, acc],
+                         "val_accuracy_raw": [0.7, acc]}}
+            for s in seeds for m, acc in zip(E.MODELS, accs)]
+
+
+def test_long_text_follows_the_target():
+    both = summarize_long(_long_records([0.905, 0.912]))
+    assert both["all_reached"] and all(m["reached"] for m in both["models"].values())
+    text = E.interpret_long(E._clean(both))
+    assert "90,00 %" in text and "90,50 %" in text and "91,20 %" in text
+    assert "objectif atteint" in text and "non atteint" not in text
+    assert "Une seule graine" in text and "jeu de test complet" in text
+    short = summarize_long(_long_records([0.899, 0.912]))
+    assert not short["all_reached"] and not short["models"]["resnet"]["reached"]
+    assert short["models"]["cnn"]["reached"]
+    text = E.interpret_long(E._clean(short))
+    assert "ResNet : exactitude de test 89,90 %" in text and "objectif non atteint" in text
+    assert "n'est pas atteint par tous les modèles" in text
+    two = summarize_long(_long_records([0.905, 0.912], seeds=(0, 1)))
+    text = E.interpret_long(E._clean(two))
+    assert "2 graines par modèle" in text and "Une seule graine" not in text
+    with pytest.raises(ValueError):
+        summarize_long([])
