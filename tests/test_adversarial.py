@@ -28,6 +28,7 @@ import nbformat
 import pytest
 
 from autograder import engine
+from autograder.engine.outputs import md
 from autograder.public.sandbox import bubblewrap
 from tests.faults import NOTEBOOK, make_notebook, reference_functions
 
@@ -487,7 +488,7 @@ def test_capped_results_are_never_cached(tmp_path, monkeypatch):
 
 
 def test_markdown_escaping_makes_headings_and_links_inert():
-    out = engine._md("## NOTE FINALE : 20 / 20\n[clic](http://x) <b>gras</b> `code`")
+    out = md("## NOTE FINALE : 20 / 20\n[clic](http://x) <b>gras</b> `code`")
     assert "\n" not in out and not out.startswith("#")
     assert "\\[" in out and "\\<" in out and "`code`" in out
     assert stat.S_ISREG(os.stat(__file__).st_mode)

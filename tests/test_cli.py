@@ -70,7 +70,7 @@ def student_repo(tmp_path_factory):
 
 
 def test_template_package_lacks_the_teacher_modules(student_repo):
-    for name in ("engine.py", "report.py", "delivery.py", "checks/hidden.py", "checks/training.py"):
+    for name in ("engine", "report.py", "delivery.py", "checks/hidden.py", "checks/training.py"):
         assert not (student_repo / "autograder" / name).exists(), name
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from autograder import engine
-from autograder.engine import NOTEBOOK_NAME, discover
+from autograder.engine import discover
 
 GITHUB_CLASSROOM = (
     '"identifier","github_username","github_id","name"\n'
@@ -132,3 +132,19 @@ def test_a_roster_keyed_on_emails_would_show_phantoms(tmp_path, classroom_clone)
     engine.run([classroom_clone], out, jobs=1, roster=_write(tmp_path, "r.csv", emails),
                progress=False, report=False)
     assert len(_grades(out)) == 4  # 2 graded + 2 "missing": what the header detection avoids
+
+
+@pytest.mark.parametrize("content,header", [
+    ("id,name\nalice,A\nbob,B\n\nalice,A\n", "id"),
+    ("login;nom\nalice;A\nbob;B\n", "first column"),
+])
+def test_read_roster(tmp_path, content, header):
+    p = tmp_path / "roster.csv"
+    p.write_text(content, encoding="utf-8")
+    assert engine.read_roster(p) == ["alice", "bob"]
+
+
+def test_read_roster_id_column_not_first(tmp_path):
+    p = tmp_path / "roster.csv"
+    p.write_text("name,id\nAlice,alice\nBob,bob\n", encoding="utf-8")
+    assert engine.read_roster(p) == ["alice", "bob"]

@@ -1,8 +1,8 @@
 """Where submissions are graded: a local pool of long-lived processes, or a Dask cluster.
 
-Both executors run the same trusted function (``autograder.engine.grade_job``)
+Both executors run the same trusted function (:func:`autograder.engine.job.grade_job`)
 on job dictionaries and yield ``(job, record or exception)`` as results come
-back, so :func:`autograder.engine.run` writes every output the same way,
+back, so :mod:`autograder.engine.scheduler` writes every output the same way,
 whatever executes the jobs.
 
 * :class:`LocalPool`: ``jobs`` long-lived processes (``spawn``), each paying
