@@ -1,4 +1,5 @@
 """Discovery (autograder.engine.discovery): paths, repositories, class folders, zips, ids."""
+
 from __future__ import annotations
 
 import json
@@ -20,9 +21,20 @@ ROOT = Path(__file__).resolve().parents[1]
 def _nb(path: Path, source: str = "def f():\n    return 1\n") -> Path:
     """Write a minimal valid notebook with one code cell."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    nb = {"cells": [{"cell_type": "code", "execution_count": None, "metadata": {},
-                     "outputs": [], "source": source}],
-          "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    nb = {
+        "cells": [
+            {
+                "cell_type": "code",
+                "execution_count": None,
+                "metadata": {},
+                "outputs": [],
+                "source": source,
+            }
+        ],
+        "metadata": {},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
     path.write_text(json.dumps(nb), encoding="utf-8")
     return path
 
@@ -113,7 +125,7 @@ def test_discover_zip_of_class_and_unique_ids(tmp_path):
     with zipfile.ZipFile(zpath, "w") as zf:
         for f in src.rglob("*.ipynb"):
             zf.write(f, Path("classe") / f.relative_to(src))
-        zf.writestr("../evil.ipynb", "{}")          # zip-slip: ignored
+        zf.writestr("../evil.ipynb", "{}")  # zip-slip: ignored
     other = _nb(tmp_path / "more" / "alice" / NOTEBOOK_NAME)
     subs = discover([zpath, other], tmp_path / "w")
     assert sorted(s.id for s in subs) == ["alice", "alice-2", "bob"]
@@ -147,7 +159,10 @@ def test_discover_never_takes_the_output_folder(tmp_path):
     _nb(cls / "bob" / NOTEBOOK_NAME)
     _nb(cls / "out" / "stale" / "x.ipynb")
     assert {s.id for s in discover([cls], tmp_path / "w")} == {"alice", "bob", "out"}
-    assert {s.id for s in discover([cls], tmp_path / "w", exclude=[cls / "out"])} == {"alice", "bob"}
+    assert {s.id for s in discover([cls], tmp_path / "w", exclude=[cls / "out"])} == {
+        "alice",
+        "bob",
+    }
 
 
 def test_examples_glob_is_discoverable(tmp_path):

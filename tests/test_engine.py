@@ -6,6 +6,7 @@ roster tests reuse its output instead of regrading everything. Discovery,
 records and outputs have their own cheap tests (test_discovery.py,
 test_records.py, test_outputs.py).
 """
+
 from __future__ import annotations
 
 import csv
@@ -23,8 +24,8 @@ import pytest
 from autograder import __version__
 from autograder.engine import NOTEBOOK_NAME, Submission
 from autograder.engine.job import validate_notebook
+from autograder.engine.plan import needs_grading
 from autograder.engine.records import grader_fingerprint
-from autograder.engine.scheduler import needs_grading
 from autograder.public.fsutil import sha256_file
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -33,9 +34,20 @@ ROOT = Path(__file__).resolve().parents[1]
 def _nb(path: Path, source: str = "def f():\n    return 1\n") -> Path:
     """Write a minimal valid notebook with one code cell."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    nb = {"cells": [{"cell_type": "code", "execution_count": None, "metadata": {},
-                     "outputs": [], "source": source}],
-          "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    nb = {
+        "cells": [
+            {
+                "cell_type": "code",
+                "execution_count": None,
+                "metadata": {},
+                "outputs": [],
+                "source": source,
+            }
+        ],
+        "metadata": {},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
     path.write_text(json.dumps(nb), encoding="utf-8")
     return path
 
@@ -44,17 +56,25 @@ def _nb(path: Path, source: str = "def f():\n    return 1\n") -> Path:
 def test_engine_and_report_import_without_a_cycle(first):
     """Each imports first in a fresh interpreter (the report once imported the engine's writer)."""
     other = "autograder.report" if first == "autograder.engine" else "autograder.engine"
-    proc = subprocess.run([sys.executable, "-c", f"import {first}; import {other}"], cwd=ROOT,
-                          capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-c", f"import {first}; import {other}"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
 
 
 def test_needs_grading(tmp_path):
     nb = _nb(tmp_path / "a.ipynb")
     sub = Submission(id="a", source="a", notebook=nb)
-    rec = {"status": "graded", "grader_version": __version__,
-           "grader_fingerprint": grader_fingerprint(),
-           "notebook_sha256": sha256_file(nb)}
+    rec = {
+        "status": "graded",
+        "grader_version": __version__,
+        "grader_fingerprint": grader_fingerprint(),
+        "notebook_sha256": sha256_file(nb),
+    }
     assert not needs_grading(sub, rec, force=False)
     assert needs_grading(sub, dict(rec, grader_fingerprint="other"), force=False)
     assert needs_grading(sub, rec, force=True)
@@ -74,31 +94,48 @@ def test_invalid_notebook_detected_without_running_anything(tmp_path):
 # --------------------------------------------------------------------------- #
 # Whole runs through ``python -m autograder grade`` (one expensive session run)
 # --------------------------------------------------------------------------- #
-RUN_TIMEOUT_S = 120          # per question; generous: the machine may be loaded
+RUN_TIMEOUT_S = 120  # per question; generous: the machine may be loaded
 FAULT_PREFIX = "fault-"
 
 
 def _grade(*args, check=True, **kwargs):
     cmd = [sys.executable, "-m", "autograder", "grade", *map(str, args), "--no-progress"]
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
-    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=kwargs.pop("timeout", 3 * 3600), **kwargs)
+    proc = subprocess.run(
+        cmd,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=kwargs.pop("timeout", 3 * 3600),
+        **kwargs,
+    )
     if check:
         assert proc.returncode == 0, proc.stderr[-3000:]
     return proc
 
 
 def _records(out: Path) -> dict[str, dict]:
-    return {p.stem: json.loads(p.read_text(encoding="utf-8"))
-            for p in (out / "submissions").glob("*.json")}
+    return {
+        p.stem: json.loads(p.read_text(encoding="utf-8"))
+        for p in (out / "submissions").glob("*.json")
+    }
 
 
 def _outcome(rec: dict) -> dict:
     """What must not change between two gradings: statuses, scores, check outcomes."""
-    return {"status": rec["status"], "total": rec["total"],
-            "questions": {q: (v["status"], v["score"],
-                              sorted((c["id"], c["passed"]) for c in v.get("checks", [])))
-                          for q, v in rec["questions"].items()}}
+    return {
+        "status": rec["status"],
+        "total": rec["total"],
+        "questions": {
+            q: (
+                v["status"],
+                v["score"],
+                sorted((c["id"], c["passed"]) for c in v.get("checks", [])),
+            )
+            for q, v in rec["questions"].items()
+        },
+    }
 
 
 def _build_class(dest: Path) -> tuple[Path, dict, dict]:
@@ -111,13 +148,13 @@ def _build_class(dest: Path) -> tuple[Path, dict, dict]:
         build_gallery(cls)
         faults = build_faults(dest / "faults-src")
         for cid, path in faults.items():
-            if cid == "reference":          # the gallery's reference is the same notebook
+            if cid == "reference":  # the gallery's reference is the same notebook
                 continue
             shutil.move(str(path), str(cls / f"{FAULT_PREFIX}{cid}{path.suffix}"))
     golden = load_golden()
     exp = {f"{FAULT_PREFIX}{cid}": v for cid, v in expected().items() if cid != "reference"}
     subset = [c for c in os.environ.get("ENGINE_TEST_CASES", "").split(",") if c]
-    if subset:                      # developer runs only: a few cases instead of all
+    if subset:  # developer runs only: a few cases instead of all
         for entry in cls.iterdir():
             if entry.name.removesuffix(".ipynb") not in subset:
                 shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
@@ -139,8 +176,15 @@ def class_run(tmp_path_factory):
     cls, golden, exp = _build_class(base)
     out = base / "out"
     proc = _grade(cls, "--out", out, "--timeout", RUN_TIMEOUT_S)
-    return {"base": base, "class": cls, "out": out, "golden": golden, "expected": exp,
-            "stdout": proc.stdout, "records": _records(out)}
+    return {
+        "base": base,
+        "class": cls,
+        "out": out,
+        "golden": golden,
+        "expected": exp,
+        "stdout": proc.stdout,
+        "records": _records(out),
+    }
 
 
 def test_class_run_every_submission_in_every_output(class_run):
@@ -196,24 +240,27 @@ def test_class_run_faults_match_expected(class_run):
             got = rec["questions"][q]
             score = got["max_score"] if want["score"] == "max" else float(want["score"])
             if got["status"] != want["status"] or got["score"] != pytest.approx(score):
-                mismatches.append(f"{cid}.{q}: {got['status']}/{got['score']} != "
-                                  f"{want['status']}/{score}")
+                mismatches.append(
+                    f"{cid}.{q}: {got['status']}/{got['score']} != {want['status']}/{score}"
+                )
             if want.get("message") and want["message"] not in (got.get("message") or ""):
-                mismatches.append(f"{cid}.{q}: message {got.get('message')!r} lacks "
-                                  f"{want['message']!r}")
+                mismatches.append(
+                    f"{cid}.{q}: message {got.get('message')!r} lacks {want['message']!r}"
+                )
     assert not mismatches, "\n".join(mismatches)
 
 
 def test_class_run_faults_do_not_affect_others(class_run):
     """The reference, graded in the same run as the hangs, crashes and hogs, gets every point."""
-    if not {"reference", f"{FAULT_PREFIX}planted_tests", f"{FAULT_PREFIX}empty_dir"} \
-            <= set(class_run["records"]):
+    if not {"reference", f"{FAULT_PREFIX}planted_tests", f"{FAULT_PREFIX}empty_dir"} <= set(
+        class_run["records"]
+    ):
         pytest.skip("ENGINE_TEST_CASES subset without these cases")
     ref = class_run["records"]["reference"]
     assert ref["status"] == "graded" and ref["total"] == ref["max_total"] > 0
     assert all(q["status"] == "ok" for q in ref["questions"].values())
     planted = class_run["records"][f"{FAULT_PREFIX}planted_tests"]
-    assert planted["total"] == 0          # its tests/, conftest.py, results.json count for nothing
+    assert planted["total"] == 0  # its tests/, conftest.py, results.json count for nothing
     empty = class_run["records"][f"{FAULT_PREFIX}empty_dir"]
     assert empty["status"] == "no-notebook" and "Aucun notebook" in empty["message"]
 
@@ -230,7 +277,9 @@ def test_incremental_rerun_regrades_only_the_changed_notebook(class_run, tmp_pat
     _grade(cls, "--out", out, "--timeout", RUN_TIMEOUT_S)
     run = json.loads((out / "run.json").read_text(encoding="utf-8"))
     assert run["graded"] == ["blank_template"]
-    with_notebook = {sid for sid, r in before.items() if r["status"] in ("graded", "invalid-notebook")}
+    with_notebook = {
+        sid for sid, r in before.items() if r["status"] in ("graded", "invalid-notebook")
+    }
     assert set(run["reused"]) == with_notebook - {"blank_template"}
     after = _records(out)
     assert after["blank_template"]["notebook_sha256"] != before["blank_template"]["notebook_sha256"]
@@ -239,7 +288,7 @@ def test_incremental_rerun_regrades_only_the_changed_notebook(class_run, tmp_pat
         assert after[sid].get("run_id") == before[sid].get("run_id")
         assert _outcome(after[sid]) == _outcome(before[sid])
     log = (out / "grading.log").read_text(encoding="utf-8").splitlines()
-    last_run = log[max(i for i, line in enumerate(log) if f"run {run['run_id']} start" in line):]
+    last_run = log[max(i for i, line in enumerate(log) if f"run {run['run_id']} start" in line) :]
     assert sum(" graded " in line for line in last_run) == 1
 
 
@@ -251,10 +300,24 @@ def test_killed_run_resumes_with_identical_results(class_run, tmp_path):
     cls, out = tmp_path / "class", tmp_path / "out"
     for cid in RESUME_CASES:
         shutil.copytree(class_run["class"] / cid, cls / cid)
-    cmd = [sys.executable, "-m", "autograder", "grade", str(cls), "--out", str(out),
-           "--jobs", "1", "--no-progress", "--no-report", "--timeout", str(RUN_TIMEOUT_S)]
-    proc = subprocess.Popen(cmd, cwd=ROOT, start_new_session=True, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    cmd = [
+        sys.executable,
+        "-m",
+        "autograder",
+        "grade",
+        str(cls),
+        "--out",
+        str(out),
+        "--jobs",
+        "1",
+        "--no-progress",
+        "--no-report",
+        "--timeout",
+        str(RUN_TIMEOUT_S),
+    ]
+    proc = subprocess.Popen(
+        cmd, cwd=ROOT, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     deadline = time.monotonic() + 1800
     try:
         while time.monotonic() < deadline and proc.poll() is None:
@@ -262,7 +325,7 @@ def test_killed_run_resumes_with_identical_results(class_run, tmp_path):
                 break
             time.sleep(0.2)
         assert proc.poll() is None, "the run ended before it could be interrupted"
-        os.killpg(proc.pid, signal.SIGKILL)      # the CLI and its workers, mid-run
+        os.killpg(proc.pid, signal.SIGKILL)  # the CLI and its workers, mid-run
     finally:
         proc.wait()
     first = _records(out)
@@ -271,11 +334,11 @@ def test_killed_run_resumes_with_identical_results(class_run, tmp_path):
     _grade(cls, "--out", out, "--jobs", "1", "--no-report", "--timeout", RUN_TIMEOUT_S)
     run = json.loads((out / "run.json").read_text(encoding="utf-8"))
     assert run["status"] == "finished"
-    assert set(run["reused"]) == set(first)              # resumed, not redone
+    assert set(run["reused"]) == set(first)  # resumed, not redone
     assert set(run["graded"]) == set(RESUME_CASES) - set(first)
     resumed = _records(out)
     assert set(resumed) == set(RESUME_CASES)
-    for cid in RESUME_CASES:                              # same as the uninterrupted run
+    for cid in RESUME_CASES:  # same as the uninterrupted run
         assert _outcome(resumed[cid]) == _outcome(class_run["records"][cid]), cid
     full = {r["file"]: r for r in csv.DictReader((class_run["out"] / "grades.csv").open())}
     rows = list(csv.DictReader((out / "grades.csv").open()))
@@ -297,7 +360,7 @@ def test_roster_adds_missing_students_everywhere(class_run, tmp_path):
     assert rows["zoe_absente"]["total_points_earned"] == "0"
     assert rows["zoe_absente"]["grading_status"].startswith("missing")
     assert rows["blank_template"]["grading_status"] == "Completed"
-    assert len(rows) == len(class_run["records"]) + 2       # + points row + the absent student
+    assert len(rows) == len(class_run["records"]) + 2  # + points row + the absent student
     res = json.loads((out / "results" / "zoe_absente.json").read_text(encoding="utf-8"))
     assert res["score"] == 0.0 and "Aucun rendu" in res["output"]
     assert "Aucun rendu" in (out / "feedback" / "zoe_absente.md").read_text(encoding="utf-8")
@@ -307,8 +370,21 @@ def test_roster_adds_missing_students_everywhere(class_run, tmp_path):
 
 def test_grade_with_nothing_to_grade_is_a_one_line_error(tmp_path):
     (tmp_path / "notes.txt").write_text("x")
-    proc = subprocess.run([sys.executable, "-m", "autograder", "grade", str(tmp_path / "notes.txt"),
-                           "--out", str(tmp_path / "out"), "--no-progress"], cwd=ROOT,
-                          capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "autograder",
+            "grade",
+            str(tmp_path / "notes.txt"),
+            "--out",
+            str(tmp_path / "out"),
+            "--no-progress",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 2
     assert [line for line in proc.stderr.splitlines() if "aucune copie" in line]

@@ -1,4 +1,5 @@
 """The local pool: long-lived processes, lazy jobs, a crashing job costs only itself."""
+
 import os
 
 from autograder.engine.executors import LocalPool, threads_per_process

@@ -1,4 +1,5 @@
 """Atomic writes, JSON and hashes (autograder.public.fsutil)."""
+
 from __future__ import annotations
 
 import hashlib

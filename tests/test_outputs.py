@@ -1,4 +1,5 @@
 """Outputs (autograder.engine.outputs): grades.csv, Gradescope results, Markdown feedback."""
+
 from __future__ import annotations
 
 import csv
@@ -44,15 +45,27 @@ automatique ci-dessus.
 
 
 def test_outputs_schema_and_french_feedback(tmp_path):
-    recs = [graded_record("bob").to_dict(),
-            base_record(Submission(id="alice", source="", status="missing",
-                                   message="Aucun rendu trouvé."), MAXIMA).to_dict()]
+    recs = [
+        graded_record("bob").to_dict(),
+        base_record(
+            Submission(id="alice", source="", status="missing", message="Aucun rendu trouvé."),
+            MAXIMA,
+        ).to_dict(),
+    ]
     (tmp_path / "results").mkdir()
     (tmp_path / "results" / "stale.json").write_text("{}")
     write_outputs(tmp_path, recs, MAXIMA, params={"timeout_s": 9, "max_points": MAXIMA})
     rows = list(csv.reader(io.StringIO((tmp_path / "grades.csv").read_text())))
-    assert rows[0] == ["file", "q1", "q2", "q3", "q4", "total_points_earned",
-                       "percent_correct", "grading_status"]
+    assert rows[0] == [
+        "file",
+        "q1",
+        "q2",
+        "q3",
+        "q4",
+        "total_points_earned",
+        "percent_correct",
+        "grading_status",
+    ]
     assert rows[1][0] == "points-per-question" and rows[1][5] == "24"
     assert [r[0] for r in rows[2:]] == ["alice", "bob"]
     assert rows[3][1:6] == ["3", "0", "0", "0", "3"] and rows[3][7] == "Completed"
@@ -67,8 +80,8 @@ def test_outputs_schema_and_french_feedback(tmp_path):
     fb = (tmp_path / "feedback" / "bob.md").read_text()
     assert "✔" in fb and "✘" in fb and "attendu 2 convolutions, reçu 1" in fb
     assert "Piste : relisez la consigne du bloc" in fb
-    assert "temps limite (9 s)" in fb          # q2 timeout explained
-    assert "corrigée à la main" in fb           # q4
+    assert "temps limite (9 s)" in fb  # q2 timeout explained
+    assert "corrigée à la main" in fb  # q4
     assert "Aucun rendu trouvé." in (tmp_path / "feedback" / "alice.md").read_text()
     assert not list(tmp_path.rglob("*.tmp"))
 
@@ -82,8 +95,12 @@ def test_feedback_template_renders_the_same_markdown():
 
 
 def test_feedback_of_a_status_and_of_student_text_is_inert():
-    rec = base_record(Submission(id="eve", source="", status="invalid-notebook",
-                                 message="## NOTE : 20/20 [x](http://y)"), MAXIMA).to_dict()
+    rec = base_record(
+        Submission(
+            id="eve", source="", status="invalid-notebook", message="## NOTE : 20/20 [x](http://y)"
+        ),
+        MAXIMA,
+    ).to_dict()
     rec["cell_errors"] = [{"error": "<script>`a`"}]
     rec["identical_to"] = ["bob"]
     text = render_feedback(rec)

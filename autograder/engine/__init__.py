@@ -7,8 +7,9 @@ one module each, each calling only the next:
    repository, a class folder of those, or a zip of any of these) into
    :class:`Submission` objects with unique ids; :mod:`~autograder.engine.roster`
    reads the expected ids.
-2. :mod:`~autograder.engine.scheduler` plans the run (what is new or changed,
-   what can be reused), executes it on an executor
+2. :mod:`~autograder.engine.plan` decides what to grade (what is new or
+   changed, what can be reused); :mod:`~autograder.engine.scheduler` executes
+   the plan on an executor
    (:mod:`~autograder.engine.executors`: a local pool of long-lived trusted
    processes, or a Dask cluster) and finalises it.
 3. :mod:`~autograder.engine.job` grades one submission in a trusted process
@@ -31,6 +32,7 @@ Public API (what the command line, the tests and the scripts use)::
     DiscoveryError, SchedulerUnavailable, Submission, SubmissionRecord, Reporter
     DEFAULT_TIMEOUT_S, DEFAULT_MEMORY_GB, NOTEBOOK_NAME
 """
+
 from __future__ import annotations
 
 from autograder.engine.discovery import DiscoveryError, Submission, discover
@@ -43,6 +45,15 @@ from autograder.public.assignment import DEFAULT_MEMORY_GB, DEFAULT_TIMEOUT_S
 from autograder.public.assignment import NOTEBOOK as NOTEBOOK_NAME
 
 __all__ = [
-    "DEFAULT_MEMORY_GB", "DEFAULT_TIMEOUT_S", "NOTEBOOK_NAME", "DiscoveryError", "Reporter",
-    "SchedulerUnavailable", "Submission", "SubmissionRecord", "discover", "read_roster", "run",
+    "DEFAULT_MEMORY_GB",
+    "DEFAULT_TIMEOUT_S",
+    "NOTEBOOK_NAME",
+    "DiscoveryError",
+    "Reporter",
+    "SchedulerUnavailable",
+    "Submission",
+    "SubmissionRecord",
+    "discover",
+    "read_roster",
+    "run",
 ]

@@ -7,6 +7,7 @@ whole run (zip bombs, nested zips, oversized members); symlinks are never
 followed out of a submission. A path holding no usable notebook still gives a
 submission, with a status and a French message (see :mod:`autograder.engine.records`).
 """
+
 from __future__ import annotations
 
 import os
@@ -23,9 +24,9 @@ from autograder.public.assignment import STATUS_INVALID, STATUS_NO_NOTEBOOK
 from autograder.public.fsutil import sha256_file
 
 #: Bytes one zip may expand to.
-ZIP_MAX_BYTES = 2 * 1024 ** 3
+ZIP_MAX_BYTES = 2 * 1024**3
 #: Bytes extracted from every zip of one run, nested zips included.
-RUN_EXTRACT_MAX_BYTES = 8 * 1024 ** 3
+RUN_EXTRACT_MAX_BYTES = 8 * 1024**3
 #: Zips inside zips are opened this many levels deep, no further.
 ZIP_MAX_DEPTH = 2
 #: Largest expansion of one zip member (uncompressed / compressed).
@@ -33,8 +34,7 @@ ZIP_MAX_RATIO = 200
 #: Folders never looked into.
 IGNORED_DIRS = frozenset({".ipynb_checkpoints", "__MACOSX", "__pycache__", "node_modules"})
 #: Classroom 50's ``gh teacher download`` folder: ``<classroom>-<assignment>_submissions_<timestamp>``.
-C50_DOWNLOAD = re.compile(
-    r"^(?P<slug>.+)_submissions(?:_\d{4}_\d{2}_\d{2}_T_\d{2}_\d{2}_\d{2})?$")
+C50_DOWNLOAD = re.compile(r"^(?P<slug>.+)_submissions(?:_\d{4}_\d{2}_\d{2}_T_\d{2}_\d{2}_\d{2})?$")
 
 
 class DiscoveryError(Exception):
@@ -81,8 +81,11 @@ def sanitize_id(name: str) -> str:
 
 def is_repo(folder: Path) -> bool:
     """Whether ``folder`` is one student's repository (notebook at its top, or git)."""
-    return (folder / NOTEBOOK_NAME).is_file() or (folder / ".git").exists() \
+    return (
+        (folder / NOTEBOOK_NAME).is_file()
+        or (folder / ".git").exists()
         or (folder / ".github").is_dir()
+    )
 
 
 def class_prefix(folder: Path) -> str:
@@ -121,7 +124,7 @@ def repo_id(folder: Path) -> str:
     name = folder.name
     prefix = class_prefix(folder.parent)
     if prefix and name.lower().startswith(prefix.lower()) and len(name) > len(prefix):
-        name = name[len(prefix):]
+        name = name[len(prefix) :]
     return sanitize_id(name)
 
 
@@ -145,9 +148,11 @@ class ExtractBudget:
         """
         self.bytes_left -= n
         if self.bytes_left < 0:
-            raise DiscoveryError(f"archives trop volumineuses une fois décompressées "
-                                 f"(plus de {RUN_EXTRACT_MAX_BYTES // 1024 ** 3} Go pour "
-                                 f"l'ensemble de la correction) : {zpath.name}")
+            raise DiscoveryError(
+                f"archives trop volumineuses une fois décompressées "
+                f"(plus de {RUN_EXTRACT_MAX_BYTES // 1024**3} Go pour "
+                f"l'ensemble de la correction) : {zpath.name}"
+            )
 
 
 def extract_zip(zpath: Path, work_dir: Path, budget: ExtractBudget | None = None) -> Path:
@@ -189,8 +194,9 @@ def extract_zip(zpath: Path, work_dir: Path, budget: ExtractBudget | None = None
                 if (info.external_attr >> 16) & 0o170000 not in (0, 0o100000):  # links, devices
                     continue
                 if info.file_size > ZIP_MAX_RATIO * max(info.compress_size, 1024):
-                    raise DiscoveryError(f"archive suspecte (taux de compression anormal) : "
-                                         f"{zpath.name}")
+                    raise DiscoveryError(
+                        f"archive suspecte (taux de compression anormal) : {zpath.name}"
+                    )
                 target = tmp.joinpath(*parts)
                 target.parent.mkdir(parents=True, exist_ok=True)
                 with zf.open(info) as src, open(target, "wb") as dst:
@@ -198,15 +204,24 @@ def extract_zip(zpath: Path, work_dir: Path, budget: ExtractBudget | None = None
                         total += len(chunk)
                         budget.take(len(chunk), zpath)
                         if total > ZIP_MAX_BYTES:
-                            raise DiscoveryError(f"archive trop volumineuse une fois "
-                                                 f"décompressée : {zpath.name}")
+                            raise DiscoveryError(
+                                f"archive trop volumineuse une fois décompressée : {zpath.name}"
+                            )
                         dst.write(chunk)
         os.replace(tmp, dest)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, RuntimeError,
-            EOFError, ValueError, OSError) as exc:
+    except (
+        zipfile.BadZipFile,
+        zipfile.LargeZipFile,
+        NotImplementedError,
+        RuntimeError,
+        EOFError,
+        ValueError,
+        OSError,
+    ) as exc:
         shutil.rmtree(tmp, ignore_errors=True)
-        raise DiscoveryError(f"archive zip illisible : {zpath.name} "
-                             f"({type(exc).__name__})") from None
+        raise DiscoveryError(
+            f"archive zip illisible : {zpath.name} ({type(exc).__name__})"
+        ) from None
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -281,13 +296,17 @@ class Finder:
         sub = Submission(id=sid, source=source, root=folder)
         if not notebooks and (folder / NOTEBOOK_NAME).is_symlink():
             sub.status = STATUS_INVALID
-            sub.message = (f"{NOTEBOOK_NAME} est un lien symbolique, pas un fichier : la "
-                           f"correction ne suit pas les liens ; déposez le notebook lui-même.")
+            sub.message = (
+                f"{NOTEBOOK_NAME} est un lien symbolique, pas un fichier : la "
+                f"correction ne suit pas les liens ; déposez le notebook lui-même."
+            )
             return sub
         if not notebooks:
             sub.status = STATUS_NO_NOTEBOOK
-            sub.message = (f"Aucun notebook trouvé dans « {folder.name} » : le fichier attendu "
-                           f"est {NOTEBOOK_NAME}.")
+            sub.message = (
+                f"Aucun notebook trouvé dans « {folder.name} » : le fichier attendu "
+                f"est {NOTEBOOK_NAME}."
+            )
             return sub
         named = [nb for nb in notebooks if nb.name == NOTEBOOK_NAME]
         if named:
@@ -297,8 +316,10 @@ class Finder:
         else:
             names = ", ".join(sorted(nb.name for nb in notebooks)[:5])
             sub.status = STATUS_NO_NOTEBOOK
-            sub.message = (f"Plusieurs notebooks ({names}) et aucun ne s'appelle "
-                           f"{NOTEBOOK_NAME} : renommez celui à corriger en {NOTEBOOK_NAME}.")
+            sub.message = (
+                f"Plusieurs notebooks ({names}) et aucun ne s'appelle "
+                f"{NOTEBOOK_NAME} : renommez celui à corriger en {NOTEBOOK_NAME}."
+            )
         return sub
 
     def unwrap(self, folder: Path) -> Path:
@@ -316,10 +337,15 @@ class Finder:
             if not self.visible(entry):
                 continue
             if entry.is_symlink():
-                out.append(Submission(
-                    id=sanitize_id(entry.stem), source=str(entry), status=STATUS_NO_NOTEBOOK,
-                    message="lien symbolique ignoré : la correction ne suit pas les liens ; "
-                            "déposez la copie elle-même."))
+                out.append(
+                    Submission(
+                        id=sanitize_id(entry.stem),
+                        source=str(entry),
+                        status=STATUS_NO_NOTEBOOK,
+                        message="lien symbolique ignoré : la correction ne suit pas les liens ; "
+                        "déposez la copie elle-même.",
+                    )
+                )
                 continue
             if entry.is_dir():
                 if self.is_class_folder(entry):
@@ -334,16 +360,27 @@ class Finder:
     def zip(self, zpath: Path, out: list[Submission], depth: int = 0) -> None:
         """Append the submissions of one zip; an unreadable or oversized zip is one row with a status."""
         if depth >= ZIP_MAX_DEPTH:
-            out.append(Submission(
-                id=sanitize_id(zpath.stem), source=str(zpath), status=STATUS_NO_NOTEBOOK,
-                message=f"archive imbriquée trop profondément ({zpath.name}) : déposez le "
-                        f"notebook ou le dépôt décompressé."))
+            out.append(
+                Submission(
+                    id=sanitize_id(zpath.stem),
+                    source=str(zpath),
+                    status=STATUS_NO_NOTEBOOK,
+                    message=f"archive imbriquée trop profondément ({zpath.name}) : déposez le "
+                    f"notebook ou le dépôt décompressé.",
+                )
+            )
             return
         try:
             folder = self.unwrap(extract_zip(zpath, self.work_dir, self.budget))
         except DiscoveryError as exc:
-            out.append(Submission(id=sanitize_id(zpath.stem), source=str(zpath),
-                                  status=STATUS_INVALID, message=f"{exc} ; aucune copie lue."))
+            out.append(
+                Submission(
+                    id=sanitize_id(zpath.stem),
+                    source=str(zpath),
+                    status=STATUS_INVALID,
+                    message=f"{exc} ; aucune copie lue.",
+                )
+            )
             return
         if self.is_class_folder(folder, top=True):
             self.class_folder(folder, out, depth + 1)
@@ -396,8 +433,7 @@ def unique_ids(subs: list[Submission]) -> list[Submission]:
     return subs
 
 
-def discover(paths, work_dir: Path | None = None, warn=None,
-             exclude=()) -> list[Submission]:
+def discover(paths, work_dir: Path | None = None, warn=None, exclude=()) -> list[Submission]:
     """Find the submissions under the given paths.
 
     Each path is a notebook, a student repository (the notebook is

@@ -9,6 +9,7 @@ trusted process, a local pool's or a Dask worker's
 (the wire format, :meth:`SubmissionRecord.to_dict`). Student code runs only in
 the sandbox that :func:`autograder.public.pipeline.grade_notebook` starts.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -37,11 +38,11 @@ from autograder.public.bounded import json_depth
 from autograder.public.fsutil import sha256_file
 
 #: A notebook larger or more deeply nested than this is not read.
-NOTEBOOK_MAX_BYTES = 50 * 1024 ** 2
+NOTEBOOK_MAX_BYTES = 50 * 1024**2
 NOTEBOOK_MAX_DEPTH = 100
 #: Memory cap of a trusted grading process (TensorFlow, the loaded models, the
 #: grader's training); what it loads is bounded first (autograder.public.bounded).
-TRUSTED_MEMORY_BYTES = 8 * 1024 ** 3
+TRUSTED_MEMORY_BYTES = 8 * 1024**3
 # Environment of every grading process (and, by inheritance, of its sandboxes):
 # one thread each, so that --jobs processes never oversubscribe the CPU.
 THREAD_ENV = {
@@ -68,21 +69,29 @@ def validate_notebook(path: Path) -> str | None:
         if path.is_symlink():
             return "Le notebook est un lien symbolique : la correction ne suit pas les liens."
         if path.stat().st_size > NOTEBOOK_MAX_BYTES:
-            return (f"Le notebook dépasse {NOTEBOOK_MAX_BYTES // 1024 ** 2} Mo : effacez les "
-                    "sorties (Édition > Effacer toutes les sorties) et réenregistrez-le.")
+            return (
+                f"Le notebook dépasse {NOTEBOOK_MAX_BYTES // 1024**2} Mo : effacez les "
+                "sorties (Édition > Effacer toutes les sorties) et réenregistrez-le."
+            )
         with open(path, encoding="utf-8") as fh:
             text = fh.read()
         if json_depth(text) > NOTEBOOK_MAX_DEPTH:
-            return ("Le notebook contient des données imbriquées trop profondément pour être "
-                    "lues : récupérez une version précédente ou recopiez vos cellules dans "
-                    "un notebook neuf.")
+            return (
+                "Le notebook contient des données imbriquées trop profondément pour être "
+                "lues : récupérez une version précédente ou recopiez vos cellules dans "
+                "un notebook neuf."
+            )
         data = json.loads(text)
     except UnicodeDecodeError:
-        return ("Le notebook n'est pas un fichier texte UTF-8 : ouvrez-le et réenregistrez-le "
-                "dans Jupyter.")
+        return (
+            "Le notebook n'est pas un fichier texte UTF-8 : ouvrez-le et réenregistrez-le "
+            "dans Jupyter."
+        )
     except json.JSONDecodeError as exc:
-        return (f"Le notebook n'est pas un JSON valide ({exc.msg}, ligne {exc.lineno}) : "
-                "ouvrez-le dans Jupyter et réenregistrez-le, ou récupérez une version précédente.")
+        return (
+            f"Le notebook n'est pas un JSON valide ({exc.msg}, ligne {exc.lineno}) : "
+            "ouvrez-le dans Jupyter et réenregistrez-le, ou récupérez une version précédente."
+        )
     except (ValueError, RecursionError):
         return "Le notebook n'est pas un JSON lisible : réenregistrez-le dans Jupyter."
     except OSError as exc:
@@ -114,9 +123,14 @@ def tamper_evidence(sub: Submission) -> list[str]:
         return [f"tamper check failed: {exc}"]
 
 
-def grade_submission(sub: Submission, *, timeout_s: float, memory_gb: float,
-                     maxima: dict[str, float] | None = None,
-                     isolation: str = "bubblewrap") -> SubmissionRecord:
+def grade_submission(
+    sub: Submission,
+    *,
+    timeout_s: float,
+    memory_gb: float,
+    maxima: dict[str, float] | None = None,
+    isolation: str = "bubblewrap",
+) -> SubmissionRecord:
     """Grade one submission in this process and return its record.
 
     Student code runs only in the sandbox that
@@ -145,10 +159,15 @@ def grade_submission(sub: Submission, *, timeout_s: float, memory_gb: float,
     else:
         details: dict = {}
         try:
-            questions = grade_notebook(sub.notebook, questions=AUTO_QUESTIONS,
-                                       visibility=("public", "hidden"),
-                                       timeout_s=timeout_s, memory_gb=memory_gb,
-                                       isolation=isolation, details=details)
+            questions = grade_notebook(
+                sub.notebook,
+                questions=AUTO_QUESTIONS,
+                visibility=("public", "hidden"),
+                timeout_s=timeout_s,
+                memory_gb=memory_gb,
+                isolation=isolation,
+                details=details,
+            )
         except NotebookError as exc:
             record.status, record.message = STATUS_INVALID, str(exc)
         else:
@@ -189,8 +208,12 @@ def prepare_process(threads: int = 1, cache_dir: str | None = None) -> None:
     else:
         os.environ.pop(CACHE_ENV, None)
     os.environ.update(THREAD_ENV)
-    for name in ("TF_NUM_INTRAOP_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
-                 "OPENBLAS_NUM_THREADS"):
+    for name in (
+        "TF_NUM_INTRAOP_THREADS",
+        "OMP_NUM_THREADS",
+        "MKL_NUM_THREADS",
+        "OPENBLAS_NUM_THREADS",
+    ):
         os.environ[name] = str(max(1, int(threads)))
     try:
         resource.setrlimit(resource.RLIMIT_DATA, (TRUSTED_MEMORY_BYTES, TRUSTED_MEMORY_BYTES))
@@ -198,8 +221,17 @@ def prepare_process(threads: int = 1, cache_dir: str | None = None) -> None:
         pass
 
 
-def make_job(sub: Submission, *, timeout_s: float, memory_gb: float, maxima: dict[str, float],
-             isolation: str, run_id: str, threads: int, cache_dir: str | None) -> dict:
+def make_job(
+    sub: Submission,
+    *,
+    timeout_s: float,
+    memory_gb: float,
+    maxima: dict[str, float],
+    isolation: str,
+    run_id: str,
+    threads: int,
+    cache_dir: str | None,
+) -> dict:
     """The job of one submission, built on the client (the notebook read once: sent and hashed).
 
     Args:
@@ -216,12 +248,21 @@ def make_job(sub: Submission, *, timeout_s: float, memory_gb: float, maxima: dic
         The job dictionary :func:`grade_job` takes.
     """
     data = Path(sub.notebook).read_bytes()
-    return {"id": sub.id, "source": sub.source, "notebook_display": str(sub.notebook),
-            "notebook_bytes": data, "sha256": hashlib.sha256(data).hexdigest(),
-            "tamper": tamper_evidence(sub),
-            "timeout_s": float(timeout_s), "memory_gb": float(memory_gb),
-            "maxima": maxima, "isolation": isolation, "run_id": run_id,
-            "threads": threads, "cache_dir": cache_dir}
+    return {
+        "id": sub.id,
+        "source": sub.source,
+        "notebook_display": str(sub.notebook),
+        "notebook_bytes": data,
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "tamper": tamper_evidence(sub),
+        "timeout_s": float(timeout_s),
+        "memory_gb": float(memory_gb),
+        "maxima": maxima,
+        "isolation": isolation,
+        "run_id": run_id,
+        "threads": threads,
+        "cache_dir": cache_dir,
+    }
 
 
 def grade_job(job: dict) -> dict:
@@ -246,8 +287,13 @@ def grade_job(job: dict) -> dict:
         notebook = tmp / NOTEBOOK_NAME
         notebook.write_bytes(job["notebook_bytes"])
         sub = Submission(id=job["id"], source=job["source"], notebook=notebook)
-        record = grade_submission(sub, timeout_s=job["timeout_s"], memory_gb=job["memory_gb"],
-                                  maxima=job.get("maxima"), isolation=job["isolation"])
+        record = grade_submission(
+            sub,
+            timeout_s=job["timeout_s"],
+            memory_gb=job["memory_gb"],
+            maxima=job.get("maxima"),
+            isolation=job["isolation"],
+        )
         record.notebook, record.notebook_sha256 = job["notebook_display"], job["sha256"]
         record.tamper = list(job.get("tamper") or [])
         record.run_id, record.resources = job["run_id"], peak_memory_mb()
@@ -265,8 +311,13 @@ def grade_job(job: dict) -> dict:
             pass
 
 
-def error_record(sub: Submission, problem: BaseException, maxima: dict[str, float],
-                 run_id: str, fingerprint: str | None = None) -> SubmissionRecord:
+def error_record(
+    sub: Submission,
+    problem: BaseException,
+    maxima: dict[str, float],
+    run_id: str,
+    fingerprint: str | None = None,
+) -> SubmissionRecord:
     """The record of a submission whose job failed (regraded on the next run).
 
     Args:
@@ -284,8 +335,10 @@ def error_record(sub: Submission, problem: BaseException, maxima: dict[str, floa
     rec = base_record(sub, maxima, fingerprint)
     rec.notebook_sha256 = sha256_file(sub.notebook)
     rec.status = STATUS_ERROR
-    rec.message = (f"Erreur interne du correcteur ({type(problem).__name__}) : cette "
-                   f"copie sera recorrigée au prochain lancement.")
+    rec.message = (
+        f"Erreur interne du correcteur ({type(problem).__name__}) : cette "
+        f"copie sera recorrigée au prochain lancement."
+    )
     if isinstance(problem, IsolationUnavailable):
         rec.message += f" Sur la machine qui l'a corrigée, {problem}"
     rec.run_id = run_id

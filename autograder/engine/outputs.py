@@ -10,6 +10,7 @@ atomically. Student-reachable text (check messages, tamper reasons, cell
 errors) is made inert by :func:`md` before it reaches Markdown. The report
 (``report.html``, ``gradebook.csv``) is :mod:`autograder.report`'s.
 """
+
 from __future__ import annotations
 
 import csv
@@ -39,10 +40,10 @@ FEEDBACK_TEMPLATE = "feedback.md.j2"
 #: What a question's status means, for the student (``{timeout}``, ``{memory}``: the limits).
 QUESTION_STATUS_FR = {
     "timeout": "le code de cette question a dépassé le temps limite ({timeout} s) : "
-               "vérifiez qu'aucune boucle sans fin ni aucun entraînement ne s'exécute "
-               "dans vos fonctions.",
+    "vérifiez qu'aucune boucle sans fin ni aucun entraînement ne s'exécute "
+    "dans vos fonctions.",
     "memory": "le code de cette question a dépassé la mémoire autorisée ({memory} Go) : "
-              "vérifiez la taille de ce que vos fonctions construisent.",
+    "vérifiez la taille de ce que vos fonctions construisent.",
     "crashed": "le processus qui exécutait votre code s'est arrêté brutalement.",
     "exited": "votre code a appelé sys.exit() ou os._exit() : retirez ces appels des fonctions.",
     "error": "votre code n'a pas pu être exécuté.",
@@ -89,16 +90,22 @@ def question_note(q: dict, params: dict) -> str:
     own = q.get("message") or ""
     generic = QUESTION_STATUS_FR.get(status, "").format(
         timeout=format_points(params.get("timeout_s", DEFAULT_TIMEOUT_S)),
-        memory=format_points(params.get("memory_gb", DEFAULT_MEMORY_GB)))
+        memory=format_points(params.get("memory_gb", DEFAULT_MEMORY_GB)),
+    )
     return own or generic
 
 
 @functools.cache
 def _environment() -> jinja2.Environment:
     """The Markdown templates' environment (no autoescape: :func:`md` does the escaping)."""
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATE_DIR)),
-                             autoescape=False, undefined=jinja2.StrictUndefined,
-                             trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATE_DIR)),
+        autoescape=False,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
     env.filters.update(md=md, points=format_points, comma=lambda s: str(s).replace(".", ","))
     return env
 
@@ -109,22 +116,35 @@ def _question_view(q: str, qd: dict, graded: bool, lang: str, params: dict) -> d
     checks = qd.get("checks") or []
     # A question that did not run fails every check with the same message:
     # say it once, with its hint, instead of once per check.
-    shared = bool(note) and all(not c.get("passed") and c.get("message") == qd.get("message")
-                                for c in checks)
+    shared = bool(note) and all(
+        not c.get("passed") and c.get("message") == qd.get("message") for c in checks
+    )
     hint = next((c.get("hint") for c in checks if c.get("hint")), "")
     views = []
     for c in checks:
         detailed = not (c.get("passed") or shared)
-        views.append({"passed": bool(c.get("passed")), "title": c.get("title", c.get("id")),
-                      "hidden": c.get("visibility") == "hidden",
-                      "points": c.get("points", 0), "max_points": c.get("max_points", 0),
-                      "message": check_message(c, lang) if detailed else "",
-                      "hint": (c.get("hint") or "") if detailed else ""})
-    return {"id": q, "title": QUESTION_TITLES[q], "manual": False,
-            "score": qd.get("score", 0), "max_score": qd.get("max_score", 0),
-            "note": note[0].upper() + note[1:] if note else "",
-            "shared_hint": hint if shared and note else "",
-            "nothing_ran": not checks and graded and not note, "checks": views}
+        views.append(
+            {
+                "passed": bool(c.get("passed")),
+                "title": c.get("title", c.get("id")),
+                "hidden": c.get("visibility") == "hidden",
+                "points": c.get("points", 0),
+                "max_points": c.get("max_points", 0),
+                "message": check_message(c, lang) if detailed else "",
+                "hint": (c.get("hint") or "") if detailed else "",
+            }
+        )
+    return {
+        "id": q,
+        "title": QUESTION_TITLES[q],
+        "manual": False,
+        "score": qd.get("score", 0),
+        "max_score": qd.get("max_score", 0),
+        "note": note[0].upper() + note[1:] if note else "",
+        "shared_hint": hint if shared and note else "",
+        "nothing_ran": not checks and graded and not note,
+        "checks": views,
+    }
 
 
 def render_feedback(record: dict, lang: str = "fr", params: dict | None = None) -> str:
@@ -144,18 +164,33 @@ def render_feedback(record: dict, lang: str = "fr", params: dict | None = None) 
     questions = []
     for q in QUESTIONS:
         if q in MANUAL_QUESTIONS:
-            questions.append({"id": q, "title": QUESTION_TITLES[q], "manual": True,
-                              "max_points": (params.get("max_points") or {}).get(q)})
+            questions.append(
+                {
+                    "id": q,
+                    "title": QUESTION_TITLES[q],
+                    "manual": True,
+                    "max_points": (params.get("max_points") or {}).get(q),
+                }
+            )
         else:
-            questions.append(_question_view(q, record["questions"].get(q, {}), graded, lang,
-                                            params))
-    text = _environment().get_template(FEEDBACK_TEMPLATE).render(
-        id=record["id"], total=record["total"], max_total=record["max_total"],
-        percent=record["percent"],
-        problem=None if graded else (record.get("message") or record["status"]),
-        tamper=record.get("tamper") or [],
-        cell_errors=[e.get("error", "") for e in (record.get("cell_errors") or [])[:10]],
-        identical=bool(record.get("identical_to")), questions=questions)
+            questions.append(
+                _question_view(q, record["questions"].get(q, {}), graded, lang, params)
+            )
+    text = (
+        _environment()
+        .get_template(FEEDBACK_TEMPLATE)
+        .render(
+            id=record["id"],
+            total=record["total"],
+            max_total=record["max_total"],
+            percent=record["percent"],
+            problem=None if graded else (record.get("message") or record["status"]),
+            tamper=record.get("tamper") or [],
+            cell_errors=[e.get("error", "") for e in (record.get("cell_errors") or [])[:10]],
+            identical=bool(record.get("identical_to")),
+            questions=questions,
+        )
+    )
     return text.rstrip() + "\n"
 
 
@@ -177,12 +212,19 @@ def results_json(record: dict, lang: str = "fr") -> dict:
         qd = record["questions"].get(q, {})
         checks = qd.get("checks") or []
         if not checks:
-            tests.append({"name": f"{q} — {QUESTION_TITLES[q]}",
-                          "score": float(qd.get("score", 0)),
-                          "max_score": float(qd.get("max_score", 0)),
-                          "visibility": "visible",
-                          "output": (record.get("message") if record["status"] != STATUS_GRADED
-                                     else question_note(qd, {}))})
+            tests.append(
+                {
+                    "name": f"{q} — {QUESTION_TITLES[q]}",
+                    "score": float(qd.get("score", 0)),
+                    "max_score": float(qd.get("max_score", 0)),
+                    "visibility": "visible",
+                    "output": (
+                        record.get("message")
+                        if record["status"] != STATUS_GRADED
+                        else question_note(qd, {})
+                    ),
+                }
+            )
             continue
         note = question_note(qd, {})
         for c in checks:
@@ -191,18 +233,30 @@ def results_json(record: dict, lang: str = "fr") -> dict:
                 out = f"{note[0].upper() + note[1:]}\n{out}"
             if c.get("hint") and not c.get("passed"):
                 out += f"\nPiste : {c['hint']}"
-            tests.append({"name": f"{c.get('id')} — {c.get('title', '')}",
-                          "score": float(c.get("points", 0)),
-                          "max_score": float(c.get("max_points", 0)),
-                          "visibility": "visible" if c.get("visibility") == "public"
-                          else "after_published",
-                          "output": out})
-    summary = (f"Note automatique : {format_points(record['total'])} / "
-               f"{format_points(record['max_total'])}.")
+            tests.append(
+                {
+                    "name": f"{c.get('id')} — {c.get('title', '')}",
+                    "score": float(c.get("points", 0)),
+                    "max_score": float(c.get("max_points", 0)),
+                    "visibility": "visible"
+                    if c.get("visibility") == "public"
+                    else "after_published",
+                    "output": out,
+                }
+            )
+    summary = (
+        f"Note automatique : {format_points(record['total'])} / "
+        f"{format_points(record['max_total'])}."
+    )
     if record["status"] != STATUS_GRADED:
         summary += " " + (record.get("message") or record["status"])
-    return {"score": float(record["total"]), "output": summary, "visibility": "visible",
-            "stdout_visibility": "hidden", "tests": tests}
+    return {
+        "score": float(record["total"]),
+        "output": summary,
+        "visibility": "visible",
+        "stdout_visibility": "hidden",
+        "tests": tests,
+    }
 
 
 def grades_csv(records: list[dict], maxima: dict[str, float]) -> str:
@@ -220,11 +274,19 @@ def grades_csv(records: list[dict], maxima: dict[str, float]) -> str:
     """
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(["file", *QUESTIONS, "total_points_earned", "percent_correct",
-                     "grading_status"])
+    writer.writerow(
+        ["file", *QUESTIONS, "total_points_earned", "percent_correct", "grading_status"]
+    )
     possible = sum(maxima.get(q, 0.0) for q in QUESTIONS)
-    writer.writerow(["points-per-question", *(format_points(maxima.get(q, 0.0)) for q in QUESTIONS),
-                     format_points(possible), "1", "--"])
+    writer.writerow(
+        [
+            "points-per-question",
+            *(format_points(maxima.get(q, 0.0)) for q in QUESTIONS),
+            format_points(possible),
+            "1",
+            "--",
+        ]
+    )
     for r in sorted(records, key=lambda r: r["id"]):
         scores = {q: float(r["questions"].get(q, {}).get("score", 0)) for q in QUESTIONS}
         total = sum(scores.values())
@@ -233,13 +295,25 @@ def grades_csv(records: list[dict], maxima: dict[str, float]) -> str:
         else:
             status = f"{r['status']}: {r.get('message', '')}".strip().rstrip(":")
         percent = f"{(total / possible) if possible else 0:.4f}".rstrip("0").rstrip(".")
-        writer.writerow([r["id"], *(format_points(scores[q]) for q in QUESTIONS),
-                         format_points(total), percent, status])
+        writer.writerow(
+            [
+                r["id"],
+                *(format_points(scores[q]) for q in QUESTIONS),
+                format_points(total),
+                percent,
+                status,
+            ]
+        )
     return buf.getvalue()
 
 
-def write_outputs(out: Path, records: list[dict], maxima: dict[str, float], lang: str = "fr",
-                  params: dict | None = None) -> None:
+def write_outputs(
+    out: Path,
+    records: list[dict],
+    maxima: dict[str, float],
+    lang: str = "fr",
+    params: dict | None = None,
+) -> None:
     """(Re)build grades.csv, results/ and feedback/ from the records, atomically.
 
     Results and feedback of ids that are not among ``records`` are removed.

@@ -11,6 +11,7 @@ kept at the end. Scores of the hand-graded question (q4) are not in a record:
 Submission statuses and their French labels live in
 :mod:`autograder.public.assignment`; this module re-exports the statuses.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -33,11 +34,23 @@ from autograder.public.assignment import (
 )
 from autograder.public.bounded import clean_text
 from autograder.public.checks import max_points
+from autograder.public.fsutil import atomic_write_json
 
 __all__ = [
-    "QUESTION_NOT_GRADED", "STATUS_ERROR", "STATUS_GRADED", "STATUS_INVALID", "STATUS_MISSING",
-    "STATUS_NO_NOTEBOOK", "QuestionResult", "SubmissionRecord", "base_record", "format_points",
-    "grader_fingerprint", "now_iso", "question_max_points",
+    "QUESTION_NOT_GRADED",
+    "STATUS_ERROR",
+    "STATUS_GRADED",
+    "STATUS_INVALID",
+    "STATUS_MISSING",
+    "STATUS_NO_NOTEBOOK",
+    "QuestionResult",
+    "SubmissionRecord",
+    "base_record",
+    "format_points",
+    "grader_fingerprint",
+    "now_iso",
+    "question_max_points",
+    "save_record",
 ]
 
 #: Status of an automated question absent from a record (not run at all).
@@ -79,15 +92,19 @@ def question_max_points() -> dict[str, float]:
     Returns:
         ``{question: points}`` for every question, in order.
     """
-    return {q: float(max_points(q, ("public", "hidden"), include_manual=q in MANUAL_QUESTIONS))
-            for q in QUESTIONS}
+    return {
+        q: float(max_points(q, ("public", "hidden"), include_manual=q in MANUAL_QUESTIONS))
+        for q in QUESTIONS
+    }
 
 
 def _split(cls, data: dict) -> tuple[dict, dict]:
     """``data``'s known fields of ``cls`` and the other keys (in their order)."""
     names = {f.name for f in dataclasses.fields(cls)} - {"extra"}
-    return ({k: v for k, v in data.items() if k in names},
-            {k: v for k, v in data.items() if k not in names})
+    return (
+        {k: v for k, v in data.items() if k in names},
+        {k: v for k, v in data.items() if k not in names},
+    )
 
 
 @dataclass
@@ -191,14 +208,23 @@ class SubmissionRecord:
 
     def to_dict(self) -> dict:
         """The JSON form, keys in the engine's order; unset optional keys absent."""
-        out = {"id": self.id, "source": self.source, "notebook": self.notebook,
-               "notebook_sha256": self.notebook_sha256, "status": self.status,
-               "message": self.message,
-               "questions": {q: r.to_dict() for q, r in self.questions.items()},
-               "tamper": self.tamper, "seconds": self.seconds,
-               "grader_version": self.grader_version,
-               "grader_fingerprint": self.grader_fingerprint, "graded_at": self.graded_at,
-               "total": self.total, "max_total": self.max_total, "percent": self.percent}
+        out = {
+            "id": self.id,
+            "source": self.source,
+            "notebook": self.notebook,
+            "notebook_sha256": self.notebook_sha256,
+            "status": self.status,
+            "message": self.message,
+            "questions": {q: r.to_dict() for q, r in self.questions.items()},
+            "tamper": self.tamper,
+            "seconds": self.seconds,
+            "grader_version": self.grader_version,
+            "grader_fingerprint": self.grader_fingerprint,
+            "graded_at": self.graded_at,
+            "total": self.total,
+            "max_total": self.max_total,
+            "percent": self.percent,
+        }
         for name in ("cell_errors", "run_id", "resources", "identical_to"):
             value = getattr(self, name)
             if value is not None:
@@ -218,8 +244,9 @@ class SubmissionRecord:
             The record; unknown keys go to ``extra``.
         """
         known, extra = _split(cls, data)
-        known["questions"] = {q: QuestionResult.from_dict(v)
-                              for q, v in (known.get("questions") or {}).items()}
+        known["questions"] = {
+            q: QuestionResult.from_dict(v) for q, v in (known.get("questions") or {}).items()
+        }
         return cls(**known, extra=extra)
 
     def finish(self, maxima: dict[str, float]) -> SubmissionRecord:
@@ -242,8 +269,7 @@ class SubmissionRecord:
         return self
 
 
-def base_record(sub, maxima: dict[str, float], fingerprint: str | None = None
-                ) -> SubmissionRecord:
+def base_record(sub, maxima: dict[str, float], fingerprint: str | None = None) -> SubmissionRecord:
     """A zero record for a submission: not graded (status set) or about to be.
 
     Args:
@@ -255,7 +281,26 @@ def base_record(sub, maxima: dict[str, float], fingerprint: str | None = None
         The finished record, status ``sub.status`` (``error`` when None).
     """
     record = SubmissionRecord(
-        id=sub.id, source=sub.source, notebook=str(sub.notebook) if sub.notebook else None,
-        status=sub.status or STATUS_ERROR, message=clean_text(sub.message, 500),
-        grader_fingerprint=fingerprint or grader_fingerprint(), graded_at=now_iso())
+        id=sub.id,
+        source=sub.source,
+        notebook=str(sub.notebook) if sub.notebook else None,
+        status=sub.status or STATUS_ERROR,
+        message=clean_text(sub.message, 500),
+        grader_fingerprint=fingerprint or grader_fingerprint(),
+        graded_at=now_iso(),
+    )
     return record.finish(maxima)
+
+
+def save_record(out: Path, rec: SubmissionRecord) -> SubmissionRecord:
+    """Write ``out/submissions/<id>.json`` atomically.
+
+    Args:
+        out: the output folder.
+        rec: the record.
+
+    Returns:
+        The record itself.
+    """
+    atomic_write_json(out / "submissions" / f"{rec.id}.json", rec.to_dict())
+    return rec

@@ -5,6 +5,7 @@ cloned repositories (the GitHub login, the repository's suffix), or every
 student appears twice in grades.csv: graded under the repository's id, and
 "missing" under the roster's.
 """
+
 from __future__ import annotations
 
 import csv
@@ -13,8 +14,18 @@ from pathlib import Path
 from autograder.engine.discovery import sanitize_id
 
 #: Roster columns that hold the student's GitHub login (= the repository suffix), by priority.
-ROSTER_LOGIN_KEYS = ("github_username", "login", "username", "github", "github_login",
-                     "id", "student", "student_id", "identifier", "email")
+ROSTER_LOGIN_KEYS = (
+    "github_username",
+    "login",
+    "username",
+    "github",
+    "github_login",
+    "id",
+    "student",
+    "student_id",
+    "identifier",
+    "email",
+)
 #: Classroom 50 roster roles that are not students.
 ROSTER_STAFF_ROLES = frozenset({"teacher", "ta", "instructor", "staff"})
 
@@ -70,18 +81,18 @@ def read_roster(path: Path) -> list[str]:
     key = next((k for k in ROSTER_LOGIN_KEYS if k in header), None)
     fallbacks: list[int] = []
     if key is None and len(rows[0]) == 1:
-        body, col = rows, 0          # a plain list of logins, no header
+        body, col = rows, 0  # a plain list of logins, no header
     elif key is None:
-        body, col = rows[1:], 0      # an unknown header: its first column
+        body, col = rows[1:], 0  # an unknown header: its first column
     else:
         body, col = rows[1:], header.index(key)
-        fallbacks = [header.index(k) for k in ROSTER_LOGIN_KEYS
-                     if k in header and header.index(k) != col]
+        fallbacks = [
+            header.index(k) for k in ROSTER_LOGIN_KEYS if k in header and header.index(k) != col
+        ]
     role = header.index("role") if key is not None and "role" in header else None
     ids: list[str] = []
     for row in body:
-        if role is not None and len(row) > role and \
-                _cell(row[role]).lower() in ROSTER_STAFF_ROLES:
+        if role is not None and len(row) > role and _cell(row[role]).lower() in ROSTER_STAFF_ROLES:
             continue
         value = _cell(row[col]) if len(row) > col else ""
         for fb in fallbacks:

@@ -3,6 +3,7 @@
 Library code never prints: :mod:`autograder.engine.scheduler` goes through a
 :class:`Reporter`, which the command line creates (and a test may replace).
 """
+
 from __future__ import annotations
 
 import sys
@@ -35,8 +36,9 @@ class Reporter:
         if total and self.progress:
             from tqdm import tqdm
 
-            self._bar = tqdm(total=total, file=sys.stderr, unit="copie", desc="Correction",
-                             dynamic_ncols=True)
+            self._bar = tqdm(
+                total=total, file=sys.stderr, unit="copie", desc="Correction", dynamic_ncols=True
+            )
 
     def advance(self, sid: str) -> None:
         """One more submission graded (``sid``)."""
@@ -68,9 +70,11 @@ def print_summary(records: list[dict], run_info: dict, out: Path, report_path, s
     n = len(records)
     graded = [r for r in records if r["status"] == STATUS_GRADED]
     w = stream.write
-    w(f"\nCorrection terminée : {n} copie(s) en {run_info.get('seconds', 0):.0f} s "
-      f"({len(run_info.get('graded', []))} corrigée(s), {len(run_info.get('reused', []))} "
-      f"inchangée(s) reprise(s)).\n")
+    w(
+        f"\nCorrection terminée : {n} copie(s) en {run_info.get('seconds', 0):.0f} s "
+        f"({len(run_info.get('graded', []))} corrigée(s), {len(run_info.get('reused', []))} "
+        f"inchangée(s) reprise(s)).\n"
+    )
     if run_info.get("statuses"):
         w("Statuts : " + ", ".join(f"{k} {v}" for k, v in run_info["statuses"].items()) + "\n")
     if graded:
@@ -87,8 +91,10 @@ def print_summary(records: list[dict], run_info: dict, out: Path, report_path, s
                 if st != "ok":
                     bad[st] = bad.get(st, 0) + 1
             extra = (" ; " + ", ".join(f"{k} {v}" for k, v in bad.items())) if bad else ""
-            w(f"  {q} {QUESTION_TITLES[q]:<14} moyenne {sum(scores) / len(scores):5.2f} / "
-              f"{format_points(mx):<3} note maximale : {full}/{len(graded)}{extra}\n")
+            w(
+                f"  {q} {QUESTION_TITLES[q]:<14} moyenne {sum(scores) / len(scores):5.2f} / "
+                f"{format_points(mx):<3} note maximale : {full}/{len(graded)}{extra}\n"
+            )
     problems = [r for r in records if r["status"] != STATUS_GRADED]
     for r in problems[:8]:
         w(f"  ! {r['id']} : {r['status']} — {clean_text(r.get('message', ''), 300)}\n")
@@ -99,8 +105,11 @@ def print_summary(records: list[dict], run_info: dict, out: Path, report_path, s
         w(f"Fichiers protégés modifiés : {', '.join(tampered[:10])}\n")
     identical = [r["id"] for r in records if r.get("identical_to")]
     if identical:
-        w(f"Notebooks identiques à une autre copie (à examiner) : {', '.join(identical[:10])}"
-          + (" …" if len(identical) > 10 else "") + "\n")
+        w(
+            f"Notebooks identiques à une autre copie (à examiner) : {', '.join(identical[:10])}"
+            + (" …" if len(identical) > 10 else "")
+            + "\n"
+        )
     w(f"Notes : {out / 'grades.csv'}   retours : {out / 'feedback'}/\n")
     if report_path:
         w(f"Rapport : {report_path}\n")

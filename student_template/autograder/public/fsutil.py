@@ -6,6 +6,7 @@ through :func:`atomic_write_text`: a reader never sees half a file, and a run
 killed mid-write leaves the previous version in place (plus, at worst, a
 ``.<name>.*.tmp`` file that the grading engine removes on its next run).
 """
+
 from __future__ import annotations
 
 import hashlib
