@@ -17,6 +17,7 @@ from pathlib import Path
 from autograder.public.cli import EXIT_OK, Parser, add_public_commands, fail, quiet_native_stderr
 from autograder.public.cli import run as run_parser
 
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``python -m autograder`` argument parser."""
     parser = Parser(prog="python -m autograder",
@@ -81,7 +82,6 @@ def cmd_grade(args) -> int:
     if out.exists() and not out.is_dir():
         return fail(f"--out n'est pas un dossier : {args.out}")
     from autograder.public.sandbox import IsolationUnavailable
-    from autograder.scheduler import SchedulerUnavailable
 
     if args.sans_isolation:
         print("autograder: ATTENTION, --sans-isolation : le code des étudiant·es s'exécute "
@@ -98,7 +98,7 @@ def cmd_grade(args) -> int:
                    memory_gb=args.memory or engine.DEFAULT_MEMORY_GB, lang=args.lang,
                    roster=args.roster, force=args.force, progress=not args.no_progress,
                    report=not args.no_report)
-    except (engine.DiscoveryError, IsolationUnavailable, SchedulerUnavailable) as exc:
+    except (engine.DiscoveryError, IsolationUnavailable, engine.SchedulerUnavailable) as exc:
         return fail(str(exc))
     except KeyboardInterrupt:
         return fail("interrompu ; relancez la même commande pour reprendre là où "

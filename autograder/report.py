@@ -37,7 +37,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import quote
 
-from autograder.engine import atomic_write_text
+from autograder.public.fsutil import atomic_write_text
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"

@@ -28,6 +28,7 @@ import nbformat
 import pytest
 
 from autograder import engine
+from autograder.engine.outputs import md
 from autograder.public.sandbox import bubblewrap
 from tests.faults import NOTEBOOK, make_notebook, reference_functions
 
@@ -268,7 +269,8 @@ def attacked_class(tmp_path_factory):
     (cls / "surrogat" / NOTEBOOK).write_text(raw)
 
     watched = [os.path.realpath(sys.executable), Path(os.__file__).parent,
-               ROOT / "solutions" / "resnet_a_la_main.py", ROOT / "autograder" / "checks"]
+               ROOT / "solutions" / "resnet_a_la_main.py", ROOT / "autograder" / "public" / "checks",
+               ROOT / "autograder" / "hidden"]
     before = _tree_state(watched)
     out = base / "out"
     info = engine.run([cls], out, jobs=2, timeout_s=TIMEOUT, memory_gb=2.0, progress=False,
@@ -356,7 +358,7 @@ def test_student_text_is_inert_in_every_output(attacked_class):
     assert len(feedback) < 20_000
     results = json.loads((out / "results" / "message_injection.json").read_text())
     assert all("\x1b" not in t["output"] and len(t["output"]) < 3000 for t in results["tests"])
-    hidden_source = (ROOT / "autograder" / "checks" / "hidden.py").read_text()
+    hidden_source = (ROOT / "autograder" / "hidden" / "structure.py").read_text()
     secret_line = next(line for line in hidden_source.splitlines() if "def " in line)
     for f in list((out / "feedback").glob("*.md")) + list((out / "results").glob("*.json")):
         assert secret_line not in f.read_text()
@@ -364,18 +366,18 @@ def test_student_text_is_inert_in_every_output(attacked_class):
 
 def test_grade_refuses_to_run_without_bubblewrap(tmp_path, monkeypatch):
     from autograder import cli
-    from autograder.public import sandbox
+    from autograder.public import isolation
 
-    monkeypatch.setattr(sandbox, "bubblewrap", lambda: None)
+    monkeypatch.setattr(isolation, "bubblewrap", lambda: None)
     nb = tmp_path / "a" / NOTEBOOK
     nb.parent.mkdir()
     nbformat.write(make_notebook({}), nb)
     code = cli.main(["grade", str(nb.parent), "--out", str(tmp_path / "out")])
     assert code != 0
     assert not (tmp_path / "out" / "grades.csv").exists()
-    with pytest.raises(sandbox.IsolationUnavailable, match="bubblewrap"):
-        sandbox.resolve_isolation("bubblewrap")
-    assert sandbox.resolve_isolation("auto") == "process"
+    with pytest.raises(isolation.IsolationUnavailable, match="bubblewrap"):
+        isolation.resolve_isolation("bubblewrap")
+    assert isolation.resolve_isolation("auto") == "process"
 
 
 # ---------------------------------------------------------------- trusted side, directly
@@ -487,7 +489,7 @@ def test_capped_results_are_never_cached(tmp_path, monkeypatch):
 
 
 def test_markdown_escaping_makes_headings_and_links_inert():
-    out = engine._md("## NOTE FINALE : 20 / 20\n[clic](http://x) <b>gras</b> `code`")
+    out = md("## NOTE FINALE : 20 / 20\n[clic](http://x) <b>gras</b> `code`")
     assert "\n" not in out and not out.startswith("#")
     assert "\\[" in out and "\\<" in out and "`code`" in out
     assert stat.S_ISREG(os.stat(__file__).st_mode)

@@ -619,7 +619,7 @@ def test_zip_contents(autograder_zip):
     for needed in ("checks/__init__.py", "checks/public.py", "checks/hidden.py", "probe.py",
                    "data.py", "notebook.py"):
         assert f"files/autograder/{needed}" in names, needed
-    for teacher_only in ("engine.py", "report.py", "delivery.py"):
+    for teacher_only in ("engine/__init__.py", "report.py", "delivery.py"):
         assert f"files/autograder/{teacher_only}" not in names
     assert not any("__pycache__" in n or n.endswith(".pyc") for n in names)
     deps = env["dependencies"]

@@ -1,13 +1,15 @@
-"""Grading engine: discovery, outputs, and whole runs through ``python -m autograder grade``.
+"""Grading engine: the job, the scheduler's decisions, and whole runs through ``python -m autograder grade``.
 
 The expensive part is ONE session-scoped run (:func:`class_run`) grading the
 checks gallery and the fault cases together; the incremental, resume and
-roster tests reuse its output instead of regrading everything.
+roster tests reuse its output instead of regrading everything. Discovery,
+records and outputs have their own cheap tests (test_discovery.py,
+test_records.py, test_outputs.py).
 """
+
 from __future__ import annotations
 
 import csv
-import io
 import json
 import os
 import shutil
@@ -15,13 +17,16 @@ import signal
 import subprocess
 import sys
 import time
-import zipfile
 from pathlib import Path
 
 import pytest
 
-from autograder import engine
-from autograder.engine import NOTEBOOK_NAME, Submission, discover
+from autograder import __version__
+from autograder.engine import NOTEBOOK_NAME, Submission
+from autograder.engine.job import validate_notebook
+from autograder.engine.plan import needs_grading
+from autograder.engine.records import grader_fingerprint
+from autograder.public.fsutil import sha256_file
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -29,286 +34,108 @@ ROOT = Path(__file__).resolve().parents[1]
 def _nb(path: Path, source: str = "def f():\n    return 1\n") -> Path:
     """Write a minimal valid notebook with one code cell."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    nb = {"cells": [{"cell_type": "code", "execution_count": None, "metadata": {},
-                     "outputs": [], "source": source}],
-          "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    nb = {
+        "cells": [
+            {
+                "cell_type": "code",
+                "execution_count": None,
+                "metadata": {},
+                "outputs": [],
+                "source": source,
+            }
+        ],
+        "metadata": {},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
     path.write_text(json.dumps(nb), encoding="utf-8")
     return path
 
 
-def _by_id(subs):
-    return {s.id: s for s in subs}
-
-
-# --------------------------------------------------------------------------- #
-# Discovery
-# --------------------------------------------------------------------------- #
-def test_discover_single_notebook_and_repo(tmp_path):
-    a = _nb(tmp_path / "alice.ipynb")
-    repo = tmp_path / "bob-repo"
-    _nb(repo / NOTEBOOK_NAME)
-    _nb(repo / ".ipynb_checkpoints" / "resnet_a_la_main-checkpoint.ipynb")
-    _nb(repo / "tests" / "scratch.ipynb")
-    subs = discover([a, repo], tmp_path / "w")
-    assert [s.id for s in subs] == ["alice", "bob-repo"]
-    assert subs[0].notebook == a and subs[0].status is None
-    assert subs[1].notebook == repo / NOTEBOOK_NAME and subs[1].root == repo
-
-
-def test_discover_notebook_named_like_assignment_takes_folder_name(tmp_path):
-    nb = _nb(tmp_path / "Élodie Martin" / NOTEBOOK_NAME)
-    (sub,) = discover([nb], tmp_path / "w")
-    assert sub.id == "Elodie-Martin"
-
-
-def test_discover_only_notebook_any_name(tmp_path):
-    repo = tmp_path / "carol"
-    _nb(repo / "mon_tp.ipynb")
-    (sub,) = discover([repo], tmp_path / "w")
-    assert sub.status is None and sub.notebook.name == "mon_tp.ipynb"
-
-
-def test_discover_several_notebooks_none_named(tmp_path):
-    repo = tmp_path / "dave"
-    (repo / ".git").mkdir(parents=True)
-    _nb(repo / "a.ipynb")
-    _nb(repo / "b.ipynb")
-    (sub,) = discover([repo], tmp_path / "w")
-    assert sub.status == "no-notebook"
-    assert "Plusieurs notebooks" in sub.message and NOTEBOOK_NAME in sub.message
-
-
-def test_discover_empty_dir_is_a_record_not_an_error(tmp_path):
-    empty = tmp_path / "eve"
-    empty.mkdir()
-    (sub,) = discover([empty], tmp_path / "w")
-    assert sub.id == "eve" and sub.status == "no-notebook" and sub.notebook is None
-    assert "Aucun notebook" in sub.message
-
-
-def test_discover_class_folder_of_repos_and_notebooks(tmp_path):
-    cls = tmp_path / "classe"
-    _nb(cls / "alice" / NOTEBOOK_NAME)
-    _nb(cls / "bob" / "sub" / NOTEBOOK_NAME)
-    (cls / "empty").mkdir(parents=True)
-    _nb(cls / "zoe.ipynb")
-    (cls / "notes.txt").write_text("x")
-    subs = _by_id(discover([cls], tmp_path / "w"))
-    assert set(subs) == {"alice", "bob", "empty", "zoe"}
-    assert subs["bob"].notebook == cls / "bob" / "sub" / NOTEBOOK_NAME
-    assert subs["empty"].status == "no-notebook"
-
-
-def test_discover_folder_of_loose_notebooks(tmp_path):
-    cls = tmp_path / "export"
-    _nb(cls / "alice_tp.ipynb")
-    _nb(cls / "bob_tp.ipynb")
-    subs = discover([cls], tmp_path / "w")
-    assert [s.id for s in subs] == ["alice_tp", "bob_tp"]
-    assert all(s.status is None for s in subs)
-
-
-def test_discover_gh_classroom_layout_strips_slug(tmp_path):
-    root = tmp_path / "student-repos" / "resnet-submissions"
-    _nb(root / "resnet-alice" / NOTEBOOK_NAME)
-    (root / "resnet-bob" / ".git").mkdir(parents=True)
-    _nb(root / "resnet-bob" / NOTEBOOK_NAME)
-    subs = discover([tmp_path / "student-repos"], tmp_path / "w")
-    assert sorted(s.id for s in subs) == ["alice", "bob"]
-
-
-def test_discover_zip_of_class_and_unique_ids(tmp_path):
-    src = tmp_path / "src"
-    _nb(src / "alice" / NOTEBOOK_NAME)
-    _nb(src / "bob" / NOTEBOOK_NAME)
-    zpath = tmp_path / "classe.zip"
-    with zipfile.ZipFile(zpath, "w") as zf:
-        for f in src.rglob("*.ipynb"):
-            zf.write(f, Path("classe") / f.relative_to(src))
-        zf.writestr("../evil.ipynb", "{}")          # zip-slip: ignored
-    other = _nb(tmp_path / "more" / "alice" / NOTEBOOK_NAME)
-    subs = discover([zpath, other], tmp_path / "w")
-    assert sorted(s.id for s in subs) == ["alice", "alice-2", "bob"]
-    assert not (tmp_path / "evil.ipynb").exists()
-    assert all(s.notebook.is_file() for s in subs)
-
-
-def test_discover_zip_of_one_repo_uses_zip_name(tmp_path):
-    zpath = tmp_path / "gaston.zip"
-    with zipfile.ZipFile(zpath, "w") as zf:
-        zf.writestr(f"repo/{NOTEBOOK_NAME}", (_nb(tmp_path / "x.ipynb")).read_text())
-        zf.writestr("repo/README.md", "hi")
-    (sub,) = discover([zpath], tmp_path / "w")
-    assert sub.status is None and sub.notebook.name == NOTEBOOK_NAME
-    assert sub.id in ("repo", "gaston")
-
-
-def test_discover_missing_path_raises(tmp_path):
-    with pytest.raises(engine.DiscoveryError, match="introuvable"):
-        discover([tmp_path / "nope"], tmp_path / "w")
-
-
-def test_sanitize_id():
-    assert engine.sanitize_id("Zoé D'Arc (TP 2)") == "Zoe-D-Arc-TP-2"
-    assert engine.sanitize_id("../..") == "submission"
-
-
-@pytest.mark.parametrize("content,header", [
-    ("id,name\nalice,A\nbob,B\n\nalice,A\n", "id"),
-    ("login;nom\nalice;A\nbob;B\n", "first column"),
-])
-def test_read_roster(tmp_path, content, header):
-    p = tmp_path / "roster.csv"
-    p.write_text(content, encoding="utf-8")
-    assert engine.read_roster(p) == ["alice", "bob"]
-
-
-def test_read_roster_id_column_not_first(tmp_path):
-    p = tmp_path / "roster.csv"
-    p.write_text("name,id\nAlice,alice\nBob,bob\n", encoding="utf-8")
-    assert engine.read_roster(p) == ["alice", "bob"]
-
-
-# --------------------------------------------------------------------------- #
-# Records and outputs (synthetic records: no TensorFlow)
-# --------------------------------------------------------------------------- #
-MAXIMA = {"q1": 7.0, "q2": 8.0, "q3": 5.0, "q4": 4.0}
-
-
-def _check(cid, passed, pts, vis="public"):
-    return {"id": cid, "question": cid.split(".")[0], "title": f"Titre {cid}",
-            "points": pts if passed else 0.0, "max_points": pts, "passed": passed,
-            "visibility": vis, "message": "" if passed else "attendu 2 convolutions, reçu 1",
-            "hint": "" if passed else "relisez la consigne du bloc", "message_en": None}
-
-
-def _graded_record(sid="alice"):
-    rec = engine.base_record(Submission(id=sid, source=sid), MAXIMA)
-    rec["status"] = "graded"
-    rec["questions"] = {
-        "q1": {"score": 3.0, "max_score": 7.0, "status": "ok", "seconds": 1.0,
-               "checks": [_check("q1.shape", True, 3.0), _check("q1.order", False, 4.0, "hidden")]},
-        "q2": {"score": 0.0, "max_score": 8.0, "status": "timeout", "seconds": 9.0, "checks": []},
-    }
-    return engine._finish_record(rec, MAXIMA)
-
-
-def test_finish_record_totals():
-    rec = _graded_record()
-    assert set(rec["questions"]) == {"q1", "q2", "q3"}
-    assert rec["questions"]["q3"]["status"] == "not-graded"
-    assert rec["total"] == 3.0 and rec["max_total"] == 7.0 + 8.0 + 5.0
-    assert rec["percent"] == pytest.approx(15.0)
-
-
-def test_outputs_schema_and_french_feedback(tmp_path):
-    recs = [_graded_record("bob"),
-            engine.base_record(Submission(id="alice", source="", status="missing",
-                                          message="Aucun rendu trouvé."), MAXIMA)]
-    (tmp_path / "results").mkdir()
-    (tmp_path / "results" / "stale.json").write_text("{}")
-    engine.write_outputs(tmp_path, recs, MAXIMA, params={"timeout_s": 9, "max_points": MAXIMA})
-    rows = list(csv.reader(io.StringIO((tmp_path / "grades.csv").read_text())))
-    assert rows[0] == ["file", "q1", "q2", "q3", "q4", "total_points_earned",
-                       "percent_correct", "grading_status"]
-    assert rows[1][0] == "points-per-question" and rows[1][5] == "24"
-    assert [r[0] for r in rows[2:]] == ["alice", "bob"]
-    assert rows[3][1:6] == ["3", "0", "0", "0", "3"] and rows[3][7] == "Completed"
-    assert rows[2][5] == "0" and rows[2][7].startswith("missing")
-    res = json.loads((tmp_path / "results" / "bob.json").read_text())
-    assert res["score"] == 3.0
-    for t in res["tests"]:
-        assert set(t) >= {"name", "score", "max_score", "visibility", "output"}
-        assert t["visibility"] in ("visible", "hidden", "after_due_date", "after_published")
-    assert sum(t["max_score"] for t in res["tests"]) == 20.0
-    assert not (tmp_path / "results" / "stale.json").exists()
-    fb = (tmp_path / "feedback" / "bob.md").read_text()
-    assert "✔" in fb and "✘" in fb and "attendu 2 convolutions, reçu 1" in fb
-    assert "Piste : relisez la consigne du bloc" in fb
-    assert "temps limite (9 s)" in fb          # q2 timeout explained
-    assert "corrigée à la main" in fb           # q4
-    assert "Aucun rendu trouvé." in (tmp_path / "feedback" / "alice.md").read_text()
-    assert not list(tmp_path.rglob("*.tmp"))
-
-
-def test_atomic_write_keeps_old_file_on_failure(tmp_path):
-    target = tmp_path / "grades.csv"
-    engine.atomic_write_text(target, "old\n")
-
-    class Boom:
-        def __str__(self):
-            raise RuntimeError("boom")
-
-    with pytest.raises(TypeError):
-        engine.atomic_write_text(target, Boom())
-    assert target.read_text() == "old\n"
-    assert [p.name for p in tmp_path.iterdir()] == ["grades.csv"]
+@pytest.mark.parametrize("first", ["autograder.engine", "autograder.report"])
+def test_engine_and_report_import_without_a_cycle(first):
+    """Each imports first in a fresh interpreter (the report once imported the engine's writer)."""
+    other = "autograder.report" if first == "autograder.engine" else "autograder.engine"
+    proc = subprocess.run(
+        [sys.executable, "-c", f"import {first}; import {other}"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
 
 
 def test_needs_grading(tmp_path):
     nb = _nb(tmp_path / "a.ipynb")
     sub = Submission(id="a", source="a", notebook=nb)
-    rec = {"status": "graded", "grader_version": engine.__version__,
-           "grader_fingerprint": engine.grader_fingerprint(),
-           "notebook_sha256": engine.sha256_file(nb)}
-    assert not engine._needs_grading(sub, rec, force=False)
-    assert engine._needs_grading(sub, dict(rec, grader_fingerprint="other"), force=False)
-    assert engine._needs_grading(sub, rec, force=True)
-    assert engine._needs_grading(sub, None, force=False)
-    assert engine._needs_grading(sub, dict(rec, status="error"), force=False)
+    rec = {
+        "status": "graded",
+        "grader_version": __version__,
+        "grader_fingerprint": grader_fingerprint(),
+        "notebook_sha256": sha256_file(nb),
+    }
+    assert not needs_grading(sub, rec, force=False)
+    assert needs_grading(sub, dict(rec, grader_fingerprint="other"), force=False)
+    assert needs_grading(sub, rec, force=True)
+    assert needs_grading(sub, None, force=False)
+    assert needs_grading(sub, dict(rec, status="error"), force=False)
     _nb(nb, "x = 2\n")
-    assert engine._needs_grading(sub, rec, force=False)
+    assert needs_grading(sub, rec, force=False)
 
 
 def test_invalid_notebook_detected_without_running_anything(tmp_path):
     bad = tmp_path / "bad.ipynb"
     bad.write_text("{ not json", encoding="utf-8")
-    assert "JSON valide" in engine._validate_notebook(bad)
-    assert engine._validate_notebook(_nb(tmp_path / "ok.ipynb")) is None
-
-
-def test_examples_glob_is_discoverable(tmp_path):
-    """``grade examples/* --out out`` (make demo): every example found, README ignored."""
-    examples = sorted((ROOT / "examples").glob("*"))
-    if not examples:
-        pytest.skip("examples/ not built yet")
-    warnings = []
-    subs = discover(examples, tmp_path / "w", warn=warnings.append)
-    dirs = [p for p in examples if p.is_dir()]
-    assert len(subs) == len(dirs) + sum(1 for p in examples if p.suffix == ".ipynb")
-    assert all(s.notebook is not None and s.status is None for s in subs)
-    assert len({s.id for s in subs}) == len(subs)
-    assert all("ignoré" in w for w in warnings)
+    assert "JSON valide" in validate_notebook(bad)
+    assert validate_notebook(_nb(tmp_path / "ok.ipynb")) is None
 
 
 # --------------------------------------------------------------------------- #
 # Whole runs through ``python -m autograder grade`` (one expensive session run)
 # --------------------------------------------------------------------------- #
-RUN_TIMEOUT_S = 120          # per question; generous: the machine may be loaded
+RUN_TIMEOUT_S = 120  # per question; generous: the machine may be loaded
 FAULT_PREFIX = "fault-"
 
 
 def _grade(*args, check=True, **kwargs):
     cmd = [sys.executable, "-m", "autograder", "grade", *map(str, args), "--no-progress"]
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
-    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=kwargs.pop("timeout", 3 * 3600), **kwargs)
+    proc = subprocess.run(
+        cmd,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=kwargs.pop("timeout", 3 * 3600),
+        **kwargs,
+    )
     if check:
         assert proc.returncode == 0, proc.stderr[-3000:]
     return proc
 
 
 def _records(out: Path) -> dict[str, dict]:
-    return {p.stem: json.loads(p.read_text(encoding="utf-8"))
-            for p in (out / "submissions").glob("*.json")}
+    return {
+        p.stem: json.loads(p.read_text(encoding="utf-8"))
+        for p in (out / "submissions").glob("*.json")
+    }
 
 
 def _outcome(rec: dict) -> dict:
     """What must not change between two gradings: statuses, scores, check outcomes."""
-    return {"status": rec["status"], "total": rec["total"],
-            "questions": {q: (v["status"], v["score"],
-                              sorted((c["id"], c["passed"]) for c in v.get("checks", [])))
-                          for q, v in rec["questions"].items()}}
+    return {
+        "status": rec["status"],
+        "total": rec["total"],
+        "questions": {
+            q: (
+                v["status"],
+                v["score"],
+                sorted((c["id"], c["passed"]) for c in v.get("checks", [])),
+            )
+            for q, v in rec["questions"].items()
+        },
+    }
 
 
 def _build_class(dest: Path) -> tuple[Path, dict, dict]:
@@ -321,13 +148,13 @@ def _build_class(dest: Path) -> tuple[Path, dict, dict]:
         build_gallery(cls)
         faults = build_faults(dest / "faults-src")
         for cid, path in faults.items():
-            if cid == "reference":          # the gallery's reference is the same notebook
+            if cid == "reference":  # the gallery's reference is the same notebook
                 continue
             shutil.move(str(path), str(cls / f"{FAULT_PREFIX}{cid}{path.suffix}"))
     golden = load_golden()
     exp = {f"{FAULT_PREFIX}{cid}": v for cid, v in expected().items() if cid != "reference"}
     subset = [c for c in os.environ.get("ENGINE_TEST_CASES", "").split(",") if c]
-    if subset:                      # developer runs only: a few cases instead of all
+    if subset:  # developer runs only: a few cases instead of all
         for entry in cls.iterdir():
             if entry.name.removesuffix(".ipynb") not in subset:
                 shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
@@ -349,12 +176,19 @@ def class_run(tmp_path_factory):
     cls, golden, exp = _build_class(base)
     out = base / "out"
     proc = _grade(cls, "--out", out, "--timeout", RUN_TIMEOUT_S)
-    return {"base": base, "class": cls, "out": out, "golden": golden, "expected": exp,
-            "stdout": proc.stdout, "records": _records(out)}
+    return {
+        "base": base,
+        "class": cls,
+        "out": out,
+        "golden": golden,
+        "expected": exp,
+        "stdout": proc.stdout,
+        "records": _records(out),
+    }
 
 
 def test_class_run_every_submission_in_every_output(class_run):
-    out, cls = class_run["out"], class_run["class"]
+    out = class_run["out"]
     ids = set(class_run["golden"]) | set(class_run["expected"])
     assert set(class_run["records"]) == ids
     rows = list(csv.DictReader((out / "grades.csv").open(encoding="utf-8")))
@@ -406,24 +240,27 @@ def test_class_run_faults_match_expected(class_run):
             got = rec["questions"][q]
             score = got["max_score"] if want["score"] == "max" else float(want["score"])
             if got["status"] != want["status"] or got["score"] != pytest.approx(score):
-                mismatches.append(f"{cid}.{q}: {got['status']}/{got['score']} != "
-                                  f"{want['status']}/{score}")
+                mismatches.append(
+                    f"{cid}.{q}: {got['status']}/{got['score']} != {want['status']}/{score}"
+                )
             if want.get("message") and want["message"] not in (got.get("message") or ""):
-                mismatches.append(f"{cid}.{q}: message {got.get('message')!r} lacks "
-                                  f"{want['message']!r}")
+                mismatches.append(
+                    f"{cid}.{q}: message {got.get('message')!r} lacks {want['message']!r}"
+                )
     assert not mismatches, "\n".join(mismatches)
 
 
 def test_class_run_faults_do_not_affect_others(class_run):
     """The reference, graded in the same run as the hangs, crashes and hogs, gets every point."""
-    if not {"reference", f"{FAULT_PREFIX}planted_tests", f"{FAULT_PREFIX}empty_dir"} \
-            <= set(class_run["records"]):
+    if not {"reference", f"{FAULT_PREFIX}planted_tests", f"{FAULT_PREFIX}empty_dir"} <= set(
+        class_run["records"]
+    ):
         pytest.skip("ENGINE_TEST_CASES subset without these cases")
     ref = class_run["records"]["reference"]
     assert ref["status"] == "graded" and ref["total"] == ref["max_total"] > 0
     assert all(q["status"] == "ok" for q in ref["questions"].values())
     planted = class_run["records"][f"{FAULT_PREFIX}planted_tests"]
-    assert planted["total"] == 0          # its tests/, conftest.py, results.json count for nothing
+    assert planted["total"] == 0  # its tests/, conftest.py, results.json count for nothing
     empty = class_run["records"][f"{FAULT_PREFIX}empty_dir"]
     assert empty["status"] == "no-notebook" and "Aucun notebook" in empty["message"]
 
@@ -440,7 +277,9 @@ def test_incremental_rerun_regrades_only_the_changed_notebook(class_run, tmp_pat
     _grade(cls, "--out", out, "--timeout", RUN_TIMEOUT_S)
     run = json.loads((out / "run.json").read_text(encoding="utf-8"))
     assert run["graded"] == ["blank_template"]
-    with_notebook = {sid for sid, r in before.items() if r["status"] in ("graded", "invalid-notebook")}
+    with_notebook = {
+        sid for sid, r in before.items() if r["status"] in ("graded", "invalid-notebook")
+    }
     assert set(run["reused"]) == with_notebook - {"blank_template"}
     after = _records(out)
     assert after["blank_template"]["notebook_sha256"] != before["blank_template"]["notebook_sha256"]
@@ -449,7 +288,7 @@ def test_incremental_rerun_regrades_only_the_changed_notebook(class_run, tmp_pat
         assert after[sid].get("run_id") == before[sid].get("run_id")
         assert _outcome(after[sid]) == _outcome(before[sid])
     log = (out / "grading.log").read_text(encoding="utf-8").splitlines()
-    last_run = log[max(i for i, line in enumerate(log) if f"run {run['run_id']} start" in line):]
+    last_run = log[max(i for i, line in enumerate(log) if f"run {run['run_id']} start" in line) :]
     assert sum(" graded " in line for line in last_run) == 1
 
 
@@ -461,10 +300,24 @@ def test_killed_run_resumes_with_identical_results(class_run, tmp_path):
     cls, out = tmp_path / "class", tmp_path / "out"
     for cid in RESUME_CASES:
         shutil.copytree(class_run["class"] / cid, cls / cid)
-    cmd = [sys.executable, "-m", "autograder", "grade", str(cls), "--out", str(out),
-           "--jobs", "1", "--no-progress", "--no-report", "--timeout", str(RUN_TIMEOUT_S)]
-    proc = subprocess.Popen(cmd, cwd=ROOT, start_new_session=True, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    cmd = [
+        sys.executable,
+        "-m",
+        "autograder",
+        "grade",
+        str(cls),
+        "--out",
+        str(out),
+        "--jobs",
+        "1",
+        "--no-progress",
+        "--no-report",
+        "--timeout",
+        str(RUN_TIMEOUT_S),
+    ]
+    proc = subprocess.Popen(
+        cmd, cwd=ROOT, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     deadline = time.monotonic() + 1800
     try:
         while time.monotonic() < deadline and proc.poll() is None:
@@ -472,7 +325,7 @@ def test_killed_run_resumes_with_identical_results(class_run, tmp_path):
                 break
             time.sleep(0.2)
         assert proc.poll() is None, "the run ended before it could be interrupted"
-        os.killpg(proc.pid, signal.SIGKILL)      # the CLI and its workers, mid-run
+        os.killpg(proc.pid, signal.SIGKILL)  # the CLI and its workers, mid-run
     finally:
         proc.wait()
     first = _records(out)
@@ -481,11 +334,11 @@ def test_killed_run_resumes_with_identical_results(class_run, tmp_path):
     _grade(cls, "--out", out, "--jobs", "1", "--no-report", "--timeout", RUN_TIMEOUT_S)
     run = json.loads((out / "run.json").read_text(encoding="utf-8"))
     assert run["status"] == "finished"
-    assert set(run["reused"]) == set(first)              # resumed, not redone
+    assert set(run["reused"]) == set(first)  # resumed, not redone
     assert set(run["graded"]) == set(RESUME_CASES) - set(first)
     resumed = _records(out)
     assert set(resumed) == set(RESUME_CASES)
-    for cid in RESUME_CASES:                              # same as the uninterrupted run
+    for cid in RESUME_CASES:  # same as the uninterrupted run
         assert _outcome(resumed[cid]) == _outcome(class_run["records"][cid]), cid
     full = {r["file"]: r for r in csv.DictReader((class_run["out"] / "grades.csv").open())}
     rows = list(csv.DictReader((out / "grades.csv").open()))
@@ -507,7 +360,7 @@ def test_roster_adds_missing_students_everywhere(class_run, tmp_path):
     assert rows["zoe_absente"]["total_points_earned"] == "0"
     assert rows["zoe_absente"]["grading_status"].startswith("missing")
     assert rows["blank_template"]["grading_status"] == "Completed"
-    assert len(rows) == len(class_run["records"]) + 2       # + points row + the absent student
+    assert len(rows) == len(class_run["records"]) + 2  # + points row + the absent student
     res = json.loads((out / "results" / "zoe_absente.json").read_text(encoding="utf-8"))
     assert res["score"] == 0.0 and "Aucun rendu" in res["output"]
     assert "Aucun rendu" in (out / "feedback" / "zoe_absente.md").read_text(encoding="utf-8")
@@ -515,19 +368,23 @@ def test_roster_adds_missing_students_everywhere(class_run, tmp_path):
     assert rec["status"] == "missing" and rec["total"] == 0
 
 
-def test_discover_never_takes_the_output_folder(tmp_path):
-    cls = tmp_path / "classe"
-    _nb(cls / "alice" / NOTEBOOK_NAME)
-    _nb(cls / "bob" / NOTEBOOK_NAME)
-    _nb(cls / "out" / "stale" / "x.ipynb")
-    assert {s.id for s in discover([cls], tmp_path / "w")} == {"alice", "bob", "out"}
-    assert {s.id for s in discover([cls], tmp_path / "w", exclude=[cls / "out"])} == {"alice", "bob"}
-
-
 def test_grade_with_nothing_to_grade_is_a_one_line_error(tmp_path):
     (tmp_path / "notes.txt").write_text("x")
-    proc = subprocess.run([sys.executable, "-m", "autograder", "grade", str(tmp_path / "notes.txt"),
-                           "--out", str(tmp_path / "out"), "--no-progress"], cwd=ROOT,
-                          capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "autograder",
+            "grade",
+            str(tmp_path / "notes.txt"),
+            "--out",
+            str(tmp_path / "out"),
+            "--no-progress",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 2
     assert [line for line in proc.stderr.splitlines() if "aucune copie" in line]

@@ -39,6 +39,7 @@ import numpy as np
 from autograder.public.bounded import read_json_bounded
 from autograder.public.checks.base import CheckFailed, check
 from autograder.public.checks.public import need
+from autograder.public.fsutil import atomic_write_json
 
 #: Minimum test accuracy (calibrated by scripts/calibrate_accuracy.py, see docs/benchmarks.md).
 THRESHOLD = 0.45
@@ -287,10 +288,7 @@ def accuracy_of(model, cache_dir=None, recipe: dict = RECIPE) -> dict:
     _MEMO[key] = result
     if path is not None:
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            partial = path.with_suffix(f".{os.getpid()}.tmp")
-            partial.write_text(json.dumps(result))
-            os.replace(partial, path)  # atomic: a concurrent reader never sees half a file
+            atomic_write_json(path, result)  # a concurrent reader never sees half a file
         except OSError:
             pass
     return {**result, "cached": False}

@@ -44,6 +44,8 @@ import time
 import types
 from pathlib import Path
 
+from autograder.public.fsutil import atomic_write_json
+
 GIB = 1024 ** 3
 
 
@@ -143,13 +145,6 @@ def _limit_threads() -> None:
 def _short(exc: BaseException, limit: int = 300) -> str:
     text = " ".join(f"{type(exc).__name__}: {exc}".split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _write_json(path: Path, data: dict) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
-    os.replace(tmp, path)
 
 
 class Channel:
@@ -409,8 +404,9 @@ def main(argv: list[str] | None = None) -> int:
         exit_during_exec = None
     except SystemExit as exc:
         errors, exit_during_exec = [], exc
-    _write_json(out / "exec" / "exec.json", {"errors": errors, "writes_confined": confined,
-                                             "seconds": time.perf_counter() - started})
+    atomic_write_json(out / "exec" / "exec.json",
+                      {"errors": errors, "writes_confined": confined,
+                       "seconds": time.perf_counter() - started}, indent=None)
     channel.folder(out / "exec")
     for question in job["questions"]:
         channel.stage(stage="question", question=question)
@@ -436,7 +432,7 @@ def main(argv: list[str] | None = None) -> int:
                 result = {"status": "error",
                           "message": f"erreur inattendue pendant la construction : {_short(exc)}"}
         result["seconds"] = time.perf_counter() - t0
-        _write_json(qdir / "result.json", result)
+        atomic_write_json(qdir / "result.json", result, indent=None)
         channel.folder(qdir)
     sys.stdout.flush()
     sys.stderr.flush()

@@ -21,6 +21,8 @@ import json
 import os
 from pathlib import Path
 
+from autograder.public.fsutil import atomic_write_json
+
 CHECK_SCHEMA = "resnet-a-la-main/check/v1"
 SUMMARY_SCHEMA = "resnet-a-la-main/ci-summary/v1"
 RESULTS_DIR = "resultats-autograder"
@@ -142,12 +144,7 @@ def public_specs_from_source(path=None) -> list[dict]:
 
 def write_json(path, data) -> Path:
     """Write ``data`` as UTF-8 JSON, creating the parent folders."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
-    return path
+    return atomic_write_json(path, data)
 
 
 # --------------------------------------------------------------------------- inputs

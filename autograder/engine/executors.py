@@ -1,8 +1,8 @@
 """Where submissions are graded: a local pool of long-lived processes, or a Dask cluster.
 
-Both executors run the same trusted function (``autograder.engine.grade_job``)
+Both executors run the same trusted function (:func:`autograder.engine.job.grade_job`)
 on job dictionaries and yield ``(job, record or exception)`` as results come
-back, so :func:`autograder.engine.run` writes every output the same way,
+back, so :mod:`autograder.engine.scheduler` writes every output the same way,
 whatever executes the jobs.
 
 * :class:`LocalPool`: ``jobs`` long-lived processes (``spawn``), each paying
@@ -15,6 +15,7 @@ whatever executes the jobs.
   distributed cluster (``dask scheduler`` / ``dask worker``, or
   ``dask-jobqueue``); Dask reschedules the tasks of a worker that dies.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -64,10 +65,13 @@ class LocalPool:
         self._pools: list[ProcessPoolExecutor] = []
 
     def _pool(self, workers: int) -> ProcessPoolExecutor:
-        pool = ProcessPoolExecutor(max_workers=workers,
-                                   mp_context=multiprocessing.get_context("spawn"),
-                                   initializer=self.initializer, initargs=self.initargs,
-                                   max_tasks_per_child=TASKS_PER_PROCESS)
+        pool = ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=self.initializer,
+            initargs=self.initargs,
+            max_tasks_per_child=TASKS_PER_PROCESS,
+        )
         self._pools.append(pool)
         return pool
 
@@ -135,14 +139,16 @@ class DaskExecutor:
         try:
             from distributed import Client
         except ImportError:
-            raise SchedulerUnavailable("le paquet `distributed` (Dask) n'est pas installé : "
-                                       "pip install dask distributed") from None
+            raise SchedulerUnavailable(
+                "le paquet `distributed` (Dask) n'est pas installé : pip install dask distributed"
+            ) from None
         try:
             self.client = Client(address, timeout=timeout, set_as_default=False)
         except (OSError, ValueError) as exc:
             raise SchedulerUnavailable(
                 f"cluster Dask injoignable à {address} ({type(exc).__name__}) : vérifiez que "
-                f"`dask scheduler` tourne à cette adresse et que ce port est ouvert") from None
+                f"`dask scheduler` tourne à cette adresse et que ce port est ouvert"
+            ) from None
 
     def run(self, func: Callable, jobs: Iterable[dict]) -> Iterator[tuple[dict, object]]:
         """Yield ``(job, func(job) or the exception it raised)`` as each finishes.
@@ -153,8 +159,9 @@ class DaskExecutor:
         from distributed import as_completed
 
         def submit(job):
-            return self.client.submit(func, job, pure=False, retries=1,
-                                      key=f"grade-{job['run_id']}-{job['id']}")
+            return self.client.submit(
+                func, job, pure=False, retries=1, key=f"grade-{job['run_id']}-{job['id']}"
+            )
 
         pending = iter(jobs)
         window = WINDOW * max(1, sum(self.client.nthreads().values()))

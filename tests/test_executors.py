@@ -1,7 +1,8 @@
 """The local pool: long-lived processes, lazy jobs, a crashing job costs only itself."""
+
 import os
 
-from autograder.scheduler import LocalPool, threads_per_process
+from autograder.engine.executors import LocalPool, threads_per_process
 
 
 def square_or_die(job: dict) -> dict:

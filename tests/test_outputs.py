@@ -1,0 +1,115 @@
+"""Outputs (autograder.engine.outputs): grades.csv, Gradescope results, Markdown feedback."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+from autograder.engine.discovery import Submission
+from autograder.engine.outputs import md, render_feedback, write_outputs
+from autograder.engine.records import base_record
+from tests.test_records import MAXIMA, graded_record
+
+#: The feedback of :func:`tests.test_records.graded_record`, as the engine has always written it.
+GRADED_FEEDBACK = """\
+# Retour de correction : bob
+
+**Note automatique : 3 / 20** (15,0 %)
+
+> Fichiers protégés modifiés par rapport au modèle : tests/q1\\_x.py.
+
+## q1 — ResidualBlock : 3 / 7
+
+- ✔ **Titre q1.shape** — 3 / 3
+- ✘ **Titre q1.order** *(contrôle caché)* — 0 / 4
+  - attendu 2 convolutions, reçu 1
+  - Piste : relisez la consigne du bloc
+
+## q2 — build_resnet : 0 / 8
+
+> ⚠ Le code de cette question a dépassé le temps limite (9 s) : vérifiez qu'aucune boucle sans \
+fin ni aucun entraînement ne s'exécute dans vos fonctions.
+
+
+## q3 — build_cnn : 0 / 5
+
+> ⚠ Cette question n'a pas été corrigée.
+
+
+## q4 — question écrite (corrigée à la main) : sur 4
+
+Cette question est corrigée à la main par l'enseignant·e ; elle n'est pas comptée dans la note \
+automatique ci-dessus.
+"""
+
+
+def test_outputs_schema_and_french_feedback(tmp_path):
+    recs = [
+        graded_record("bob").to_dict(),
+        base_record(
+            Submission(id="alice", source="", status="missing", message="Aucun rendu trouvé."),
+            MAXIMA,
+        ).to_dict(),
+    ]
+    (tmp_path / "results").mkdir()
+    (tmp_path / "results" / "stale.json").write_text("{}")
+    write_outputs(tmp_path, recs, MAXIMA, params={"timeout_s": 9, "max_points": MAXIMA})
+    rows = list(csv.reader(io.StringIO((tmp_path / "grades.csv").read_text())))
+    assert rows[0] == [
+        "file",
+        "q1",
+        "q2",
+        "q3",
+        "q4",
+        "total_points_earned",
+        "percent_correct",
+        "grading_status",
+    ]
+    assert rows[1][0] == "points-per-question" and rows[1][5] == "24"
+    assert [r[0] for r in rows[2:]] == ["alice", "bob"]
+    assert rows[3][1:6] == ["3", "0", "0", "0", "3"] and rows[3][7] == "Completed"
+    assert rows[2][5] == "0" and rows[2][7].startswith("missing")
+    res = json.loads((tmp_path / "results" / "bob.json").read_text())
+    assert res["score"] == 3.0
+    for t in res["tests"]:
+        assert set(t) >= {"name", "score", "max_score", "visibility", "output"}
+        assert t["visibility"] in ("visible", "hidden", "after_due_date", "after_published")
+    assert sum(t["max_score"] for t in res["tests"]) == 20.0
+    assert not (tmp_path / "results" / "stale.json").exists()
+    fb = (tmp_path / "feedback" / "bob.md").read_text()
+    assert "✔" in fb and "✘" in fb and "attendu 2 convolutions, reçu 1" in fb
+    assert "Piste : relisez la consigne du bloc" in fb
+    assert "temps limite (9 s)" in fb  # q2 timeout explained
+    assert "corrigée à la main" in fb  # q4
+    assert "Aucun rendu trouvé." in (tmp_path / "feedback" / "alice.md").read_text()
+    assert not list(tmp_path.rglob("*.tmp"))
+
+
+def test_feedback_template_renders_the_same_markdown():
+    """feedback.md.j2 gives, byte for byte, the Markdown the engine wrote before the template."""
+    rec = graded_record("bob")
+    rec.tamper = ["tests/q1_x.py"]
+    params = {"timeout_s": 9, "max_points": MAXIMA}
+    assert render_feedback(rec.to_dict(), "fr", params) == GRADED_FEEDBACK
+
+
+def test_feedback_of_a_status_and_of_student_text_is_inert():
+    rec = base_record(
+        Submission(
+            id="eve", source="", status="invalid-notebook", message="## NOTE : 20/20 [x](http://y)"
+        ),
+        MAXIMA,
+    ).to_dict()
+    rec["cell_errors"] = [{"error": "<script>`a`"}]
+    rec["identical_to"] = ["bob"]
+    text = render_feedback(rec)
+    assert "> \\#\\# NOTE : 20/20 \\[x\\](http://y)" in text
+    assert "- \\<script\\>`a`" in text and "octet pour octet" in text
+    assert text.endswith("ci-dessus.\n")
+
+
+def test_md_escapes_markup_outside_code_spans():
+    assert md("a_b `c_d` *e*") == "a\\_b `c_d` \\*e\\*"
+    assert md("un ` seul") == "un  seul"
+    assert md("ligne\nsuivante") == "ligne suivante"
