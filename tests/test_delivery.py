@@ -619,8 +619,8 @@ def test_zip_contents(autograder_zip):
     for needed in ("checks/__init__.py", "checks/public.py", "checks/hidden.py", "probe.py",
                    "data.py", "notebook.py"):
         assert f"files/autograder/{needed}" in names, needed
-    for teacher_only in ("engine.py", "report.py", "delivery.py"):
-        assert f"files/autograder/{teacher_only}" not in names
+    for teacher_only in ("engine.py", "report/", "delivery/", "demo.py"):
+        assert not any(n.startswith(f"files/autograder/{teacher_only}") for n in names)
     assert not any("__pycache__" in n or n.endswith(".pyc") for n in names)
     deps = env["dependencies"]
     assert "python=3.11" in deps
