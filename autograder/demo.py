@@ -5,6 +5,7 @@ Teacher tooling that knows the repository's layout: the examples live in
 student repository in ``student_template/``; the examples are rebuilt as full
 repositories in ``build/demo-repos/`` and graded into ``out/demo/``.
 """
+
 from __future__ import annotations
 
 import os
@@ -34,13 +35,17 @@ def summary_lines(records: list[dict]) -> str:
     width = max((len(r["id"]) for r in records), default=10)
     for r in records:
         status = STATUS_LABELS.get(r["status"], r["status"])
-        flags = [f"{qid} {QUESTION_STATUS_LABELS.get(q['status'], q['status'])}"
-                 for qid, q in r["questions"].items() if q["status"] not in QUESTION_OK]
+        flags = [
+            f"{qid} {QUESTION_STATUS_LABELS.get(q['status'], q['status'])}"
+            for qid, q in r["questions"].items()
+            if q["status"] not in QUESTION_OK
+        ]
         if r["tamper"]:
             flags.append("alerte")
-        lines.append(f"  {r['id']:<{width}}  {fmt(r['total']):>5} / {fmt(r['max_total']):<5}"
-                     f" {r['percent']:5.1f} %  {status}"
-                     + (f"  ({', '.join(flags)})" if flags else ""))
+        lines.append(
+            f"  {r['id']:<{width}}  {fmt(r['total']):>5} / {fmt(r['max_total']):<5}"
+            f" {r['percent']:5.1f} %  {status}" + (f"  ({', '.join(flags)})" if flags else "")
+        )
     return "\n".join(lines)
 
 
@@ -63,8 +68,11 @@ def stage_examples(examples: Path, template: Path, staging: Path) -> list[Path]:
     Returns:
         The submissions to grade, sorted by name.
     """
-    subs = sorted(p for p in examples.iterdir()
-                  if not p.name.startswith(".") and (p.is_dir() or p.suffix == ".ipynb"))
+    subs = sorted(
+        p
+        for p in examples.iterdir()
+        if not p.name.startswith(".") and (p.is_dir() or p.suffix == ".ipynb")
+    )
     if not template.is_dir():
         return subs
     if staging.exists():
@@ -83,8 +91,11 @@ def stage_examples(examples: Path, template: Path, staging: Path) -> list[Path]:
     return staged
 
 
-def run_demo(examples_dir: str | os.PathLike | None = None,
-             out_dir: str | os.PathLike | None = None, extra_args=()) -> Path:
+def run_demo(
+    examples_dir: str | os.PathLike | None = None,
+    out_dir: str | os.PathLike | None = None,
+    extra_args=(),
+) -> Path:
     """Grade the bundled example submissions and write their report.
 
     Rebuilds each example as a full student repository under
@@ -113,10 +124,22 @@ def run_demo(examples_dir: str | os.PathLike | None = None,
     subs = stage_examples(examples, ROOT / "student_template", ROOT / "build" / "demo-repos")
     if not subs:
         raise SystemExit(f"demo: aucune soumission d'exemple dans {examples}")
-    print(f"Correction de {len(subs)} soumissions d'exemple ({examples}) dans {out} ...",
-          file=sys.stderr, flush=True)
-    cmd = [sys.executable, "-m", "autograder", "grade", *map(str, subs), "--out", str(out),
-           "--no-report", *extra_args]
+    print(
+        f"Correction de {len(subs)} soumissions d'exemple ({examples}) dans {out} ...",
+        file=sys.stderr,
+        flush=True,
+    )
+    cmd = [
+        sys.executable,
+        "-m",
+        "autograder",
+        "grade",
+        *map(str, subs),
+        "--out",
+        str(out),
+        "--no-report",
+        *extra_args,
+    ]
     proc = subprocess.run(cmd, cwd=str(ROOT))
     records = load_records(out)
     if proc.returncode != 0:

@@ -1,4 +1,5 @@
 """Tests of the bundled examples and of the demo (autograder/demo.py)."""
+
 from __future__ import annotations
 
 import subprocess
@@ -20,7 +21,9 @@ TEMPLATE = ROOT / "student_template" / "resnet_a_la_main.ipynb"
 def _load_make_examples():
     import importlib.util
 
-    spec = importlib.util.spec_from_file_location("make_examples", ROOT / "scripts" / "make_examples.py")
+    spec = importlib.util.spec_from_file_location(
+        "make_examples", ROOT / "scripts" / "make_examples.py"
+    )
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     return mod
@@ -33,7 +36,9 @@ def _code(nb_path):
     return [c.source for c in nb.cells if c.cell_type == "code"]
 
 
-@pytest.mark.skipif(not TEMPLATE.exists(), reason="student_template/ not generated yet (make assign)")
+@pytest.mark.skipif(
+    not TEMPLATE.exists(), reason="student_template/ not generated yet (make assign)"
+)
 def test_examples_are_up_to_date_with_the_template(tmp_path):
     mod = _load_make_examples()
     mod.build_examples(TEMPLATE, tmp_path)
@@ -41,11 +46,14 @@ def test_examples_are_up_to_date_with_the_template(tmp_path):
     shipped = sorted(p.relative_to(EXAMPLES) for p in EXAMPLES.rglob("*") if p.is_file())
     assert built == shipped, "examples/ is stale: run `.venv/bin/python scripts/make_examples.py`"
     for rel in built:
-        assert (tmp_path / rel).read_bytes() == (EXAMPLES / rel).read_bytes(), \
+        assert (tmp_path / rel).read_bytes() == (EXAMPLES / rel).read_bytes(), (
             f"examples/{rel} is stale: run `.venv/bin/python scripts/make_examples.py`"
+        )
 
 
-@pytest.mark.skipif(not TEMPLATE.exists(), reason="student_template/ not generated yet (make assign)")
+@pytest.mark.skipif(
+    not TEMPLATE.exists(), reason="student_template/ not generated yet (make assign)"
+)
 def test_examples_carry_their_mistake():
     mod = _load_make_examples()
     names = sorted(p.name for p in EXAMPLES.iterdir() if p.is_dir())
@@ -61,9 +69,14 @@ def test_examples_carry_their_mistake():
             compile(cells, name, "exec")  # every other example is valid Python
     template = "\n\n".join(_code(TEMPLATE))
     assert ns["modele-vierge"] == template
-    assert ns["relu-dans-conv"].count('activation="relu"') == ns["reference"].count('activation="relu"') + 1
-    assert ns["logits-sans-softmax"].count('activation="softmax"') == \
-        ns["reference"].count('activation="softmax"') - 2
+    assert (
+        ns["relu-dans-conv"].count('activation="relu"')
+        == ns["reference"].count('activation="relu"') + 1
+    )
+    assert (
+        ns["logits-sans-softmax"].count('activation="softmax"')
+        == ns["reference"].count('activation="softmax"') - 2
+    )
     assert "Add()([y, x])" in ns["mauvais-raccourci"]
     assert (EXAMPLES / "logits-sans-softmax" / "tests" / "q2.py").is_file()
     for name in names:
@@ -108,7 +121,7 @@ def test_run_demo_grades_staged_examples_and_reports(tmp_path, monkeypatch, caps
     def fake_engine(cmd, cwd=None):
         calls.append(cmd)
         out = Path(cmd[cmd.index("--out") + 1])
-        subs = cmd[4:cmd.index("--out")]
+        subs = cmd[4 : cmd.index("--out")]
         make_fixture(out, [graded_record(Path(s).name) for s in subs])
         return subprocess.CompletedProcess(cmd, 0)
 
@@ -129,21 +142,29 @@ def test_run_demo_grades_staged_examples_and_reports(tmp_path, monkeypatch, caps
     assert f"Rapport : {path}" in printed and "alice" in printed and "bob" in printed
 
     # An engine that fails without writing anything makes the demo fail.
-    monkeypatch.setattr(demo.subprocess, "run", lambda cmd, cwd=None: subprocess.CompletedProcess(cmd, 3))
+    monkeypatch.setattr(
+        demo.subprocess, "run", lambda cmd, cwd=None: subprocess.CompletedProcess(cmd, 3)
+    )
     with pytest.raises(SystemExit) as exc:
         demo.run_demo(ex, tmp_path / "empty")
     assert exc.value.code == 3
 
 
-@pytest.mark.skipif(not TEMPLATE.exists(), reason="student_template/ not generated yet (make assign)")
+@pytest.mark.skipif(
+    not TEMPLATE.exists(), reason="student_template/ not generated yet (make assign)"
+)
 def test_demo_repositories_flag_only_the_planted_test(tmp_path):
     subs = demo.stage_examples(EXAMPLES, TEMPLATE.parent, tmp_path)
     flags = {p.name: tamper_report(p, TEMPLATE.parent) for p in subs}
     assert flags["reference"] == [] and flags["modele-vierge"] == []
-    assert len(flags["logits-sans-softmax"]) == 1 and "tests/q2.py" in flags["logits-sans-softmax"][0]
+    assert (
+        len(flags["logits-sans-softmax"]) == 1 and "tests/q2.py" in flags["logits-sans-softmax"][0]
+    )
 
 
-@pytest.mark.skipif(not TEMPLATE.exists(), reason="student_template/ not generated yet (make assign)")
+@pytest.mark.skipif(
+    not TEMPLATE.exists(), reason="student_template/ not generated yet (make assign)"
+)
 def test_reference_example_builds_the_reference_models():
     """The reference example's functions, executed here, match solutions/ (layer types, params)."""
     keras = pytest.importorskip("keras")
@@ -156,7 +177,9 @@ def test_reference_example_builds_the_reference_models():
             exec(compile(src, "reference", "exec"), ns)
     for name in ("build_resnet", "build_cnn"):
         mine, theirs = ns[name](), getattr(sol, name)()
-        assert [type(la).__name__ for la in mine.layers] == [type(la).__name__ for la in theirs.layers]
+        assert [type(la).__name__ for la in mine.layers] == [
+            type(la).__name__ for la in theirs.layers
+        ]
         assert mine.count_params() == theirs.count_params()
 
 

@@ -3,6 +3,7 @@
 The report is built from fixture records (tests/report_fixtures.py) shaped like
 the engine's outputs.
 """
+
 from __future__ import annotations
 
 import base64
@@ -24,7 +25,9 @@ from tests.report_fixtures import QMAX, fixture_records, make_fixture
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "build" / "test-artifacts"
-CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
+CHROMIUM = shutil.which("chromium") or (
+    "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None
+)
 
 
 class _Parser(html.parser.HTMLParser):
@@ -109,7 +112,7 @@ def test_plots_are_embedded_pngs(graded_dir):
         assert img["alt"].strip()
         prefix = "data:image/png;base64,"
         assert img["src"].startswith(prefix)
-        w, h = _png_size(base64.b64decode(img["src"][len(prefix):]))
+        w, h = _png_size(base64.b64decode(img["src"][len(prefix) :]))
         assert w > 200 and h > 100
 
 
@@ -118,9 +121,12 @@ def test_no_network_resources(graded_dir):
     parsed = _parse(text)
     assert not parsed.scripts_src
     for tag, key, url in parsed.urls:
-        ok = url.startswith("data:image/png;base64,") or url.startswith("#") or \
-            (url.startswith("feedback/") and url.endswith(".md")) or \
-            url in ("gradebook.csv", "grades.csv", "feedback/", "results/")
+        ok = (
+            url.startswith("data:image/png;base64,")
+            or url.startswith("#")
+            or (url.startswith("feedback/") and url.endswith(".md"))
+            or url in ("gradebook.csv", "grades.csv", "feedback/", "results/")
+        )
         assert ok, (tag, key, url[:80])
     assert not re.search(r"https?://|//cdn|@import|url\(", text, re.IGNORECASE)
     assert "Content-Security-Policy" in text and "default-src 'none'" in text
@@ -130,7 +136,7 @@ def test_untrusted_text_is_escaped(graded_dir):
     _, _, text = graded_dir
     assert "<script>alert" not in text
     assert "&lt;script&gt;alert(&#39;pwned&#39;)&lt;/script&gt;" in text  # the mistake example
-    assert '<img src=x onerror' not in text and "&lt;img src=x onerror=" in text  # tamper reason
+    assert "<img src=x onerror" not in text and "&lt;img src=x onerror=" in text  # tamper reason
     assert "<b>" not in text and "eve&lt;b&gt;" in text  # student id
     # The feedback link of that student is URL-encoded, not raw HTML.
     assert 'href="feedback/eve%3Cb%3E.md"' in text
@@ -152,7 +158,12 @@ def test_gradebook_has_every_student(graded_dir):
     assert list(rows[0]) == ["student_id", "total", "percent", "status"]
     assert sorted(r["student_id"] for r in rows) == sorted(r["id"] for r in records)
     by_id = {r["student_id"]: r for r in rows}
-    assert by_id["hugo"] == {"student_id": "hugo", "total": "0.00", "percent": "0.00", "status": "missing"}
+    assert by_id["hugo"] == {
+        "student_id": "hugo",
+        "total": "0.00",
+        "percent": "0.00",
+        "status": "missing",
+    }
     assert float(by_id["alice"]["total"]) == sum(QMAX.values())
     bob = next(r for r in records if r["id"] == "bob")
     assert float(by_id["bob"]["percent"]) == pytest.approx(bob["percent"], abs=0.01)
@@ -207,10 +218,23 @@ def test_teacher_cli_writes_the_report(tmp_path, capsys):
 
 # ----------------------------------------------------------- headless Chromium
 
+
 def _chromium(args, user_dir, timeout=90):
-    cmd = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-           "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-extensions",
-           f"--user-data-dir={user_dir}", "--enable-logging=stderr", "--v=0", *args]
+    cmd = [
+        CHROMIUM,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--disable-extensions",
+        f"--user-data-dir={user_dir}",
+        "--enable-logging=stderr",
+        "--v=0",
+        *args,
+    ]
     return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
 
 
@@ -221,7 +245,10 @@ def _rendercheck_record(dom: str) -> dict:
     return {k: html.unescape(v) for k, v in attrs.items()}
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="chromium not installed (Debian package `chromium`, installed by .ci/run)")
+@pytest.mark.skipif(
+    CHROMIUM is None,
+    reason="chromium not installed (Debian package `chromium`, installed by .ci/run)",
+)
 def test_report_renders_in_headless_chromium(tmp_path):
     out = tmp_path / "out"
     records = make_fixture(out)
@@ -241,29 +268,40 @@ def test_report_renders_in_headless_chromium(tmp_path):
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     shot = ARTIFACTS / "report.png"
     shot.unlink(missing_ok=True)
-    res = _chromium(["--hide-scrollbars", "--window-size=1280,2000", f"--screenshot={shot}", url],
-                    tmp_path / "ud2")
+    res = _chromium(
+        ["--hide-scrollbars", "--window-size=1280,2000", f"--screenshot={shot}", url],
+        tmp_path / "ud2",
+    )
     assert res.returncode == 0, res.stderr[-2000:]
     w, h = _png_size(shot.read_bytes())
     assert (w, h) == (1280, 2000)
     shutil.copy(page, ARTIFACTS / "report.html")
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="chromium not installed (Debian package `chromium`, installed by .ci/run)")
+@pytest.mark.skipif(
+    CHROMIUM is None,
+    reason="chromium not installed (Debian package `chromium`, installed by .ci/run)",
+)
 def test_table_sorts_in_headless_chromium(tmp_path):
     out = tmp_path / "out"
     records = make_fixture(out)
     page = report.write_report(out)
     # Click the "%" header twice (descending), then record the row order in the DOM.
-    probe = ('<script>window.addEventListener("load", function () {'
-             'var th = document.querySelectorAll("#students th")[2]; th.click(); th.click();'
-             'var ids = Array.prototype.map.call(document.querySelectorAll("#students tbody tr"),'
-             ' function (r) { return r.cells[0].textContent; });'
-             'document.body.setAttribute("data-order", JSON.stringify(ids)); });</script></body>')
+    probe = (
+        '<script>window.addEventListener("load", function () {'
+        'var th = document.querySelectorAll("#students th")[2]; th.click(); th.click();'
+        'var ids = Array.prototype.map.call(document.querySelectorAll("#students tbody tr"),'
+        " function (r) { return r.cells[0].textContent; });"
+        'document.body.setAttribute("data-order", JSON.stringify(ids)); });</script></body>'
+    )
     sorted_page = out / "sorted.html"
-    sorted_page.write_text(page.read_text(encoding="utf-8").replace("</body>", probe), encoding="utf-8")
-    res = _chromium(["--virtual-time-budget=5000", "--dump-dom", sorted_page.resolve().as_uri()],
-                    tmp_path / "ud")
+    sorted_page.write_text(
+        page.read_text(encoding="utf-8").replace("</body>", probe), encoding="utf-8"
+    )
+    res = _chromium(
+        ["--virtual-time-budget=5000", "--dump-dom", sorted_page.resolve().as_uri()],
+        tmp_path / "ud",
+    )
     assert res.returncode == 0, res.stderr[-2000:]
     m = re.search(r'<body[^>]*data-order="([^"]*)"', res.stdout)
     assert m, "sorting probe did not run"

@@ -15,6 +15,7 @@ Modules:
 - :mod:`~autograder.delivery.cli`: ``python -m autograder.delivery
   {zip,classroom50,workflow,tamper}``.
 """
+
 from autograder.delivery.classroom50 import build_classroom50
 from autograder.delivery.cli import main
 from autograder.delivery.facts import assignment_facts

@@ -1,4 +1,5 @@
 """``python -m autograder.delivery``: see :mod:`autograder.delivery.cli`."""
+
 import sys
 
 from autograder.delivery.cli import main

@@ -10,6 +10,7 @@ from the configuration repository's GitHub Pages, so it holds only public
 material: hidden checks and the grader's training stay in the teacher's batch
 grading (``python -m autograder grade``).
 """
+
 from __future__ import annotations
 
 import json
@@ -263,17 +264,36 @@ def build_classroom50(out: str | os.PathLike = DEFAULT_C50_DIR, facts: dict | No
     if out.exists():
         shutil.rmtree(out)
     copy_public_package(out / "lib")
-    listing = json.dumps([{"id": c["id"], "question": c["question"], "title": c["title"],
-                           "points": int(c["points"])} for c in checks],
-                         ensure_ascii=False, indent=4)
-    text = (C50_AUTOGRADER.replace("__NOTEBOOK__", repr(facts["notebook"]))
-            .replace("__CHECKS__", listing).replace("__TIMEOUT__", str(C50_CHECK_TIMEOUT_S)))
+    listing = json.dumps(
+        [
+            {
+                "id": c["id"],
+                "question": c["question"],
+                "title": c["title"],
+                "points": int(c["points"]),
+            }
+            for c in checks
+        ],
+        ensure_ascii=False,
+        indent=4,
+    )
+    text = (
+        C50_AUTOGRADER.replace("__NOTEBOOK__", repr(facts["notebook"]))
+        .replace("__CHECKS__", listing)
+        .replace("__TIMEOUT__", str(C50_CHECK_TIMEOUT_S))
+    )
     (out / "autograder.py").write_text(text, encoding="utf-8")
     (out / "requirements-checks.txt").write_text(versions.requirements_text(), encoding="utf-8")
     (out / "runtime.json").write_text(
         json.dumps({"runs-on": "ubuntu-latest", "python": facts["python"]}, indent=2) + "\n",
-        encoding="utf-8")
-    (out / "README.md").write_text(C50_README.format(
-        python=facts["python"], n_checks=len(checks),
-        total=int_points(facts["public_total"], "public total")), encoding="utf-8")
+        encoding="utf-8",
+    )
+    (out / "README.md").write_text(
+        C50_README.format(
+            python=facts["python"],
+            n_checks=len(checks),
+            total=int_points(facts["public_total"], "public total"),
+        ),
+        encoding="utf-8",
+    )
     return out

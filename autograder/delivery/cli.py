@@ -7,6 +7,7 @@
     python -m autograder.delivery workflow                           # print the Actions workflow
     python -m autograder.delivery tamper DIR [DIR...]                # protected files report
 """
+
 from __future__ import annotations
 
 import argparse
@@ -35,15 +36,22 @@ def main(argv: list[str] | None = None) -> int:
     Returns:
         The exit status: 0, or 2 when the otter artefacts or a directory are missing.
     """
-    parser = argparse.ArgumentParser(prog="python -m autograder.delivery",
-                                     description="Delivery: Actions workflow, Classroom 50, Gradescope.")
+    parser = argparse.ArgumentParser(
+        prog="python -m autograder.delivery",
+        description="Delivery: Actions workflow, Classroom 50, Gradescope.",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     z = sub.add_parser("zip", help="build the Gradescope / otter autograder zip")
-    z.add_argument("--out", default=str(DEFAULT_ZIP), help="zip path (default: build/autograder.zip)")
+    z.add_argument(
+        "--out", default=str(DEFAULT_ZIP), help="zip path (default: build/autograder.zip)"
+    )
     z.add_argument("--otter-dir", default=str(OTTER_DIR), help="otter artefacts (make assign)")
     c = sub.add_parser("classroom50", help="write the Classroom 50 autograder folder")
-    c.add_argument("--out", default=str(DEFAULT_C50_DIR),
-                   help="destination folder (default: build/classroom50)")
+    c.add_argument(
+        "--out",
+        default=str(DEFAULT_C50_DIR),
+        help="destination folder (default: build/classroom50)",
+    )
     sub.add_parser("workflow", help="print the generated GitHub Actions workflow")
     t = sub.add_parser("tamper", help="protected files that differ from student_template/")
     t.add_argument("dirs", nargs="+", help="cloned student repositories")
@@ -54,11 +62,15 @@ def main(argv: list[str] | None = None) -> int:
         path = build_classroom50(args.out)
         facts = assignment_facts()
         n = sum(len(q["checks"]) for q in facts["questions"])
-        print(f"wrote {path}: autograder.py ({n} public checks, "
-              f"{facts['public_total']:g} points), requirements-checks.txt, runtime.json "
-              f"(Python {facts['python']}), lib/autograder/")
-        print("copy it to CLASSROOM/autograders/SLUG/ in your classroom50 configuration "
-              "repository (docs/teacher_guide.md, Classroom 50)")
+        print(
+            f"wrote {path}: autograder.py ({n} public checks, "
+            f"{facts['public_total']:g} points), requirements-checks.txt, runtime.json "
+            f"(Python {facts['python']}), lib/autograder/"
+        )
+        print(
+            "copy it to CLASSROOM/autograders/SLUG/ in your classroom50 configuration "
+            "repository (docs/teacher_guide.md, Classroom 50)"
+        )
         return 0
     if args.command == "workflow":
         sys.stdout.write(render_workflow())
@@ -78,10 +90,14 @@ def main(argv: list[str] | None = None) -> int:
             shown = path.relative_to(Path.cwd())
         except ValueError:
             shown = path
-        print(f"wrote {shown} ({path.stat().st_size // 1024} KiB): {n_tests} otter tests, "
-              f"{n_lib} check-library files, Python {PYTHON_VERSION}, pinned requirements")
-        print("upload it on Gradescope (Configure Autograder > Zip file upload), "
-              "or test it: otter run -a build/autograder.zip resnet_a_la_main.ipynb")
+        print(
+            f"wrote {shown} ({path.stat().st_size // 1024} KiB): {n_tests} otter tests, "
+            f"{n_lib} check-library files, Python {PYTHON_VERSION}, pinned requirements"
+        )
+        print(
+            "upload it on Gradescope (Configure Autograder > Zip file upload), "
+            "or test it: otter run -a build/autograder.zip resnet_a_la_main.ipynb"
+        )
         return 0
 
     status = 0
@@ -96,4 +112,3 @@ def main(argv: list[str] | None = None) -> int:
         for line in lines:
             print(f"  - {line}")
     return status
-

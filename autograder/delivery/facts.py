@@ -6,6 +6,7 @@ registry, which imports no TensorFlow) and the supported Python versions
 (:mod:`autograder.public.versions`). The workflow (:mod:`.workflow`) and the
 Classroom 50 folder (:mod:`.classroom50`) are generated from them.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -30,15 +31,27 @@ def assignment_facts() -> dict:
     public = [s for s in registry() if s["visibility"] == "public" and not s.get("manual")]
     questions = []
     for q, func in QUESTION_FUNCTIONS.items():
-        checks = [{"id": s["id"], "question": q, "title": s["title"],
-                   "points": float(s["points"])} for s in public if s["question"] == q]
-        questions.append({"id": q, "function": func, "checks": checks,
-                          "points": sum(c["points"] for c in checks)})
-    return {"notebook": NOTEBOOK, "questions": questions,
-            "public_total": sum(q["points"] for q in questions),
-            "python": versions.CI_PYTHON, "requires_python": versions.REQUIRES_PYTHON,
-            "check_requirements": list(versions.CHECK_REQUIREMENTS)}
-
+        checks = [
+            {"id": s["id"], "question": q, "title": s["title"], "points": float(s["points"])}
+            for s in public
+            if s["question"] == q
+        ]
+        questions.append(
+            {
+                "id": q,
+                "function": func,
+                "checks": checks,
+                "points": sum(c["points"] for c in checks),
+            }
+        )
+    return {
+        "notebook": NOTEBOOK,
+        "questions": questions,
+        "public_total": sum(q["points"] for q in questions),
+        "python": versions.CI_PYTHON,
+        "requires_python": versions.REQUIRES_PYTHON,
+        "check_requirements": list(versions.CHECK_REQUIREMENTS),
+    }
 
 
 def int_points(x: float, what: str) -> int:
@@ -55,6 +68,8 @@ def int_points(x: float, what: str) -> int:
         ValueError: when ``x`` is not a whole number.
     """
     if float(x) != int(x):
-        raise ValueError(f"{what}: {x} points is not an integer (Actions max-score and "
-                         f"Classroom 50 scores are integers)")
+        raise ValueError(
+            f"{what}: {x} points is not an integer (Actions max-score and "
+            f"Classroom 50 scores are integers)"
+        )
     return int(x)

@@ -9,6 +9,7 @@ environment pinned to the kit's ``requirements.txt`` on Python 3.11. Its
 is built, and its ``run_otter.py`` deletes any ``autograder/`` or ``tests/``
 folder a submission brings along before grading.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -60,12 +61,12 @@ if __name__ == "__main__":
     run_autograder(AUTOGRADER_DIR)
 '''
 
-SETUP_SH_EXTRA = '''
+SETUP_SH_EXTRA = """
 # ResNet à la main: put Fashion-MNIST in Keras's cache while the image is built,
 # so that grading never downloads it (the loader verifies its checksums).
 cd {autograder_dir}/source/files && mamba run -n otter-env python -c \\
     "from autograder.public.data import load_fashion_mnist; load_fashion_mnist()" || true
-'''
+"""
 
 
 def _otter_tests_dir(otter_dir: Path) -> Path:
@@ -119,9 +120,11 @@ def _rewrite(zip_path: Path, replace: dict[str, str], append: dict[str, str]) ->
     zip_path.write_bytes(buf.getvalue())
 
 
-def build_autograder_zip(out: str | os.PathLike = DEFAULT_ZIP,
-                         otter_dir: str | os.PathLike = OTTER_DIR,
-                         requirements: str | os.PathLike = KIT_REQUIREMENTS) -> Path:
+def build_autograder_zip(
+    out: str | os.PathLike = DEFAULT_ZIP,
+    otter_dir: str | os.PathLike = OTTER_DIR,
+    requirements: str | os.PathLike = KIT_REQUIREMENTS,
+) -> Path:
     """Build the Gradescope / ``otter run`` autograder zip.
 
     Args:
@@ -161,14 +164,23 @@ def build_autograder_zip(out: str | os.PathLike = DEFAULT_ZIP,
         for t in tests:
             shutil.copy2(t, stage / "tests" / t.name)
         copy_public_package(stage, extra=("hidden",))
-        (stage / "requirements.txt").write_text("\n".join(zip_requirements(requirements)) + "\n",
-                                                encoding="utf-8")
+        (stage / "requirements.txt").write_text(
+            "\n".join(zip_requirements(requirements)) + "\n", encoding="utf-8"
+        )
         (stage / "otter_config.json").write_text(json.dumps(config, indent=2), encoding="utf-8")
         with _chdir(stage):
-            otter_generate(tests_dir="tests", output_path=str(out), config="otter_config.json",
-                           requirements="requirements.txt", no_environment=True,
-                           files=["autograder"], python_version=PYTHON_VERSION)
-    _rewrite(out,
-             replace={"run_otter.py": RUN_OTTER_PY.replace("{autograder_dir}", autograder_dir)},
-             append={"setup.sh": SETUP_SH_EXTRA.replace("{autograder_dir}", autograder_dir)})
+            otter_generate(
+                tests_dir="tests",
+                output_path=str(out),
+                config="otter_config.json",
+                requirements="requirements.txt",
+                no_environment=True,
+                files=["autograder"],
+                python_version=PYTHON_VERSION,
+            )
+    _rewrite(
+        out,
+        replace={"run_otter.py": RUN_OTTER_PY.replace("{autograder_dir}", autograder_dir)},
+        append={"setup.sh": SETUP_SH_EXTRA.replace("{autograder_dir}", autograder_dir)},
+    )
     return out

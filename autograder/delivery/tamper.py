@@ -9,6 +9,7 @@ runs any of them (the engine reads only the notebook), so changing them cannot
 raise a grade; :func:`tamper_report` lists the differences as evidence for the
 teacher (French lines, as they appear in the grade report).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -23,8 +24,13 @@ TEMPLATE_DIR = ROOT / "student_template"
 
 #: Paths (files or folders, relative to the repository root) whose content must
 #: stay identical to the template's.
-PROTECTED = (".github/workflows", "tests", "autograder", "requirements.txt",
-             "requirements-checks.txt")
+PROTECTED = (
+    ".github/workflows",
+    "tests",
+    "autograder",
+    "requirements.txt",
+    "requirements-checks.txt",
+)
 
 #: Generated files that running the checks or Jupyter leaves behind: never evidence.
 IGNORED_NAMES = {"__pycache__", ".ipynb_checkpoints", ".pytest_cache", ".DS_Store"}
@@ -125,7 +131,8 @@ def _compare(sub: Path, tpl: Path, rel: str) -> str | None:
 def _report(sub: Path, tpl: Path) -> list[str]:
     expected = protected_files(tpl)
     looks_like_repo = (sub / ".git").exists() or any(
-        os.path.lexists(sub / rel) for rel in PROTECTED)
+        os.path.lexists(sub / rel) for rel in PROTECTED
+    )
     if not looks_like_repo:  # a bare notebook folder (e-mail, LMS export): nothing to compare
         return []
     lines = list(dict.fromkeys(line for rel in expected if (line := _compare(sub, tpl, rel))))
@@ -142,10 +149,12 @@ def _report(sub: Path, tpl: Path) -> list[str]:
             continue
         if name in STARTUP_FILES or name.endswith(".pth"):
             lines.append(f"fichier ajouté qui modifie le démarrage de Python : {name}")
-        elif (name.endswith(".py") or (entry.is_dir() and (entry / "__init__.py").exists())) \
-                and _shadowing(name):
-            lines.append(f"fichier ajouté qui porte le nom d'un module Python et peut le "
-                         f"masquer : {name}")
+        elif (
+            name.endswith(".py") or (entry.is_dir() and (entry / "__init__.py").exists())
+        ) and _shadowing(name):
+            lines.append(
+                f"fichier ajouté qui porte le nom d'un module Python et peut le masquer : {name}"
+            )
     return lines
 
 

@@ -9,6 +9,7 @@ when a question fails (it looks up nothing else); an ``if: always()`` step runs
 artifact step uploads ``resultats-autograder/``. ``make assign`` writes
 :func:`render_workflow` into ``student_template/.github/workflows/classroom.yml``.
 """
+
 from __future__ import annotations
 
 from autograder.delivery.facts import assignment_facts, int_points
@@ -52,10 +53,13 @@ def render_workflow(facts: dict | None = None) -> str:
     qs = facts["questions"]
     total = int_points(facts["public_total"], "public total")
     ids = [q["id"] for q in qs]
-    env = "".join(f'          {q.upper()}_RESULTS: "${{{{ steps.{q}.outputs.result }}}}"\n'
-                  for q in ids)
+    env = "".join(
+        f'          {q.upper()}_RESULTS: "${{{{ steps.{q}.outputs.result }}}}"\n' for q in ids
+    )
     points = ",".join(f"{q['id']}={int_points(q['points'], q['id'])}" for q in qs)
-    out = [WORKFLOW_HEAD.replace("{total}", str(total)), f"""\
+    out = [
+        WORKFLOW_HEAD.replace("{total}", str(total)),
+        f"""\
 name: Autograding Tests
 
 on:
@@ -77,10 +81,10 @@ jobs:
       - name: Récupérer le dépôt
         uses: actions/checkout@v4
 
-      - name: Installer Python {facts['python']}
+      - name: Installer Python {facts["python"]}
         uses: actions/setup-python@v5
         with:
-          python-version: "{facts['python']}"
+          python-version: "{facts["python"]}"
           cache: pip
           cache-dependency-path: requirements-checks.txt
 
@@ -88,18 +92,19 @@ jobs:
         run: |
           rm -rf {RESULTS_DIR}
           python -m pip install --requirement requirements-checks.txt
-"""]
+""",
+    ]
     for q in qs:
         name = f"{q['id']} : {q['function']}"
         out.append(f"""
       - name: "{name}"
-        id: {q['id']}
+        id: {q["id"]}
         uses: classroom-resources/autograding-command-grader@v1
         with:
           test-name: "{name}"
-          command: python -m autograder check {facts['notebook']} -q {q['id']} --json {RESULTS_DIR}/{q['id']}.json
+          command: python -m autograder check {facts["notebook"]} -q {q["id"]} --json {RESULTS_DIR}/{q["id"]}.json
           timeout: {STEP_TIMEOUT_MIN}
-          max-score: {int_points(q['points'], q['id'])}
+          max-score: {int_points(q["points"], q["id"])}
 """)
     out.append(f"""
       - name: Points

@@ -23,6 +23,7 @@ tables), :mod:`~autograder.report.plots` (one function per plot) and
 :func:`write_report` (``python -m autograder report DIR``, and the end of
 ``grade``).
 """
+
 from autograder.report.html import render_html, write_gradebook, write_report
 from autograder.report.plots import PLOT_IDS, make_plots
 from autograder.report.stats import (

@@ -4,12 +4,13 @@ The page is ``autograder/templates/report.html.j2`` rendered with autoescaping
 (every student text is untrusted), its plots embedded as base64 PNG. Both files
 are written atomically.
 """
+
 from __future__ import annotations
 
 import csv
 import io
 import os
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 # The one place where the report gets its atomic write (the engine's, for now).
@@ -52,15 +53,19 @@ def render_html(records: list[dict], run: dict, out_dir: str | os.PathLike) -> s
     """
     import jinja2
 
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATE_DIR)),
-                             autoescape=True, undefined=jinja2.StrictUndefined,
-                             trim_blocks=True, lstrip_blocks=True)
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATE_DIR)),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
     stats = summarise(records)
     qids = question_ids(records)
     rest, scale = split_scale(run)
     return env.get_template(TEMPLATE_NAME).render(
         title="Rapport de correction : ResNet à la main",
-        generated=datetime.now(timezone.utc).astimezone().strftime("%Y-%m-%d %H:%M"),
+        generated=datetime.now(UTC).astimezone().strftime("%Y-%m-%d %H:%M"),
         out_dir=str(Path(out_dir).resolve().name),
         stats=stats,
         plots=make_plots(records, stats),
@@ -72,8 +77,12 @@ def render_html(records: list[dict], run: dict, out_dir: str | os.PathLike) -> s
         fmt=fmt,
         tampered=[r for r in records if r["tamper"]],
         identical=[r for r in records if r["identical_to"]],
-        attention=[r for r in records if r["status"] != "graded"
-                   or any(q["status"] not in QUESTION_OK for q in r["questions"].values())],
+        attention=[
+            r
+            for r in records
+            if r["status"] != "graded"
+            or any(q["status"] not in QUESTION_OK for q in r["questions"].values())
+        ],
         qlabels=QUESTION_STATUS_LABELS,
         qok=QUESTION_OK,
         slabels=STATUS_LABELS,

@@ -4,6 +4,7 @@ Every function returns ``{"id", "title", "alt", "src"}``, ``src`` being the
 PNG as a ``data:image/png;base64`` URI that the page embeds (no file, no
 network). :func:`make_plots` returns them all in :data:`PLOT_IDS` order.
 """
+
 from __future__ import annotations
 
 import base64
@@ -41,8 +42,9 @@ def _png_data_uri(fig) -> str:
 
 
 def _empty(ax, text="Aucune soumission corrigée") -> None:
-    ax.text(0.5, 0.5, text, ha="center", va="center", transform=ax.transAxes, fontsize=12,
-            color="#666")
+    ax.text(
+        0.5, 0.5, text, ha="center", va="center", transform=ax.transAxes, fontsize=12, color="#666"
+    )
     ax.set_xticks([])
     ax.set_yticks([])
 
@@ -64,28 +66,47 @@ def plot_distribution(records: list[dict], stats: dict) -> dict:
     fig = _figure(7.5, 3.6)
     ax = fig.add_subplot()
     if records:
-        df = pd.DataFrame({"percent": [r["percent"] for r in records],
-                           "statut": ["corrigé" if r["status"] == "graded" else "non corrigé"
-                                      for r in records]})
-        sns.histplot(data=df, x="percent", hue="statut", hue_order=["corrigé", "non corrigé"],
-                     bins=list(range(0, 105, 5)), multiple="stack", ax=ax,
-                     palette={"corrigé": palette[0], "non corrigé": palette[3]})
+        df = pd.DataFrame(
+            {
+                "percent": [r["percent"] for r in records],
+                "statut": [
+                    "corrigé" if r["status"] == "graded" else "non corrigé" for r in records
+                ],
+            }
+        )
+        sns.histplot(
+            data=df,
+            x="percent",
+            hue="statut",
+            hue_order=["corrigé", "non corrigé"],
+            bins=list(range(0, 105, 5)),
+            multiple="stack",
+            ax=ax,
+            palette={"corrigé": palette[0], "non corrigé": palette[3]},
+        )
         ax.set_xlim(0, 100)
         sns.move_legend(ax, "upper left", bbox_to_anchor=(1.01, 1), title="statut", fontsize=8)
         if stats["median"] is not None:
             ax.axvline(stats["median"], color="#333", ls="--", lw=1)
-            ax.annotate(f"médiane {stats['median']:.0f} %",
-                        (stats["median"], ax.get_ylim()[1] * 0.92),
-                        xytext=(4, 0), textcoords="offset points", fontsize=9)
+            ax.annotate(
+                f"médiane {stats['median']:.0f} %",
+                (stats["median"], ax.get_ylim()[1] * 0.92),
+                xytext=(4, 0),
+                textcoords="offset points",
+                fontsize=9,
+            )
         ax.yaxis.get_major_locator().set_params(integer=True)
     else:
         _empty(ax, "Aucune soumission")
     ax.set_xlabel("Note (% des points)")
     ax.set_ylabel("Nombre d'étudiant·es")
     ax.set_title("Distribution des notes")
-    return {"id": PLOT_IDS[0], "title": "Distribution des notes",
-            "alt": "Histogramme des notes en pourcentage, toutes soumissions confondues",
-            "src": _png_data_uri(fig)}
+    return {
+        "id": PLOT_IDS[0],
+        "title": "Distribution des notes",
+        "alt": "Histogramme des notes en pourcentage, toutes soumissions confondues",
+        "src": _png_data_uri(fig),
+    }
 
 
 def plot_questions(stats: dict) -> dict:
@@ -114,9 +135,12 @@ def plot_questions(stats: dict) -> dict:
         _empty(ax)
     ax.set_ylabel("Points obtenus (%)")
     ax.set_title("Réussite moyenne par question")
-    return {"id": PLOT_IDS[1], "title": "Réussite par question",
-            "alt": "Diagramme en barres : pourcentage moyen des points obtenus à chaque question",
-            "src": _png_data_uri(fig)}
+    return {
+        "id": PLOT_IDS[1],
+        "title": "Réussite par question",
+        "alt": "Diagramme en barres : pourcentage moyen des points obtenus à chaque question",
+        "src": _png_data_uri(fig),
+    }
 
 
 def plot_checks(stats: dict) -> dict:
@@ -136,9 +160,13 @@ def plot_checks(stats: dict) -> dict:
     fig = _figure(7.5, max(2.6, 0.3 * len(checks) + 1.2))
     ax = fig.add_subplot()
     if checks:
-        df = pd.DataFrame({"check": [c["id"] for c in checks],
-                           "rate": [100 * c["rate"] for c in checks],
-                           "question": [c["question"] for c in checks]})
+        df = pd.DataFrame(
+            {
+                "check": [c["id"] for c in checks],
+                "rate": [100 * c["rate"] for c in checks],
+                "question": [c["question"] for c in checks],
+            }
+        )
         sns.barplot(data=df, y="check", x="rate", hue="question", dodge=False, ax=ax, orient="h")
         ax.set_xlim(0, 100)
         ax.legend(title="question", loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8)
@@ -147,9 +175,12 @@ def plot_checks(stats: dict) -> dict:
     ax.set_xlabel("Taux de réussite (%)")
     ax.set_ylabel("")
     ax.set_title("Taux de réussite par vérification")
-    return {"id": PLOT_IDS[2], "title": "Réussite par vérification",
-            "alt": "Diagramme en barres horizontales : taux de réussite de chaque vérification",
-            "src": _png_data_uri(fig)}
+    return {
+        "id": PLOT_IDS[2],
+        "title": "Réussite par vérification",
+        "alt": "Diagramme en barres horizontales : taux de réussite de chaque vérification",
+        "src": _png_data_uri(fig),
+    }
 
 
 def plot_timing(records: list[dict]) -> dict:
@@ -191,9 +222,12 @@ def plot_timing(records: list[dict]) -> dict:
         ax = fig.add_subplot()
         _empty(ax, "Aucune soumission chronométrée")
     ax.set_title("Durée de correction par soumission")
-    return {"id": PLOT_IDS[3], "title": "Durée de correction",
-            "alt": "Durée de correction de chaque soumission, détaillée par question",
-            "src": _png_data_uri(fig)}
+    return {
+        "id": PLOT_IDS[3],
+        "title": "Durée de correction",
+        "alt": "Durée de correction de chaque soumission, détaillée par question",
+        "src": _png_data_uri(fig),
+    }
 
 
 def make_plots(records: list[dict], stats: dict) -> list[dict]:
@@ -206,5 +240,9 @@ def make_plots(records: list[dict], stats: dict) -> list[dict]:
     Returns:
         ``[{"id", "title", "alt", "src"}]`` in :data:`PLOT_IDS` order.
     """
-    return [plot_distribution(records, stats), plot_questions(stats), plot_checks(stats),
-            plot_timing(records)]
+    return [
+        plot_distribution(records, stats),
+        plot_questions(stats),
+        plot_checks(stats),
+        plot_timing(records),
+    ]

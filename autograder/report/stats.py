@@ -7,6 +7,7 @@ shows: class statistics, pass rates per question and per check, the most
 frequent mistakes (anonymised), the students' table and the grading parameters.
 Nothing here renders or writes anything.
 """
+
 from __future__ import annotations
 
 import json
@@ -30,6 +31,7 @@ LIST_SHOWN = 8
 
 
 # --------------------------------------------------------------------------- records
+
 
 def num(value, default: float = 0.0) -> float:
     """A finite float read from an untrusted record field.
@@ -120,9 +122,12 @@ def load_records(out_dir: str | os.PathLike) -> list[dict]:
             if not isinstance(data, dict):
                 raise ValueError("not a JSON object")
         except (OSError, ValueError) as exc:
-            data = {"id": path.stem, "status": "unreadable-record",
-                    "message": f"Fiche de correction illisible ({type(exc).__name__}) : "
-                               "relancez la correction."}
+            data = {
+                "id": path.stem,
+                "status": "unreadable-record",
+                "message": f"Fiche de correction illisible ({type(exc).__name__}) : "
+                "relancez la correction.",
+            }
         records.append(normalise_record(data, path.stem))
     records.sort(key=lambda r: r["id"].lower())
     return records
@@ -164,10 +169,11 @@ def anonymise(message: str, student_ids=()) -> str:
     text = _EMAIL_RE.sub("«courriel»", str(message))
     text = _PATH_RE.sub(lambda m: "…/" + re.split(r"[\\/]", m.group(0).rstrip("\\/"))[-1], text)
     for sid in sorted({s for s in student_ids if len(s) >= 3}, key=len, reverse=True):
-        text = re.sub(r"(?<!\w)" + re.escape(sid) + r"(?!\w)", "«étudiant·e»", text,
-                      flags=re.IGNORECASE)
+        text = re.sub(
+            r"(?<!\w)" + re.escape(sid) + r"(?!\w)", "«étudiant·e»", text, flags=re.IGNORECASE
+        )
     if len(text) > EXAMPLE_MESSAGE_MAX:
-        text = text[:EXAMPLE_MESSAGE_MAX - 1] + "…"
+        text = text[: EXAMPLE_MESSAGE_MAX - 1] + "…"
     return text
 
 
@@ -190,15 +196,26 @@ def _question_rows(records: list[dict], graded: list[dict]) -> list[dict]:
     for qid in question_ids(records):
         qs = [r["questions"][qid] for r in graded if qid in r["questions"]]
         max_score = max((q["max_score"] for q in qs), default=0.0)
-        manual = all(q["status"] == "manual" or (q["status"] == "ok" and not q["checks"])
-                     for q in qs)
-        rate = (statistics.fmean(q["score"] / q["max_score"] if q["max_score"] else 0.0
-                                 for q in qs)
-                if qs and max_score and not manual else None)
+        manual = all(
+            q["status"] == "manual" or (q["status"] == "ok" and not q["checks"]) for q in qs
+        )
+        rate = (
+            statistics.fmean(q["score"] / q["max_score"] if q["max_score"] else 0.0 for q in qs)
+            if qs and max_score and not manual
+            else None
+        )
         problems = Counter(q["status"] for q in qs if q["status"] not in QUESTION_OK)
-        rows.append({"id": qid, "max_score": max_score, "rate": rate, "n": len(qs),
-                     "problems": [(QUESTION_STATUS_LABELS.get(s, s), n)
-                                  for s, n in problems.most_common()]})
+        rows.append(
+            {
+                "id": qid,
+                "max_score": max_score,
+                "rate": rate,
+                "n": len(qs),
+                "problems": [
+                    (QUESTION_STATUS_LABELS.get(s, s), n) for s, n in problems.most_common()
+                ],
+            }
+        )
     return rows
 
 
@@ -210,12 +227,18 @@ def _check_rows(graded: list[dict]) -> tuple[dict[str, dict], dict[str, list[str
         for qid, q in r["questions"].items():
             for c in q["checks"]:
                 cid = str(c.get("id") or f"{qid}.?")
-                entry = checks.setdefault(cid, {"id": cid,
-                                                "question": str(c.get("question") or qid),
-                                                "title": str(c.get("title") or ""),
-                                                "visibility": str(c.get("visibility") or ""),
-                                                "max_points": num(c.get("max_points")),
-                                                "passed": 0, "n": 0})
+                entry = checks.setdefault(
+                    cid,
+                    {
+                        "id": cid,
+                        "question": str(c.get("question") or qid),
+                        "title": str(c.get("title") or ""),
+                        "visibility": str(c.get("visibility") or ""),
+                        "max_points": num(c.get("max_points")),
+                        "passed": 0,
+                        "n": 0,
+                    },
+                )
                 entry["n"] += 1
                 if c.get("passed"):
                     entry["passed"] += 1
@@ -229,19 +252,24 @@ def _check_rows(graded: list[dict]) -> tuple[dict[str, dict], dict[str, list[str
     return checks, failures
 
 
-def _mistakes(checks: dict[str, dict], failures: dict[str, list[str]], n_graded: int,
-              ids: list[str]) -> list[dict]:
+def _mistakes(
+    checks: dict[str, dict], failures: dict[str, list[str]], n_graded: int, ids: list[str]
+) -> list[dict]:
     """The frequent mistakes, most frequent first, each with an anonymised example."""
     mistakes = []
     for key, messages in failures.items():
         common = Counter(m for m in messages if m).most_common(1)
-        mistakes.append({
-            "id": key,
-            "title": checks[key]["title"] if key in checks else "Problème d'exécution de la question",
-            "count": len(messages),
-            "share": len(messages) / n_graded if n_graded else 0.0,
-            "example": anonymise(common[0][0], ids) if common else "",
-        })
+        mistakes.append(
+            {
+                "id": key,
+                "title": checks[key]["title"]
+                if key in checks
+                else "Problème d'exécution de la question",
+                "count": len(messages),
+                "share": len(messages) / n_graded if n_graded else 0.0,
+                "example": anonymise(common[0][0], ids) if common else "",
+            }
+        )
     mistakes.sort(key=lambda m: (-m["count"], m["id"]))
     return mistakes
 
@@ -273,13 +301,15 @@ def summarise(records: list[dict]) -> dict:
     }
     stats["questions"] = _question_rows(records, graded)
     checks, failures = _check_rows(graded)
-    stats["checks"] = sorted(checks.values(),
-                             key=lambda e: (len(e["question"]), e["question"], e["id"]))
+    stats["checks"] = sorted(
+        checks.values(), key=lambda e: (len(e["question"]), e["question"], e["id"])
+    )
     stats["mistakes"] = _mistakes(checks, failures, len(graded), [r["id"] for r in records])
     return stats
 
 
 # ---------------------------------------------------------------------------- tables
+
 
 def student_rows(records: list[dict], out_dir: str | os.PathLike, qids: list[str]) -> list[dict]:
     """The rows of the students' table.
@@ -295,25 +325,40 @@ def student_rows(records: list[dict], out_dir: str | os.PathLike, qids: list[str
     rows = []
     for r in records:
         feedback = Path(out_dir) / "feedback" / f"{r['id']}.md"
-        problems = [f"{qid} : {QUESTION_STATUS_LABELS.get(q['status'], q['status'])}"
-                    for qid, q in r["questions"].items() if q["status"] not in QUESTION_OK]
-        rows.append({
-            "id": r["id"],
-            "total": r["total"], "total_txt": fmt(r["total"]),
-            "max_total_txt": fmt(r["max_total"]),
-            "percent": r["percent"], "percent_txt": f"{r['percent']:.1f}",
-            "status": r["status"], "status_label": STATUS_LABELS.get(r["status"], r["status"]),
-            "message": r["message"],
-            "problems": problems,
-            "questions": [(qid, r["questions"][qid]["score"] if qid in r["questions"] else None,
-                           fmt(r["questions"][qid]["score"]) if qid in r["questions"] else "—",
-                           r["questions"].get(qid, {}).get("status", ""))
-                          for qid in qids],
-            "tamper": r["tamper"],
-            "seconds": r["seconds"], "seconds_txt": f"{r['seconds']:.1f}",
-            "feedback": (("feedback/" + quote(f"{r['id']}.md", safe=""))
-                         if feedback.is_file() else None),
-        })
+        problems = [
+            f"{qid} : {QUESTION_STATUS_LABELS.get(q['status'], q['status'])}"
+            for qid, q in r["questions"].items()
+            if q["status"] not in QUESTION_OK
+        ]
+        rows.append(
+            {
+                "id": r["id"],
+                "total": r["total"],
+                "total_txt": fmt(r["total"]),
+                "max_total_txt": fmt(r["max_total"]),
+                "percent": r["percent"],
+                "percent_txt": f"{r['percent']:.1f}",
+                "status": r["status"],
+                "status_label": STATUS_LABELS.get(r["status"], r["status"]),
+                "message": r["message"],
+                "problems": problems,
+                "questions": [
+                    (
+                        qid,
+                        r["questions"][qid]["score"] if qid in r["questions"] else None,
+                        fmt(r["questions"][qid]["score"]) if qid in r["questions"] else "—",
+                        r["questions"].get(qid, {}).get("status", ""),
+                    )
+                    for qid in qids
+                ],
+                "tamper": r["tamper"],
+                "seconds": r["seconds"],
+                "seconds_txt": f"{r['seconds']:.1f}",
+                "feedback": (
+                    ("feedback/" + quote(f"{r['id']}.md", safe="")) if feedback.is_file() else None
+                ),
+            }
+        )
     return rows
 
 
@@ -336,8 +381,10 @@ def flatten_parameters(data, prefix: str = "") -> list[tuple[str, str]]:
             elif isinstance(value, str):
                 rows.append((name, value))
             elif isinstance(value, list) and len(value) > LIST_SHOWN:
-                head = ", ".join(v if isinstance(v, str) else json.dumps(v, ensure_ascii=False)
-                                 for v in value[:LIST_SHOWN])
+                head = ", ".join(
+                    v if isinstance(v, str) else json.dumps(v, ensure_ascii=False)
+                    for v in value[:LIST_SHOWN]
+                )
                 rows.append((name, f"{len(value)} éléments : {head}, …"))
             else:
                 rows.append((name, json.dumps(value, ensure_ascii=False)))
@@ -358,7 +405,14 @@ def split_scale(run: dict) -> tuple[dict, list[dict]]:
     checks = run.get("checks")
     if isinstance(checks, list) and checks and all(isinstance(c, dict) for c in checks):
         rest = {k: v for k, v in run.items() if k != "checks"}
-        return rest, [{"id": str(c.get("id", "")), "title": str(c.get("title", "")),
-                       "points": num(c.get("points")), "visibility": str(c.get("visibility", "")),
-                       "manual": bool(c.get("manual"))} for c in checks]
+        return rest, [
+            {
+                "id": str(c.get("id", "")),
+                "title": str(c.get("title", "")),
+                "points": num(c.get("points")),
+                "visibility": str(c.get("visibility", "")),
+                "manual": bool(c.get("manual")),
+            }
+            for c in checks
+        ]
     return run, []
