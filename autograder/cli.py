@@ -17,6 +17,7 @@ from pathlib import Path
 from autograder.public.cli import EXIT_OK, Parser, add_public_commands, fail, quiet_native_stderr
 from autograder.public.cli import run as run_parser
 
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``python -m autograder`` argument parser."""
     parser = Parser(prog="python -m autograder",

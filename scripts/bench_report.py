@@ -8,6 +8,7 @@ to it, i.e. how the report scales with the class.
 
     .venv/bin/python scripts/bench_report.py [--sizes 30 300] [--repeat 3]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -59,11 +60,15 @@ def main(argv=None) -> int:
     rows = [(n, *time_report(n, args.repeat)) for n in sorted(args.sizes)]
     base = rows[0][1]
     base_cpu = rows[0][2]
-    print(f"| submissions | wall, median of {args.repeat} (s) | ratio to {rows[0][0]} "
-          f"| CPU, median (s) | CPU ratio to {rows[0][0]} | report.html (KiB) |")
+    print(
+        f"| submissions | wall, median of {args.repeat} (s) | ratio to {rows[0][0]} "
+        f"| CPU, median (s) | CPU ratio to {rows[0][0]} | report.html (KiB) |"
+    )
     print("|---:|---:|---:|---:|---:|---:|")
     for n, sec, cpu, size in rows:
-        print(f"| {n} | {sec:.2f} | {sec / base:.2f} | {cpu:.2f} | {cpu / base_cpu:.2f} | {size / 1024:.0f} |")
+        print(
+            f"| {n} | {sec:.2f} | {sec / base:.2f} | {cpu:.2f} | {cpu / base_cpu:.2f} | {size / 1024:.0f} |"
+        )
     return 0
 
 
