@@ -180,7 +180,7 @@ def runs(bundle, tmp_path_factory):
 def test_bundle_contents(bundle):
     files = {p.relative_to(bundle).as_posix() for p in bundle.rglob("*") if p.is_file()}
     assert {"autograder.py", "requirements-checks.txt", "runtime.json", "README.md",
-            "lib/autograder/cli.py", "lib/autograder/public/checks/public.py"} <= files
+            "lib/autograder/__main__.py", "lib/autograder/public/checks/public.py"} <= files
     for secret in ("checks/hidden.py", "checks/training.py", "engine.py", "report",
                    "delivery", "demo.py", "otter"):
         assert not any(f.startswith(f"lib/autograder/{secret}") for f in files), secret

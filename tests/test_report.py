@@ -245,6 +245,7 @@ def _rendercheck_record(dom: str) -> dict:
     return {k: html.unescape(v) for k, v in attrs.items()}
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(
     CHROMIUM is None,
     reason="chromium not installed (Debian package `chromium`, installed by .ci/run)",
@@ -278,6 +279,7 @@ def test_report_renders_in_headless_chromium(tmp_path):
     shutil.copy(page, ARTIFACTS / "report.html")
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(
     CHROMIUM is None,
     reason="chromium not installed (Debian package `chromium`, installed by .ci/run)",
