@@ -29,8 +29,9 @@ DEFAULT_ZIP = ROOT / "build" / "autograder.zip"
 KIT_REQUIREMENTS = ROOT / "requirements.txt"
 PYTHON_VERSION = "3.11"
 
-#: Kit requirements that the grading image does not need (otter pins its own version).
-ZIP_DROP_REQUIREMENTS = {"otter-grader", "pytest"}
+#: Kit requirements that the grading image does not need (otter pins its own version;
+#: the others are the maintainers' test and lint tools).
+ZIP_DROP_REQUIREMENTS = {"otter-grader", "pytest", "pytest-xdist", "ruff"}
 
 
 RUN_OTTER_PY = '''\
@@ -81,7 +82,7 @@ def zip_requirements(requirements: str | os.PathLike = KIT_REQUIREMENTS) -> list
         requirements: the kit's ``requirements.txt``.
 
     Returns:
-        Requirement lines (comments, otter-grader and pytest removed).
+        Requirement lines (comments and :data:`ZIP_DROP_REQUIREMENTS` removed).
     """
     keep = []
     for line in Path(requirements).read_text(encoding="utf-8").splitlines():
