@@ -181,7 +181,7 @@ def test_bundle_contents(bundle):
     files = {p.relative_to(bundle).as_posix() for p in bundle.rglob("*") if p.is_file()}
     assert {"autograder.py", "requirements-checks.txt", "runtime.json", "README.md",
             "lib/autograder/__main__.py", "lib/autograder/public/checks/public.py"} <= files
-    for secret in ("checks/hidden.py", "checks/training.py", "engine.py", "report",
+    for secret in ("checks/hidden.py", "checks/training.py", "engine", "report",
                    "delivery", "demo.py", "otter"):
         assert not any(f.startswith(f"lib/autograder/{secret}") for f in files), secret
     assert not any("__pycache__" in f for f in files)

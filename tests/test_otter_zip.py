@@ -99,7 +99,7 @@ def test_zip_contents(autograder_zip):
         "public/notebook.py",
     ):
         assert f"files/autograder/{needed}" in names, needed
-    for teacher_only in ("engine.py", "report/", "delivery/", "demo.py"):
+    for teacher_only in ("engine", "report", "delivery", "demo.py"):
         assert not any(n.startswith(f"files/autograder/{teacher_only}") for n in names)
     assert not any("__pycache__" in n or n.endswith(".pyc") for n in names)
     deps = env["dependencies"]
