@@ -1,13 +1,14 @@
 """Benchmark of the teacher report: ``write_report`` on synthetic classes.
 
 Writes N synthetic submission records (the fixture records of
-tests/test_report.py, repeated with fresh ids), then times ``write_report``
+tests/report_fixtures.py, repeated with fresh ids), then times ``write_report``
 (median of ``--repeat`` runs) for each class size. The baseline, measured in
 the same run, is the smallest class: the table gives the ratio of every size
 to it, i.e. how the report scales with the class.
 
     .venv/bin/python scripts/bench_report.py [--sizes 30 300] [--repeat 3]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -19,10 +20,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+sys.path[:0] = [str(ROOT)]
 
 from autograder import report  # noqa: E402
-from test_report import fixture_records, make_fixture  # noqa: E402
+from tests.report_fixtures import fixture_records, make_fixture  # noqa: E402
 
 
 def synthetic(n: int) -> list[dict]:
@@ -59,11 +60,15 @@ def main(argv=None) -> int:
     rows = [(n, *time_report(n, args.repeat)) for n in sorted(args.sizes)]
     base = rows[0][1]
     base_cpu = rows[0][2]
-    print(f"| submissions | wall, median of {args.repeat} (s) | ratio to {rows[0][0]} "
-          f"| CPU, median (s) | CPU ratio to {rows[0][0]} | report.html (KiB) |")
+    print(
+        f"| submissions | wall, median of {args.repeat} (s) | ratio to {rows[0][0]} "
+        f"| CPU, median (s) | CPU ratio to {rows[0][0]} | report.html (KiB) |"
+    )
     print("|---:|---:|---:|---:|---:|---:|")
     for n, sec, cpu, size in rows:
-        print(f"| {n} | {sec:.2f} | {sec / base:.2f} | {cpu:.2f} | {cpu / base_cpu:.2f} | {size / 1024:.0f} |")
+        print(
+            f"| {n} | {sec:.2f} | {sec / base:.2f} | {cpu:.2f} | {cpu / base_cpu:.2f} | {size / 1024:.0f} |"
+        )
     return 0
 
 

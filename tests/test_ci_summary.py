@@ -49,8 +49,9 @@ def repo(tmp_path):
     """A student repository with only the public library (the step needs no notebook)."""
     r = tmp_path / "repo"
     shutil.copytree(ROOT / "autograder", r / "autograder",
-                    ignore=shutil.ignore_patterns("__pycache__", "engine", "report.py",
-                                                  "delivery.py", "hidden.py", "training.py"))
+                    ignore=shutil.ignore_patterns("__pycache__", "engine", "engine.py", "report",
+                                                  "demo.py", "delivery", "hidden.py",
+                                                  "training.py"))
     (r / "resultats-autograder").mkdir()
     return r
 

@@ -29,7 +29,6 @@ import jsonschema
 import nbformat
 import pytest
 
-from autograder import delivery
 from tests.gallery import NOTEBOOK, _notebook_json, load_golden, parse_case
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -181,9 +180,9 @@ def runs(bundle, tmp_path_factory):
 def test_bundle_contents(bundle):
     files = {p.relative_to(bundle).as_posix() for p in bundle.rglob("*") if p.is_file()}
     assert {"autograder.py", "requirements-checks.txt", "runtime.json", "README.md",
-            "lib/autograder/cli.py", "lib/autograder/public/checks/public.py"} <= files
-    for secret in ("checks/hidden.py", "checks/training.py", "engine", "report.py",
-                   "delivery.py", "otter"):
+            "lib/autograder/__main__.py", "lib/autograder/public/checks/public.py"} <= files
+    for secret in ("checks/hidden.py", "checks/training.py", "engine", "report",
+                   "delivery", "demo.py", "otter"):
         assert not any(f.startswith(f"lib/autograder/{secret}") for f in files), secret
     assert not any("__pycache__" in f for f in files)
     runtime = json.loads((bundle / "runtime.json").read_text())

@@ -1,14 +1,14 @@
-"""Delivery: the GitHub Actions workflow, tamper evidence and the Gradescope / otter zip.
+"""Delivery: the GitHub Actions workflow (autograder/delivery/workflow.py, facts.py).
 
 The workflow is generated (``autograder.delivery.render_workflow``) from the
 assignment's facts. Its grader commands are run for real, as the grader action
 runs them (``/bin/sh -c COMMAND`` in the repository, environment reduced to PATH
 and HOME), in copies of ``student_template/`` holding the reference-filled
 notebook, the untouched template and a notebook with a wrong q1; then its
-summary step (``python -m autograder ci-summary``) runs on what they left. The
-autograder zip is built and graded with ``otter run -a``. Nothing downloads: the
-install step's requirements are checked to be satisfied by the kit's
-environment instead of being installed.
+summary step (``python -m autograder ci-summary``) runs on what they left. Nothing
+downloads: the install step's requirements are checked to be satisfied by the kit's
+environment instead of being installed. Tamper evidence: tests/test_tamper.py; the
+otter zip: tests/test_otter_zip.py.
 """
 from __future__ import annotations
 
@@ -17,12 +17,10 @@ import base64
 import copy
 import importlib.metadata
 import json
-import os
 import re
 import shutil
 import subprocess
 import sys
-import zipfile
 from pathlib import Path
 
 import nbformat
@@ -435,264 +433,3 @@ def test_summary_step_without_results_says_not_run(tmp_path):
     assert "| q1 | `ResidualBlock` | ✅ réussie | 3 / 3 |" in text
     assert "| q2 | `build_resnet` | ⚠️ non exécutée | – / 2 |" in text
     assert "**Total des vérifications publiques : 3 / 6 points.**" in text
-
-
-# --------------------------------------------------------------------------- tamper evidence
-
-
-@pytest.fixture
-def fake_template(tmp_path):
-    tpl = tmp_path / "template"
-    (tpl / ".github" / "workflows").mkdir(parents=True)
-    (tpl / ".github" / "workflows" / "classroom.yml").write_text("name: x\n")
-    (tpl / "tests").mkdir()
-    (tpl / "tests" / "q1.py").write_text("test = 1\n")
-    (tpl / "tests" / "q2.py").write_text("test = 2\n")
-    (tpl / "autograder" / "checks").mkdir(parents=True)
-    (tpl / "autograder" / "__init__.py").write_text("")
-    (tpl / "autograder" / "checks" / "public.py").write_text("def check(): pass\n")
-    (tpl / "requirements.txt").write_text("keras>=3\n")
-    (tpl / NOTEBOOK).write_text("{}")
-    (tpl / "README.md").write_text("# TP\n")
-    return tpl
-
-
-def _clone(tpl: Path, dest: Path) -> Path:
-    shutil.copytree(tpl, dest, symlinks=True)
-    return dest
-
-
-def test_tamper_pristine_copy_is_clean(fake_template, tmp_path):
-    sub = _clone(fake_template, tmp_path / "alice")
-    (sub / NOTEBOOK).write_text('{"cells": []}')  # the student's work is not protected
-    (sub / "notes.md").write_text("brouillon")
-    (sub / "autograder" / "__pycache__").mkdir()
-    (sub / "autograder" / "__pycache__" / "x.cpython-311.pyc").write_bytes(b"\0")
-    (sub / ".git").mkdir()
-    assert delivery.tamper_report(sub, fake_template) == []
-
-
-def test_tamper_names_each_change(fake_template, tmp_path):
-    sub = _clone(fake_template, tmp_path / "bob")
-    (sub / ".github" / "workflows" / "classroom.yml").write_text("name: toujours vert\n")
-    (sub / "tests" / "q2.py").unlink()
-    (sub / "tests" / "conftest.py").write_text("import os\n")
-    (sub / "autograder" / "checks" / "public.py").unlink()
-    (sub / "autograder" / "checks" / "public.py").symlink_to("/dev/zero")
-    (sub / "keras.py").write_text("# fake keras\n")
-    (sub / "sitecustomize.py").write_text("")
-    (sub / "mes_outils.py").write_text("")  # an ordinary helper is fine
-    lines = delivery.tamper_report(sub, fake_template)
-    assert lines == [
-        "fichier protégé modifié : .github/workflows/classroom.yml",
-        "fichier protégé remplacé par un lien symbolique : autograder/public/checks/public.py",
-        "fichier protégé supprimé : tests/q2.py",
-        "fichier ajouté dans un dossier protégé : tests/conftest.py",
-        "fichier ajouté qui porte le nom d'un module Python et peut le masquer : keras.py",
-        "fichier ajouté qui modifie le démarrage de Python : sitecustomize.py",
-    ]
-
-
-def test_tamper_never_reads_through_links(fake_template, tmp_path):
-    sub = _clone(fake_template, tmp_path / "grace")
-    shutil.rmtree(sub / "tests")
-    elsewhere = tmp_path / "elsewhere"
-    elsewhere.mkdir()
-    os.mkfifo(elsewhere / "q1.py")  # reading it would block forever
-    (sub / "tests").symlink_to(elsewhere)
-    lines = delivery.tamper_report(sub, fake_template)
-    assert lines == ["dossier protégé remplacé par un lien symbolique : tests",
-                     "fichier ajouté dans un dossier protégé : tests"]
-
-
-def test_tamper_requirements_and_line_endings(fake_template, tmp_path):
-    sub = _clone(fake_template, tmp_path / "carol")
-    crlf = (sub / "tests" / "q1.py").read_bytes().replace(b"\n", b"\r\n")
-    (sub / "tests" / "q1.py").write_bytes(crlf)  # a Windows checkout: not a change
-    assert delivery.tamper_report(sub, fake_template) == []
-    (sub / "requirements.txt").write_text("keras>=3\nkeras-faux==1.0\n")
-    assert delivery.tamper_report(sub, fake_template) == [
-        "fichier protégé modifié : requirements.txt"]
-
-
-def test_tamper_protects_the_lean_requirements(tmp_path):
-    require_template()
-    assert "requirements-checks.txt" in delivery.protected_files()
-    sub = _clone(TEMPLATE, tmp_path / "repo")
-    with open(sub / "requirements-checks.txt", "a", encoding="utf-8") as f:
-        f.write("keras-faux==1.0\n")
-    assert delivery.tamper_report(sub) == ["fichier protégé modifié : requirements-checks.txt"]
-
-
-def test_tamper_bare_folders_and_files_give_nothing(fake_template, tmp_path):
-    bare = tmp_path / "dave"
-    bare.mkdir()
-    (bare / NOTEBOOK).write_text("{}")
-    assert delivery.tamper_report(bare, fake_template) == []
-    assert delivery.tamper_report(bare / NOTEBOOK, fake_template) == []
-    assert delivery.tamper_report(tmp_path / "absent", fake_template) == []
-    (bare / ".git").mkdir()  # a cloned repository that lost everything protected
-    lines = delivery.tamper_report(bare, fake_template)
-    assert "fichier protégé supprimé : tests/q1.py" in lines and len(lines) == 6
-
-
-def test_tamper_report_is_capped(fake_template, tmp_path):
-    sub = _clone(fake_template, tmp_path / "eve")
-    for i in range(60):
-        (sub / "tests" / f"t{i:02d}.py").write_text("")
-    lines = delivery.tamper_report(sub, fake_template)
-    assert len(lines) == delivery.MAX_LINES + 1 and lines[-1].startswith("… et 20 autres")
-
-
-def test_tamper_on_the_real_template(tmp_path):
-    require_template()
-    protected = delivery.protected_files()
-    assert WORKFLOW_REL in protected and any(p.startswith("tests/") for p in protected)
-    assert any(p.startswith("autograder/public/checks/") for p in protected)
-    sub = _clone(TEMPLATE, tmp_path / "repo")
-    assert delivery.tamper_report(sub) == []
-    with open(sub / WORKFLOW_REL, "a", encoding="utf-8") as f:
-        f.write("# max-score: 100\n")
-    first_test = next(p for p in protected if p.startswith("tests/"))
-    (sub / first_test).unlink()
-    assert delivery.tamper_report(sub) == [
-        f"fichier protégé modifié : {WORKFLOW_REL}",
-        f"fichier protégé supprimé : {first_test}"]
-
-
-def test_tamper_cli(fake_template, tmp_path):
-    sub = _clone(fake_template, tmp_path / "frank")
-    (sub / "tests" / "q1.py").write_text("test = 'vert'\n")
-    proc = subprocess.run([sys.executable, "-m", "autograder.delivery", "tamper", str(sub),
-                           "--template", str(fake_template)], cwd=ROOT, capture_output=True,
-                          text=True, timeout=60)
-    assert proc.returncode == 0, proc.stderr
-    assert "fichier protégé modifié : tests/q1.py" in proc.stdout
-
-
-# --------------------------------------------------------------------------- autograder zip
-
-
-def test_zip_requirements_are_the_kit_pins():
-    reqs = delivery.zip_requirements()
-    kit = [l.strip() for l in (ROOT / "requirements.txt").read_text().splitlines()
-           if l.strip() and not l.startswith("#")]
-    assert all("==" in r for r in reqs)
-    assert set(reqs) == {r for r in kit if not r.startswith(("otter-grader", "pytest"))}
-    assert any(r.startswith("tensorflow-cpu==") for r in reqs)
-
-
-def test_run_otter_removes_a_submitted_library(tmp_path):
-    ns: dict = {}
-    exec(compile(delivery.RUN_OTTER_PY.replace("{autograder_dir}", "/autograder"),
-                 "run_otter.py", "exec"), ns)
-    sub = tmp_path / "submission"
-    (sub / "autograder" / "checks").mkdir(parents=True)
-    (sub / "autograder" / "checks" / "public.py").write_text("# always pass\n")
-    (sub / "tests").symlink_to(tmp_path)
-    (sub / NOTEBOOK).write_text("{}")
-    ns["remove_submitted_library"](str(tmp_path))
-    assert sorted(p.name for p in sub.iterdir()) == [NOTEBOOK]
-    assert tmp_path.exists()  # a link is removed, never followed
-
-
-@pytest.fixture(scope="module")
-def autograder_zip(tmp_path_factory):
-    tests_dir = ROOT / "autograder" / "otter" / "tests"
-    if not tests_dir.is_dir():
-        pytest.fail("autograder/otter/tests is not generated: run `make assign`")
-    out = tmp_path_factory.mktemp("zip") / "autograder.zip"
-    proc = subprocess.run([sys.executable, "-m", "autograder.delivery", "zip", "--out", str(out)],
-                          cwd=ROOT, capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stderr
-    return out
-
-
-def test_zip_contents(autograder_zip):
-    with zipfile.ZipFile(autograder_zip) as zf:
-        names = set(zf.namelist())
-        env = yaml.safe_load(zf.read("environment.yml"))
-        run_otter = zf.read("run_otter.py").decode()
-        setup = zf.read("setup.sh").decode()
-    otter_tests = {f"tests/{p.name}" for p in (ROOT / "autograder/otter/tests").glob("*.py")}
-    assert otter_tests and otter_tests <= names  # hidden tests included
-    for needed in ("checks/__init__.py", "checks/public.py", "checks/hidden.py", "probe.py",
-                   "data.py", "notebook.py"):
-        assert f"files/autograder/{needed}" in names, needed
-    for teacher_only in ("engine/__init__.py", "report.py", "delivery.py"):
-        assert f"files/autograder/{teacher_only}" not in names
-    assert not any("__pycache__" in n or n.endswith(".pyc") for n in names)
-    deps = env["dependencies"]
-    assert "python=3.11" in deps
-    pip = next(d["pip"] for d in deps if isinstance(d, dict))
-    assert set(delivery.zip_requirements()) <= set(pip)
-    assert "otter-grader[grading,plugins]==7.0.0" in pip
-    assert "remove_submitted_library" in run_otter and "load_fashion_mnist" in setup
-
-
-def otter_run(zip_path: Path, nb, tmp: Path, label: str) -> dict:
-    """Grade ``nb`` with ``otter run -a zip`` (offline data) and return its results.json."""
-    work = tmp / label
-    work.mkdir()
-    path = work / NOTEBOOK
-    nbformat.write(nb, path)
-    home = offline_home(tmp)
-    env = {**os.environ, "HOME": str(home), "TF_CPP_MIN_LOG_LEVEL": "3"}
-    env.pop("KERAS_HOME", None)
-    proc = subprocess.run([str(VENV_BIN / "otter"), "run", "-a", str(zip_path), "-o", str(work),
-                           "--no-logo", str(path)], cwd=work, env=env, capture_output=True,
-                          text=True, timeout=900)
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    return json.loads((work / "results.json").read_text())
-
-
-def _by_question(results: dict) -> dict[str, tuple[float, float]]:
-    out: dict[str, list[float]] = {}
-    for t in results["tests"]:
-        m = re.match(r"(q\d+)", t.get("name", ""))
-        if m is None or t.get("max_score") is None:  # otter's "Public Tests" summary entry
-            continue
-        q = m.group(1)
-        s = out.setdefault(q, [0.0, 0.0])
-        s[0] += float(t.get("score") or 0)
-        s[1] += float(t.get("max_score") or 0)
-    return {q: (s[0], s[1]) for q, s in out.items()}
-
-
-@pytest.fixture(scope="module")
-def otter_results(autograder_zip, tmp_path_factory):
-    require_template()
-    tmp = tmp_path_factory.mktemp("otter")
-    ref = reference_sources()
-    stub_cnn = filled_notebook({k: v for k, v in ref.items() if k != "build_cnn"})
-    return {
-        "reference": otter_run(autograder_zip, filled_notebook(ref), tmp, "reference"),
-        "template": otter_run(autograder_zip, nbformat.read(TEMPLATE / NOTEBOOK, as_version=4),
-                              tmp, "template"),
-        "planted": otter_run(autograder_zip, stub_cnn, tmp, "planted"),
-    }
-
-
-def test_otter_zip_gives_full_marks_to_the_reference(otter_results):
-    from autograder.public.checks import max_points
-    res = otter_results["reference"]
-    per_q = _by_question(res)
-    assert set(per_q) == set(FUNCS)
-    for q, (score, top) in per_q.items():
-        assert top == max_points(q), q  # public + hidden points of the check library
-        assert score == top, (q, res)
-
-
-def test_otter_zip_gives_zero_to_the_template(otter_results):
-    per_q = _by_question(otter_results["template"])
-    assert all(score == 0 for score, _ in per_q.values()), per_q
-
-
-def test_otter_zip_planted_bug_partial_score(otter_results):
-    """build_cnn left as a stub: q3 scores 0, q1 and q2 keep full marks."""
-    from autograder.public.checks import max_points
-    per_q = _by_question(otter_results["planted"])
-    assert per_q["q3"] == (0.0, max_points("q3"))
-    assert per_q["q1"] == (max_points("q1"),) * 2 and per_q["q2"] == (max_points("q2"),) * 2
-    total = sum(score for score, _ in per_q.values())
-    assert total == max_points("q1") + max_points("q2")

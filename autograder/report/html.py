@@ -1,0 +1,130 @@
+"""The report's files: ``report.html`` (Jinja2 template) and ``gradebook.csv``.
+
+The page is ``autograder/templates/report.html.j2`` rendered with autoescaping
+(every student text is untrusted), its plots embedded as base64 PNG. Both files
+are written atomically.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+
+# The one place where the report gets its atomic write (the engine's, for now).
+from autograder.public.fsutil import atomic_write_text
+from autograder.public.assignment import QUESTION_OK, QUESTION_STATUS_LABELS, STATUS_LABELS
+from autograder.report.plots import make_plots
+from autograder.report.stats import (
+    flatten_parameters,
+    fmt,
+    load_records,
+    load_run,
+    question_ids,
+    split_scale,
+    student_rows,
+    summarise,
+)
+
+TEMPLATE_DIR = Path(__file__).resolve().parents[1] / "templates"
+TEMPLATE_NAME = "report.html.j2"
+
+#: Files of the grading directory linked from the page: (relative path, French label).
+OUTPUT_FILES = (
+    ("gradebook.csv", "carnet de notes (identifiant, total, pourcentage)"),
+    ("grades.csv", "notes par question (format otter-grader)"),
+    ("feedback/", "retours individuels (Markdown)"),
+    ("results/", "résultats au format Gradescope (JSON)"),
+)
+
+
+def render_html(records: list[dict], run: dict, out_dir: str | os.PathLike) -> str:
+    """Render the report page.
+
+    Args:
+        records: normalised records (see :func:`autograder.report.stats.load_records`).
+        run: the content of ``run.json``.
+        out_dir: the grading directory (feedback links are relative to it).
+
+    Returns:
+        The HTML text.
+    """
+    import jinja2
+
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATE_DIR)),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    stats = summarise(records)
+    qids = question_ids(records)
+    rest, scale = split_scale(run)
+    return env.get_template(TEMPLATE_NAME).render(
+        title="Rapport de correction : ResNet à la main",
+        generated=datetime.now(UTC).astimezone().strftime("%Y-%m-%d %H:%M"),
+        out_dir=str(Path(out_dir).resolve().name),
+        stats=stats,
+        plots=make_plots(records, stats),
+        rows=student_rows(records, out_dir, qids),
+        qids=qids,
+        params=flatten_parameters(rest),
+        scale=scale,
+        files=[(name, label) for name, label in OUTPUT_FILES if (Path(out_dir) / name).exists()],
+        fmt=fmt,
+        tampered=[r for r in records if r["tamper"]],
+        identical=[r for r in records if r["identical_to"]],
+        attention=[
+            r
+            for r in records
+            if r["status"] != "graded"
+            or any(q["status"] not in QUESTION_OK for q in r["questions"].values())
+        ],
+        qlabels=QUESTION_STATUS_LABELS,
+        qok=QUESTION_OK,
+        slabels=STATUS_LABELS,
+    )
+
+
+def write_gradebook(records: list[dict], path: str | os.PathLike) -> Path:
+    """Write the gradebook CSV: ``student_id,total,percent,status``, one row per student.
+
+    Args:
+        records: normalised records; a submission that is not graded counts 0 points.
+        path: the CSV file to write (atomically).
+
+    Returns:
+        ``path`` as a :class:`~pathlib.Path`.
+    """
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(["student_id", "total", "percent", "status"])
+    for r in records:
+        total = r["total"] if r["status"] == "graded" else 0.0
+        percent = r["percent"] if r["status"] == "graded" else 0.0
+        writer.writerow([r["id"], f"{total:.2f}", f"{percent:.2f}", r["status"]])
+    atomic_write_text(Path(path), buf.getvalue())
+    return Path(path)
+
+
+def write_report(out_dir: str | os.PathLike) -> Path:
+    """Write ``report.html`` and ``gradebook.csv`` into a grading directory.
+
+    Args:
+        out_dir: the directory given to ``grade --out`` (holds
+            ``submissions/*.json`` and ``run.json``).
+
+    Returns:
+        The path of ``report.html``.
+    """
+    out = Path(out_dir)
+    records = load_records(out)
+    run = load_run(out)
+    write_gradebook(records, out / "gradebook.csv")
+    html = render_html(records, run, out)
+    report = out / "report.html"
+    atomic_write_text(report, html)
+    return report
