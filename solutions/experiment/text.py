@@ -210,8 +210,16 @@ def interpret_depth(summary: dict) -> str:
     return "\n".join(lines)
 
 
-def _long_model_line(model: str, s: dict, target: float) -> str:
-    """One French sentence per model of the longer budget."""
+def _long_model_line(model: str, s: dict) -> str:
+    """One French sentence for one model of the longer budget.
+
+    Args:
+        model: ``"resnet"`` or ``"cnn"``.
+        s: the model's entry of ``summary["models"]`` (:func:`~.long.summarize_long`).
+
+    Returns:
+        The sentence: test accuracy after re-estimation and raw, and the verdict.
+    """
     t, raw = s["test_accuracy"], s["test_accuracy_raw"]
     label = MODEL_LABELS[model]
     if s["n"] == 1:
@@ -249,7 +257,7 @@ def interpret_long(summary: dict) -> str:
         f"avec un taux d'apprentissage en cosinus partant de {rate(cfg['learning_rate'])}), "
         f"{plural(seeds, 'graine')} par modèle ; objectif : {pct(target)} d'exactitude sur "
         f"{test}.")]
-    lines += [_long_model_line(m, models[m], target) for m in MODELS if m in models]
+    lines += [_long_model_line(m, models[m]) for m in MODELS if m in models]
     if summary.get("all_reached"):
         lines.append(
             "Avec ce budget, la tête à moyenne globale de la solution suffit à dépasser "
