@@ -13,7 +13,6 @@ import os
 from datetime import UTC, datetime
 from pathlib import Path
 
-# The one place where the report gets its atomic write (the engine's, for now).
 from autograder.public.fsutil import atomic_write_text
 from autograder.public.assignment import QUESTION_OK, QUESTION_STATUS_LABELS, STATUS_LABELS
 from autograder.report.plots import make_plots
