@@ -23,6 +23,7 @@ notebook (training cells included, small budget) with nbclient into
 regenerates into a temporary directory and reports any difference with the
 committed files (exit status 1 when stale).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -38,6 +39,7 @@ ROOT = Path(__file__).resolve().parents[1]
 MASTER = ROOT / "assignment" / "resnet_a_la_main.ipynb"
 STUDENT_FILES = ROOT / "assignment" / "student_files"
 from autograder.public.assignment import NOTEBOOK  # noqa: E402
+
 BUILD = ROOT / "build" / "otter"
 
 #: where the generated outputs go, relative to the destination root
@@ -118,6 +120,7 @@ CELL_TIMEOUT = 1800
 
 # ----------------------------------------------------------------------------- otter
 
+
 def run_otter_assign(build_dir: Path = BUILD, master: Path = MASTER) -> Path:
     """Run ``otter assign`` on the master notebook.
 
@@ -165,8 +168,7 @@ def clean_solution_source(source: str) -> str:
         if stripped.endswith("# BEGIN PROMPT"):
             in_prompt = True
             continue
-        if stripped.endswith(("# BEGIN SOLUTION", "# BEGIN SOLUTION NO PROMPT",
-                              "# END SOLUTION")):
+        if stripped.endswith(("# BEGIN SOLUTION", "# BEGIN SOLUTION NO PROMPT", "# END SOLUTION")):
             continue
         for suffix in ("# SOLUTION NO PROMPT", "# SOLUTION"):
             if stripped.endswith(suffix):
@@ -183,8 +185,11 @@ def normalise_notebook(nb) -> None:
     derived from their position.
     """
     nb.metadata = {
-        "kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python",
-                       "name": "python3"},
+        "kernelspec": {
+            "display_name": "Python 3 (ipykernel)",
+            "language": "python",
+            "name": "python3",
+        },
         "language_info": {"name": "python"},
         **({"otter": nb.metadata["otter"]} if "otter" in nb.metadata else {}),
     }
@@ -225,8 +230,11 @@ def solution_code_cells(build_dir: Path) -> list[str]:
     import nbformat
 
     nb = nbformat.read(str(build_dir / "autograder" / NOTEBOOK), as_version=4)
-    return [clean_solution_source(c.source) for c in nb.cells
-            if c.cell_type == "code" and SOLUTION_TAG in c.metadata.get("tags", [])]
+    return [
+        clean_solution_source(c.source)
+        for c in nb.cells
+        if c.cell_type == "code" and SOLUTION_TAG in c.metadata.get("tags", [])
+    ]
 
 
 def solution_module_text(build_dir: Path) -> str:
@@ -236,9 +244,11 @@ def solution_module_text(build_dir: Path) -> str:
 
 # ----------------------------------------------------------------------------- generation
 
+
 def _copy_tree(src: Path, dst: Path) -> None:
-    shutil.copytree(src, dst, dirs_exist_ok=True,
-                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    shutil.copytree(
+        src, dst, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
+    )
 
 
 def write_generated_student_files(student: Path) -> list[Path]:
@@ -318,7 +328,8 @@ def generate(dest: Path = ROOT, build_dir: Path | None = None, verbose: bool = T
         _copy_tree(build_dir / "autograder" / "tests", otter_out / "tests")
         config = json.loads((build_dir / "autograder" / "otter_config.json").read_text())
         (otter_out / "otter_config.json").write_text(
-            json.dumps(config, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+            json.dumps(config, indent=2, sort_keys=True) + "\n", encoding="utf-8"
+        )
     finally:
         if tmp:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -334,8 +345,11 @@ def _tree_files(root: Path) -> set[str]:
         return {""}
     if not root.exists():
         return set()
-    return {str(p.relative_to(root)) for p in root.rglob("*")
-            if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc"}
+    return {
+        str(p.relative_to(root))
+        for p in root.rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc"
+    }
 
 
 def diff_outputs(generated_root: Path, committed_root: Path = ROOT) -> list[str]:
@@ -385,8 +399,11 @@ def strip_runtime_noise(nb) -> None:
         kept = []
         for out in cell.outputs:
             if out.output_type == "stream" and out.name == "stderr":
-                lines = [l for l in out.text.splitlines(keepends=True)
-                         if not l.startswith(NOISE_PREFIXES)]
+                lines = [
+                    l
+                    for l in out.text.splitlines(keepends=True)
+                    if not l.startswith(NOISE_PREFIXES)
+                ]
                 if not "".join(lines).strip():
                     continue
                 out.text = "".join(lines)
@@ -417,16 +434,23 @@ def execute_solution(output: Path | None = None, timeout: int = CELL_TIMEOUT) ->
     env_backup = dict(os.environ)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     os.environ["PYTHONPATH"] = os.pathsep.join(
-        [str(ROOT)] + [p for p in env_backup.get("PYTHONPATH", "").split(os.pathsep) if p])
+        [str(ROOT)] + [p for p in env_backup.get("PYTHONPATH", "").split(os.pathsep) if p]
+    )
     try:
-        client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
-                                resources={"metadata": {"path": str(ROOT)}},
-                                record_timing=False)
+        client = NotebookClient(
+            nb,
+            timeout=timeout,
+            kernel_name="python3",
+            resources={"metadata": {"path": str(ROOT)}},
+            record_timing=False,
+        )
         client.execute()
     finally:
         os.environ.clear()
         os.environ.update(env_backup)
-    nb.metadata = {k: v for k, v in nb.metadata.items() if k in ("kernelspec", "language_info", "otter")}
+    nb.metadata = {
+        k: v for k, v in nb.metadata.items() if k in ("kernelspec", "language_info", "otter")
+    }
     strip_runtime_noise(nb)
     output.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, str(output))
@@ -435,12 +459,20 @@ def execute_solution(output: Path | None = None, timeout: int = CELL_TIMEOUT) ->
 
 def main(argv: list[str] | None = None) -> int:
     """Command line: ``python -m autograder.assign [--check | --execute-solution]``."""
-    parser = argparse.ArgumentParser(prog="python -m autograder.assign", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m autograder.assign", description=__doc__.split("\n")[0]
+    )
     group = parser.add_mutually_exclusive_group()
-    group.add_argument("--check", action="store_true",
-                       help="regenerate into a temporary directory and report stale files")
-    group.add_argument("--execute-solution", action="store_true",
-                       help="execute the solution notebook into solutions/resnet_a_la_main.ipynb")
+    group.add_argument(
+        "--check",
+        action="store_true",
+        help="regenerate into a temporary directory and report stale files",
+    )
+    group.add_argument(
+        "--execute-solution",
+        action="store_true",
+        help="execute the solution notebook into solutions/resnet_a_la_main.ipynb",
+    )
     args = parser.parse_args(argv)
     if args.check:
         problems = check_in_sync()

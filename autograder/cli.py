@@ -7,6 +7,7 @@ modules never leave the teacher's kit.
 Exit statuses: as :mod:`autograder.public.cli`; ``grade`` also exits with 2 when
 bubblewrap is unavailable or the Dask scheduler cannot be reached.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -20,37 +21,69 @@ from autograder.public.cli import run as run_parser
 
 def build_parser() -> argparse.ArgumentParser:
     """The ``python -m autograder`` argument parser."""
-    parser = Parser(prog="python -m autograder",
-                     description="Correction automatique du TP « ResNet à la main ».")
-    sub = parser.add_subparsers(dest="command", metavar="{grade,check,report,demo,ci-summary}",
-                                parser_class=Parser)
+    parser = Parser(
+        prog="python -m autograder",
+        description="Correction automatique du TP « ResNet à la main ».",
+    )
+    sub = parser.add_subparsers(
+        dest="command", metavar="{grade,check,report,demo,ci-summary}", parser_class=Parser
+    )
     sub.required = True
 
-    g = sub.add_parser("grade", help="corriger des copies (enseignant·e)",
-                       description="Corrige des copies : notebooks, dépôts d'étudiant·es, "
-                                   "dossiers de classe ou archives zip.")
+    g = sub.add_parser(
+        "grade",
+        help="corriger des copies (enseignant·e)",
+        description="Corrige des copies : notebooks, dépôts d'étudiant·es, "
+        "dossiers de classe ou archives zip.",
+    )
     g.add_argument("paths", nargs="+", metavar="PATH")
     g.add_argument("--out", required=True, metavar="DIR", help="dossier de sortie")
-    g.add_argument("--jobs", type=int, default=None, metavar="N",
-                   help="copies corrigées en parallèle (défaut : nombre de cœurs)")
-    g.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
-                   help="temps limite par question (défaut : 120)")
-    g.add_argument("--memory", type=float, default=None, metavar="GB",
-                   help="mémoire maximale par question, en Go (défaut : 4)")
+    g.add_argument(
+        "--jobs",
+        type=int,
+        default=None,
+        metavar="N",
+        help="copies corrigées en parallèle (défaut : nombre de cœurs)",
+    )
+    g.add_argument(
+        "--timeout",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="temps limite par question (défaut : 120)",
+    )
+    g.add_argument(
+        "--memory",
+        type=float,
+        default=None,
+        metavar="GB",
+        help="mémoire maximale par question, en Go (défaut : 4)",
+    )
     g.add_argument("--lang", choices=("fr", "en"), default="fr")
-    g.add_argument("--roster", metavar="CSV",
-                   help="liste des étudiant·es : export de GitHub Classroom, roster.csv de "
-                        "Classroom 50, ou un identifiant GitHub par ligne")
-    g.add_argument("--force", action="store_true",
-                   help="tout recorriger, même les notebooks inchangés")
+    g.add_argument(
+        "--roster",
+        metavar="CSV",
+        help="liste des étudiant·es : export de GitHub Classroom, roster.csv de "
+        "Classroom 50, ou un identifiant GitHub par ligne",
+    )
+    g.add_argument(
+        "--force", action="store_true", help="tout recorriger, même les notebooks inchangés"
+    )
     g.add_argument("--no-progress", action="store_true", help=argparse.SUPPRESS)
     g.add_argument("--no-report", action="store_true", help="ne pas écrire report.html")
-    g.add_argument("--scheduler", metavar="tcp://HOTE:PORT", default=None,
-                   help="corriger sur un cluster Dask existant (une tâche par copie) "
-                        "au lieu des processus de cette machine")
-    g.add_argument("--sans-isolation", action="store_true",
-                   help="DANGEREUX : exécuter le code des étudiant·es sans le bac à sable "
-                        "bubblewrap (il pourra lire les autres copies et les contrôles cachés)")
+    g.add_argument(
+        "--scheduler",
+        metavar="tcp://HOTE:PORT",
+        default=None,
+        help="corriger sur un cluster Dask existant (une tâche par copie) "
+        "au lieu des processus de cette machine",
+    )
+    g.add_argument(
+        "--sans-isolation",
+        action="store_true",
+        help="DANGEREUX : exécuter le code des étudiant·es sans le bac à sable "
+        "bubblewrap (il pourra lire les autres copies et les contrôles cachés)",
+    )
     g.set_defaults(handler=cmd_grade)
     add_public_commands(sub)
 
@@ -63,10 +96,10 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-
 def cmd_grade(args) -> int:
     """``grade PATH... --out DIR``: the grading engine."""
     from autograder import engine
+
     if args.jobs is not None and args.jobs < 1:
         return fail("--jobs doit être un entier ≥ 1")
     if args.timeout is not None and args.timeout <= 0:
@@ -84,25 +117,38 @@ def cmd_grade(args) -> int:
     from autograder.public.sandbox import IsolationUnavailable
 
     if args.sans_isolation:
-        print("autograder: ATTENTION, --sans-isolation : le code des étudiant·es s'exécute "
-              "SANS bac à sable. Il peut lire les autres copies, les contrôles cachés et vos "
-              "fichiers, et agir sur cette machine. À n'utiliser que pour des copies de "
-              "confiance.", file=sys.stderr)
+        print(
+            "autograder: ATTENTION, --sans-isolation : le code des étudiant·es s'exécute "
+            "SANS bac à sable. Il peut lire les autres copies, les contrôles cachés et vos "
+            "fichiers, et agir sur cette machine. À n'utiliser que pour des copies de "
+            "confiance.",
+            file=sys.stderr,
+        )
     with quiet_native_stderr():
         import autograder.hidden  # noqa: F401 - the check library and TensorFlow, quietly
     try:
-        engine.run(args.paths, out, jobs=args.jobs,
-                   isolation="process" if args.sans_isolation else "bubblewrap",
-                   scheduler=args.scheduler,
-                   timeout_s=args.timeout or engine.DEFAULT_TIMEOUT_S,
-                   memory_gb=args.memory or engine.DEFAULT_MEMORY_GB, lang=args.lang,
-                   roster=args.roster, force=args.force, progress=not args.no_progress,
-                   report=not args.no_report)
+        engine.run(
+            args.paths,
+            out,
+            jobs=args.jobs,
+            isolation="process" if args.sans_isolation else "bubblewrap",
+            scheduler=args.scheduler,
+            timeout_s=args.timeout or engine.DEFAULT_TIMEOUT_S,
+            memory_gb=args.memory or engine.DEFAULT_MEMORY_GB,
+            lang=args.lang,
+            roster=args.roster,
+            force=args.force,
+            progress=not args.no_progress,
+            report=not args.no_report,
+        )
     except (engine.DiscoveryError, IsolationUnavailable, engine.SchedulerUnavailable) as exc:
         return fail(str(exc))
     except KeyboardInterrupt:
-        return fail("interrompu ; relancez la même commande pour reprendre là où "
-                     "la correction s'est arrêtée.", 130)
+        return fail(
+            "interrompu ; relancez la même commande pour reprendre là où "
+            "la correction s'est arrêtée.",
+            130,
+        )
     return EXIT_OK
 
 

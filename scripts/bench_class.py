@@ -21,6 +21,7 @@ graded with ``--jobs``; prints the wall time and submissions per minute.
 older commit) on the same inputs: the baseline. Pass ``--sans-isolation``
 through ``--extra`` for trees that do not know it.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -42,8 +43,12 @@ sys.path.insert(0, str(ROOT))
 
 
 def _env(tree: Path) -> dict:
-    return {"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/tmp"),
-            "PYTHONPATH": str(tree), "TF_CPP_MIN_LOG_LEVEL": "3"}
+    return {
+        "PATH": os.environ["PATH"],
+        "HOME": os.environ.get("HOME", "/tmp"),
+        "PYTHONPATH": str(tree),
+        "TF_CPP_MIN_LOG_LEVEL": "3",
+    }
 
 
 def student_functions(width: int, pool: bool, hidden: int) -> dict:
@@ -53,13 +58,16 @@ def student_functions(width: int, pool: bool, hidden: int) -> dict:
     out = {}
     for name, src in reference_functions().items():
         src = src.replace("Conv2D(32, 3", f"Conv2D({width}, 3").replace(
-            "filters=32", f"filters={width}")
+            "filters=32", f"filters={width}"
+        )
         if not pool:
             src = src.replace("    x = keras.layers.MaxPooling2D()(x)\n", "")
         if hidden:
-            src = src.replace("    x = keras.layers.GlobalAveragePooling2D()(x)\n",
-                              "    x = keras.layers.GlobalAveragePooling2D()(x)\n"
-                              f"    x = keras.layers.Dense({hidden}, activation='relu')(x)\n")
+            src = src.replace(
+                "    x = keras.layers.GlobalAveragePooling2D()(x)\n",
+                "    x = keras.layers.GlobalAveragePooling2D()(x)\n"
+                f"    x = keras.layers.Dense({hidden}, activation='relu')(x)\n",
+            )
         out[name] = src
     return out
 
@@ -73,16 +81,33 @@ def synthetic_class(folder: Path, size: int) -> Path:
     for i, (width, pool, hidden) in zip(range(size), combos):
         sid = f"etu{i:02d}-w{width}{'-pool' if pool else ''}-h{hidden}"
         (folder / sid).mkdir(parents=True)
-        nbformat.write(make_notebook(student_functions(width, pool, hidden)),
-                       folder / sid / NOTEBOOK)
+        nbformat.write(
+            make_notebook(student_functions(width, pool, hidden)), folder / sid / NOTEBOOK
+        )
     return folder
 
 
 def _grade(tree: Path, inputs, out: Path, *extra) -> float:
     t0 = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "autograder", "grade", *map(str, inputs),
-                           "--out", str(out), "--no-progress", "--no-report", "--force",
-                           *extra], cwd=tree, env=_env(tree), capture_output=True, text=True)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "autograder",
+            "grade",
+            *map(str, inputs),
+            "--out",
+            str(out),
+            "--no-progress",
+            "--no-report",
+            "--force",
+            *extra,
+        ],
+        cwd=tree,
+        env=_env(tree),
+        capture_output=True,
+        text=True,
+    )
     if proc.returncode != 0:
         raise SystemExit(proc.stderr[-2000:])
     return time.perf_counter() - t0
@@ -90,8 +115,9 @@ def _grade(tree: Path, inputs, out: Path, *extra) -> float:
 
 def _import_tf() -> float:
     t0 = time.perf_counter()
-    subprocess.run([sys.executable, "-c", "import tensorflow"], check=True,
-                   env=_env(ROOT), capture_output=True)
+    subprocess.run(
+        [sys.executable, "-c", "import tensorflow"], check=True, env=_env(ROOT), capture_output=True
+    )
     return time.perf_counter() - t0
 
 
@@ -101,8 +127,10 @@ def single(args) -> None:
     from tests.faults import NOTEBOOK, make_notebook, reference_functions
 
     work = Path(tempfile.mkdtemp())
-    cases = {"reference": reference_functions(),
-             "first block at 28x28": student_functions(32, False, 0)}
+    cases = {
+        "reference": reference_functions(),
+        "first block at 28x28": student_functions(32, False, 0),
+    }
     paths = {}
     for label, funcs in cases.items():
         d = work / label.replace(" ", "-")
@@ -120,8 +148,10 @@ def single(args) -> None:
     print("|---|---|---|---|")
     for label, runs in times.items():
         med = statistics.median(runs)
-        print(f"| {label} | {', '.join(f'{t:.1f}' for t in runs)} | **{med:.1f} s** | "
-              f"{med / base:.1f}x |")
+        print(
+            f"| {label} | {', '.join(f'{t:.1f}' for t in runs)} | **{med:.1f} s** | "
+            f"{med / base:.1f}x |"
+        )
 
 
 def _free_port() -> int:
@@ -133,16 +163,47 @@ def _free_port() -> int:
 def _local_cluster(tree: Path):
     port = _free_port()
     address = f"tcp://127.0.0.1:{port}"
-    procs = [subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_scheduler",
-                               "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
-                              cwd=tree, env=_env(tree), stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL, start_new_session=True)]
+    procs = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "distributed.cli.dask_scheduler",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--no-dashboard",
+            ],
+            cwd=tree,
+            env=_env(tree),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+    ]
     for _ in range(2):
-        procs.append(subprocess.Popen(
-            [sys.executable, "-m", "distributed.cli.dask_worker", address, "--nthreads", "1",
-             "--host", "127.0.0.1", "--no-dashboard", "--no-nanny"], cwd=tree,
-            env=_env(tree), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            start_new_session=True))
+        procs.append(
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "distributed.cli.dask_worker",
+                    address,
+                    "--nthreads",
+                    "1",
+                    "--host",
+                    "127.0.0.1",
+                    "--no-dashboard",
+                    "--no-nanny",
+                ],
+                cwd=tree,
+                env=_env(tree),
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        )
     from distributed import Client
 
     with Client(address, timeout=60) as client:
@@ -168,10 +229,19 @@ def klass(args) -> None:
             p.wait()
     records = [json.loads(p.read_text()) for p in (work / "out" / "submissions").glob("*.json")]
     full = sum(1 for r in records if r["total"] == r["max_total"])
-    print(json.dumps({"tree": str(args.tree), "size": args.size, "dask": args.dask,
-                      "jobs": args.jobs, "seconds": round(seconds, 1),
-                      "per_minute": round(60 * args.size / seconds, 2),
-                      "full_marks": full}))
+    print(
+        json.dumps(
+            {
+                "tree": str(args.tree),
+                "size": args.size,
+                "dask": args.dask,
+                "jobs": args.jobs,
+                "seconds": round(seconds, 1),
+                "per_minute": round(60 * args.size / seconds, 2),
+                "full_marks": full,
+            }
+        )
+    )
 
 
 def main(argv=None) -> int:

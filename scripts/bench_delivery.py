@@ -9,6 +9,7 @@ Usage::
 
     .venv/bin/python scripts/bench_delivery.py [--repeat 3]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -22,9 +23,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.test_delivery import (GRADER, TEMPLATE, VENV_BIN, filled_notebook,  # noqa: E402
-                                 load_workflow, make_repo, offline_home, reference_sources,
-                                 run_command)
+from tests.test_delivery import (  # noqa: E402
+    GRADER,
+    VENV_BIN,
+    filled_notebook,
+    load_workflow,
+    make_repo,
+    offline_home,
+    reference_sources,
+    run_command,
+)
 
 
 def timed(fn) -> float:
@@ -44,23 +52,42 @@ def main() -> int:
         tmp = Path(tmp)
         home = offline_home(tmp)
         repo = make_repo(tmp, "reference", filled_notebook(reference_sources()))
-        base = [timed(lambda: run_command(f"{VENV_BIN}/python -c 'import tensorflow'",
-                                          repo, home)) for _ in range(args.repeat)]
+        base = [
+            timed(lambda: run_command(f"{VENV_BIN}/python -c 'import tensorflow'", repo, home))
+            for _ in range(args.repeat)
+        ]
         rows.append(("baseline: python -c 'import tensorflow'", base))
         for s in graders:
+
             def step(s=s):
                 proc = run_command(s["with"]["command"], repo, home)
                 assert proc.returncode == 0, proc.stdout + proc.stderr
-            rows.append((f"step {s['id']}: {s['with']['command']}",
-                         [timed(step) for _ in range(args.repeat)]))
+
+            rows.append(
+                (
+                    f"step {s['id']}: {s['with']['command']}",
+                    [timed(step) for _ in range(args.repeat)],
+                )
+            )
         out = tmp / "autograder.zip"
-        rows.append(("python -m autograder.delivery zip",
-                     [timed(lambda: subprocess.run(
-                         [sys.executable, "-m", "autograder.delivery", "zip", "--out", str(out)],
-                         cwd=ROOT, check=True, capture_output=True))
-                      for _ in range(args.repeat)]))
+        rows.append(
+            (
+                "python -m autograder.delivery zip",
+                [
+                    timed(
+                        lambda: subprocess.run(
+                            [sys.executable, "-m", "autograder.delivery", "zip", "--out", str(out)],
+                            cwd=ROOT,
+                            check=True,
+                            capture_output=True,
+                        )
+                    )
+                    for _ in range(args.repeat)
+                ],
+            )
+        )
     b = statistics.median(base)
-    print(f"| what | median (s) | runs (s) | ratio to baseline |")
+    print("| what | median (s) | runs (s) | ratio to baseline |")
     print("|---|---|---|---|")
     for what, times in rows:
         m = statistics.median(times)

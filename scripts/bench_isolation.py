@@ -14,6 +14,7 @@ fresh interpreter (TensorFlow's import in the parent included):
 
 Prints a Markdown table of medians and ratios for docs/benchmarks.md.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -43,10 +44,19 @@ print(json.dumps({"seconds": time.perf_counter() - t0, "ok": ok}))
 
 
 def _time(tree: Path, notebook: Path, what: str, isolation: str) -> float:
-    out = subprocess.run([sys.executable, "-c", SNIPPET, str(notebook), what, isolation],
-                         cwd=tree, capture_output=True, text=True, timeout=900,
-                         env={"PATH": "/usr/bin:/bin", "HOME": str(Path.home()),
-                              "PYTHONPATH": str(tree), "TF_CPP_MIN_LOG_LEVEL": "3"})
+    out = subprocess.run(
+        [sys.executable, "-c", SNIPPET, str(notebook), what, isolation],
+        cwd=tree,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        env={
+            "PATH": "/usr/bin:/bin",
+            "HOME": str(Path.home()),
+            "PYTHONPATH": str(tree),
+            "TF_CPP_MIN_LOG_LEVEL": "3",
+        },
+    )
     result = json.loads(out.stdout.strip().splitlines()[-1])
     if not result["ok"]:
         raise SystemExit(f"{tree} {what} {isolation}: the reference did not pass")
@@ -76,13 +86,18 @@ def main(argv=None) -> int:
     print("| call | variant | runs (s) | median | ratio to the baseline (last row, else first) |")
     print("|---|---|---|---|---|")
     for what, label in (("question", "`run_question(q1)`"), ("check", "`check_notebook` (q1-q3)")):
-        base = statistics.median(times[(variants[-1][0], what)]) if args.baseline_tree \
+        base = (
+            statistics.median(times[(variants[-1][0], what)])
+            if args.baseline_tree
             else statistics.median(times[(variants[0][0], what)])
+        )
         for name, _, _ in variants:
             runs = times[(name, what)]
             med = statistics.median(runs)
-            print(f"| {label} | {name} | {', '.join(f'{t:.1f}' for t in runs)} | "
-                  f"**{med:.1f} s** | {med / base:.2f} |")
+            print(
+                f"| {label} | {name} | {', '.join(f'{t:.1f}' for t in runs)} | "
+                f"**{med:.1f} s** | {med / base:.2f} |"
+            )
     return 0
 
 

@@ -17,6 +17,7 @@ Measures, on the student template filled with the reference solution
 
 Prints a Markdown table for docs/benchmarks.md.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -44,8 +45,10 @@ def _timed(func, runs):
 
 
 def _fmt(times):
-    return (f"{statistics.median(times):.1f} s (min {min(times):.1f}, "
-            f"max {max(times):.1f}, n={len(times)})")
+    return (
+        f"{statistics.median(times):.1f} s (min {min(times):.1f}, "
+        f"max {max(times):.1f}, n={len(times)})"
+    )
 
 
 class _LowestAvailable(threading.Thread):
@@ -78,24 +81,40 @@ def main(argv=None) -> int:
     reference = faults["reference"] / NOTEBOOK
     rows = []
 
-    base, _ = _timed(lambda: subprocess.run(
-        [sys.executable, "-c", "import tensorflow"], check=True,
-        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}), args.check_runs)
-    rows.append(("baseline: `python -c \"import tensorflow\"`", _fmt(base), ""))
+    base, _ = _timed(
+        lambda: subprocess.run(
+            [sys.executable, "-c", "import tensorflow"],
+            check=True,
+            env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+        ),
+        args.check_runs,
+    )
+    rows.append(('baseline: `python -c "import tensorflow"`', _fmt(base), ""))
 
     times, results = _timed(lambda: check_notebook(reference), args.check_runs)
     ok = sum(r.passed for r in results)
-    rows.append(("`check_notebook` (reference, 3 questions, public)", _fmt(times),
-                 f"{ok}/{len(results)} checks passed; "
-                 f"{statistics.median(times) / statistics.median(base):.1f}× the TF import"))
+    rows.append(
+        (
+            "`check_notebook` (reference, 3 questions, public)",
+            _fmt(times),
+            f"{ok}/{len(results)} checks passed; "
+            f"{statistics.median(times) / statistics.median(base):.1f}× the TF import",
+        )
+    )
 
     times, record = _timed(lambda: grade_notebook(reference), args.grade_runs)
     score = sum(q["score"] for q in record.values())
     top = sum(q["max_score"] for q in record.values())
-    per_q = ", ".join(f"{q} {r['seconds']:.1f} s / {r['peak_rss_mb']:.0f} MiB"
-                      for q, r in record.items())
-    rows.append(("`grade_notebook` (reference, public + hidden)", _fmt(times),
-                 f"score {score:g}/{top:g}; last run per question (time / peak RSS): {per_q}"))
+    per_q = ", ".join(
+        f"{q} {r['seconds']:.1f} s / {r['peak_rss_mb']:.0f} MiB" for q, r in record.items()
+    )
+    rows.append(
+        (
+            "`grade_notebook` (reference, public + hidden)",
+            _fmt(times),
+            f"score {score:g}/{top:g}; last run per question (time / peak RSS): {per_q}",
+        )
+    )
 
     if not args.skip_hogs:
         for case in ("memory_hog_q2", "memory_hog_shared_q2"):
@@ -107,10 +126,14 @@ def main(argv=None) -> int:
             seconds = time.perf_counter() - t0
             watch.stop.set()
             watch.join()
-            rows.append((f"20 GiB hog `{case}` (cap {DEFAULT_MEMORY_GB:g} GiB)",
-                         f"{seconds:.1f} s",
-                         f"status {run.status}; worker peak RSS {run.peak_rss_mb:.0f} MiB; "
-                         f"machine's lowest available memory {watch.lowest / 1024 ** 3:.1f} GiB"))
+            rows.append(
+                (
+                    f"20 GiB hog `{case}` (cap {DEFAULT_MEMORY_GB:g} GiB)",
+                    f"{seconds:.1f} s",
+                    f"status {run.status}; worker peak RSS {run.peak_rss_mb:.0f} MiB; "
+                    f"machine's lowest available memory {watch.lowest / 1024**3:.1f} GiB",
+                )
+            )
 
     print("| measure | wall time | notes |")
     print("|---|---|---|")

@@ -7,6 +7,7 @@ models that cannot learn, and writes the figures into docs/benchmarks.md under
 
     .venv/bin/python scripts/calibrate_accuracy.py --seeds 10
 """
+
 from __future__ import annotations
 
 import argparse
@@ -60,12 +61,18 @@ def resnet(width=32, stem_bn=True, pool="max", head="gap", strides=1):
 
 
 def sequential_cnn():
-    return keras.Sequential([
-        keras.Input((28, 28, 1)),
-        layers.Conv2D(32, 3, activation="relu", padding="same"), layers.MaxPooling2D(),
-        layers.Conv2D(64, 3, activation="relu", padding="same"), layers.MaxPooling2D(),
-        layers.Flatten(), layers.Dense(64, activation="relu"),
-        layers.Dense(10, activation="softmax")])
+    return keras.Sequential(
+        [
+            keras.Input((28, 28, 1)),
+            layers.Conv2D(32, 3, activation="relu", padding="same"),
+            layers.MaxPooling2D(),
+            layers.Conv2D(64, 3, activation="relu", padding="same"),
+            layers.MaxPooling2D(),
+            layers.Flatten(),
+            layers.Dense(64, activation="relu"),
+            layers.Dense(10, activation="softmax"),
+        ]
+    )
 
 
 def input_ignored():
@@ -86,7 +93,9 @@ CORRECT = {
     "reference build_resnet": sol.build_resnet,
     "reference build_cnn": sol.build_cnn,
     "resnet width 16, Flatten+Dense head": lambda: resnet(16, head="dense"),
-    "resnet no stem BN, avg pool, global max head": lambda: resnet(32, stem_bn=False, pool="avg", head="gmp"),
+    "resnet no stem BN, avg pool, global max head": lambda: resnet(
+        32, stem_bn=False, pool="avg", head="gmp"
+    ),
     "resnet stride-2 stem, no pooling": lambda: resnet(24, pool=None, strides=2),
     "Sequential CNN (relu in Conv2D)": sequential_cnn,
 }
@@ -102,8 +111,11 @@ def run(name, builder, seeds):
         r = training.train_and_evaluate(model, seed)
         accs.append(r["accuracy"])
         secs.append(r["seconds"])
-        print(f"{name:55s} seed {seed}: acc {r['accuracy']:.3f} {r['seconds']:.1f}s"
-              f"{' CAPPED' if r['capped'] else ''}", flush=True)
+        print(
+            f"{name:55s} seed {seed}: acc {r['accuracy']:.3f} {r['seconds']:.1f}s"
+            f"{' CAPPED' if r['capped'] else ''}",
+            flush=True,
+        )
     return accs, secs
 
 
@@ -113,7 +125,7 @@ def write_section(text: str, path: Path):
     if title in old:
         head, rest = old.split(title, 1)
         nxt = rest.find("\n## ")
-        old = head + (rest[nxt + 1:] if nxt >= 0 else "")
+        old = head + (rest[nxt + 1 :] if nxt >= 0 else "")
         old = old.rstrip() + "\n\n"
     else:
         old = old.rstrip() + "\n\n"
@@ -131,7 +143,8 @@ def render(rows, four_secs, seeds, elapsed, done) -> str:
         f"({time.strftime('%Y-%m-%d %H:%M')}, {platform.machine()}, {os.cpu_count()} cores, Keras "
         f"{keras.__version__}). The 2-core machine was shared with six other engineers running "
         "TensorFlow (load average 10 to 17), so times are pessimistic, several times the unloaded "
-        "figures." + ("" if done else " **Partial run** (interrupted): the rows below are complete."),
+        "figures."
+        + ("" if done else " **Partial run** (interrupted): the rows below are complete."),
         "",
         f"Recipe (autograder/hidden/training.py, version {r['version']}): Adam lr {r['learning_rate']}, "
         f"{r['steps']} steps of {r['batch_size']} images from a fixed {r['train_size']}-image "
@@ -145,7 +158,9 @@ def render(rows, four_secs, seeds, elapsed, done) -> str:
         f"Threshold: **{training.THRESHOLD:.2f}**.",
     ]
     if correct:
-        lines.append(f"Lowest accuracy of a correct model over all seeds: {min(x[4] for x in correct):.3f}.")
+        lines.append(
+            f"Lowest accuracy of a correct model over all seeds: {min(x[4] for x in correct):.3f}."
+        )
     if bad:
         lines.append(f"Highest accuracy of an unlearnable model: {max(x[6] for x in bad):.3f}.")
     lines += [
@@ -154,14 +169,19 @@ def render(rows, four_secs, seeds, elapsed, done) -> str:
         "|---|---|---|---|---|---|---|",
     ]
     for g, name, passed, n, lo, med, hi, sec in rows:
-        lines.append(f"| {g} | {name} | {passed}/{n} | {lo:.3f} | {med:.3f} | {hi:.3f} | {sec:.1f} |")
+        lines.append(
+            f"| {g} | {name} | {passed}/{n} | {lo:.3f} | {med:.3f} | {hi:.3f} | {sec:.1f} |"
+        )
     ref = [x[7] for x in rows if x[1] == "reference build_resnet"]
     if four_secs and ref:
         four = statistics.median(four_secs)
-        lines += ["", f"Time of the accuracy check (training + evaluation): reference {ref[0]:.1f} s "
-                  f"(median of 5); {FOUR_X[0]}: {four:.1f} s (median of {len(four_secs)}, ratio "
-                  f"{four / ref[0]:.1f}; full {r['steps']} steps since it is within the "
-                  f"{r['max_macs_ratio']:g}x budget; a bigger model trains fewer steps)."]
+        lines += [
+            "",
+            f"Time of the accuracy check (training + evaluation): reference {ref[0]:.1f} s "
+            f"(median of 5); {FOUR_X[0]}: {four:.1f} s (median of {len(four_secs)}, ratio "
+            f"{four / ref[0]:.1f}; full {r['steps']} steps since it is within the "
+            f"{r['max_macs_ratio']:g}x budget; a bigger model trains fewer steps).",
+        ]
     lines += ["", f"Calibration wall time: {elapsed:.0f} s.", ""]
     return "\n".join(lines)
 
@@ -171,21 +191,30 @@ def main():
     p.add_argument("--seeds", type=int, default=10)
     p.add_argument("--four-x-runs", type=int, default=5)
     p.add_argument("--out", default=str(ROOT / "docs" / "benchmarks.md"))
-    p.add_argument("--only", nargs="*", default=None,
-                   help="run only the models whose name contains one of these strings")
-    p.add_argument("--timing-only", action="store_true",
-                   help="only time the reference and the 4x model, alternately (same load)")
+    p.add_argument(
+        "--only",
+        nargs="*",
+        default=None,
+        help="run only the models whose name contains one of these strings",
+    )
+    p.add_argument(
+        "--timing-only",
+        action="store_true",
+        help="only time the reference and the 4x model, alternately (same load)",
+    )
     args = p.parse_args()
     t0 = time.time()
     if args.timing_only:
         ref, four = [], []
-        for i in range(args.four_x_runs):
+        for _ in range(args.four_x_runs):
             ref += run("reference build_resnet", sol.build_resnet, 1)[1]
             four += run(FOUR_X[0], FOUR_X[1], 1)[1]
-        text = (f"Timing ({args.four_x_runs} alternate runs, same load; `--timing-only`): "
-                f"reference {statistics.median(ref):.1f} s median (min {min(ref):.1f}); "
-                f"{FOUR_X[0]} {statistics.median(four):.1f} s median (min {min(four):.1f}); "
-                f"ratio of medians {statistics.median(four) / statistics.median(ref):.1f}.\n")
+        text = (
+            f"Timing ({args.four_x_runs} alternate runs, same load; `--timing-only`): "
+            f"reference {statistics.median(ref):.1f} s median (min {min(ref):.1f}); "
+            f"{FOUR_X[0]} {statistics.median(four):.1f} s median (min {min(four):.1f}); "
+            f"ratio of medians {statistics.median(four) / statistics.median(ref):.1f}.\n"
+        )
         print(text)
         Path(args.out).write_text(text)
         return
@@ -197,8 +226,18 @@ def main():
                 continue
             accs, secs = run(name, builder, args.seeds)
             passed = sum(a >= training.THRESHOLD for a in accs)
-            rows.append((group, name, passed, len(accs), min(accs), statistics.median(accs),
-                         max(accs), statistics.median(secs[:5])))
+            rows.append(
+                (
+                    group,
+                    name,
+                    passed,
+                    len(accs),
+                    min(accs),
+                    statistics.median(accs),
+                    max(accs),
+                    statistics.median(secs[:5]),
+                )
+            )
             write_section(render(rows, four_secs, args.seeds, time.time() - t0, False), out)
     if args.four_x_runs:
         _, four_secs = run(FOUR_X[0], FOUR_X[1], args.four_x_runs)

@@ -14,6 +14,7 @@ stale::
     .venv/bin/python scripts/make_examples.py            # rewrite examples/
     .venv/bin/python scripts/make_examples.py --out DIR  # write elsewhere
 """
+
 from __future__ import annotations
 
 import argparse
@@ -30,7 +31,7 @@ SOLUTION = ROOT / "solutions" / "resnet_a_la_main.py"
 NOTEBOOK = "resnet_a_la_main.ipynb"
 FUNCTIONS = ("ResidualBlock", "build_resnet", "build_cnn")
 
-_RELU_IN_CONV = '''
+_RELU_IN_CONV = """
 # Erreur typique : l'activation est placée dans la convolution (avant la normalisation).
 x = keras.layers.Conv2D(padding="same", activation="relu", **kwargs)(input)
 x = keras.layers.BatchNormalization()(x)
@@ -38,9 +39,9 @@ x = keras.layers.Conv2D(padding="same", **kwargs)(x)
 x = keras.layers.BatchNormalization()(x)
 x = keras.layers.Add()([input, x])
 return keras.layers.ReLU()(x)
-'''
+"""
 
-_NO_FINAL_RELU = '''
+_NO_FINAL_RELU = """
 x = keras.layers.Conv2D(padding="same", **kwargs)(input)
 x = keras.layers.BatchNormalization()(x)
 x = keras.layers.ReLU()(x)
@@ -48,9 +49,9 @@ x = keras.layers.Conv2D(padding="same", **kwargs)(x)
 x = keras.layers.BatchNormalization()(x)
 # Erreur typique : le bloc s'arrête à l'addition, sans la ReLU finale.
 return keras.layers.Add()([input, x])
-'''
+"""
 
-_WRONG_SHORTCUT = '''
+_WRONG_SHORTCUT = """
 y = keras.layers.Conv2D(padding="same", **kwargs)(input)
 y = keras.layers.BatchNormalization()(y)
 y = keras.layers.ReLU()(y)
@@ -59,9 +60,9 @@ x = keras.layers.BatchNormalization()(x)
 # Erreur typique : le raccourci part du milieu du bloc, pas de son entrée.
 x = keras.layers.Add()([y, x])
 return keras.layers.ReLU()(x)
-'''
+"""
 
-_LOGITS_RESNET = '''
+_LOGITS_RESNET = """
 inputs = keras.layers.Input(shape=input_shape)
 x = keras.layers.Conv2D(32, 3, padding="same")(inputs)
 x = keras.layers.BatchNormalization()(x)
@@ -73,9 +74,9 @@ x = keras.layers.GlobalAveragePooling2D()(x)
 # Erreur typique : des scores bruts (logits) au lieu de probabilités.
 outputs = keras.layers.Dense(num_classes)(x)
 return keras.Model(inputs=inputs, outputs=outputs, name="resnet")
-'''
+"""
 
-_LOGITS_CNN = '''
+_LOGITS_CNN = """
 inputs = keras.layers.Input(shape=input_shape)
 x = keras.layers.Conv2D(32, 3, padding="same")(inputs)
 x = keras.layers.BatchNormalization()(x)
@@ -89,9 +90,9 @@ x = keras.layers.GlobalAveragePooling2D()(x)
 # Erreur typique : des scores bruts (logits) au lieu de probabilités.
 outputs = keras.layers.Dense(num_classes)(x)
 return keras.Model(inputs=inputs, outputs=outputs, name="cnn")
-'''
+"""
 
-_SYNTAX_ERROR_CNN = '''
+_SYNTAX_ERROR_CNN = """
 inputs = keras.layers.Input(shape=input_shape)
 x = keras.layers.Conv2D(32, 3, padding="same")(inputs)
 x = keras.layers.BatchNormalization()(x)
@@ -104,7 +105,7 @@ for _ in range(4)
 x = keras.layers.GlobalAveragePooling2D()(x)
 outputs = keras.layers.Dense(num_classes, activation="softmax")(x)
 return keras.Model(inputs=inputs, outputs=outputs, name="cnn")
-'''
+"""
 
 _PLANTED_TEST = '''\
 """Test « modifié » par l'étudiant·e : il passe toujours (le correcteur l'ignore)."""
@@ -121,25 +122,44 @@ def test_q2_output(env):
 #:                {extra file: content})
 VARIANTS: dict[str, tuple[str, dict, dict]] = {
     "reference": ("La solution de référence : toutes les vérifications passent.", {}, {}),
-    "modele-vierge": ("Le notebook distribué, rendu sans modification : zéro point, sans erreur.",
-                      {f: None for f in FUNCTIONS}, {}),
-    "relu-dans-conv": ("q1 : l'activation ReLU est placée dans la première convolution "
-                       "(`activation=\"relu\"`) au lieu de suivre la normalisation.",
-                       {"ResidualBlock": _RELU_IN_CONV}, {}),
-    "sans-relu-finale": ("q1 : le bloc renvoie l'addition sans la ReLU finale.",
-                         {"ResidualBlock": _NO_FINAL_RELU}, {}),
-    "mauvais-raccourci": ("q1 : le raccourci additionne la sortie de la première convolution "
-                          "au lieu de l'entrée du bloc.",
-                          {"ResidualBlock": _WRONG_SHORTCUT}, {}),
-    "logits-sans-softmax": ("q2 et q3 : la dernière couche renvoie des logits (pas de softmax) ; "
-                            "le dépôt contient aussi un test modifié et un faux `results.json`, "
-                            "signalés comme alerte et sans effet sur la note.",
-                            {"build_resnet": _LOGITS_RESNET, "build_cnn": _LOGITS_CNN},
-                            {"tests/q2.py": _PLANTED_TEST,
-                             "results.json": json.dumps({"score": 20, "tests": []}) + "\n"}),
-    "erreur-de-syntaxe": ("q3 : une erreur de syntaxe (deux-points oublié) dans la cellule de "
-                          "`build_cnn` ; elle ne coûte que la question 3.",
-                          {"build_cnn": _SYNTAX_ERROR_CNN}, {}),
+    "modele-vierge": (
+        "Le notebook distribué, rendu sans modification : zéro point, sans erreur.",
+        {f: None for f in FUNCTIONS},
+        {},
+    ),
+    "relu-dans-conv": (
+        "q1 : l'activation ReLU est placée dans la première convolution "
+        '(`activation="relu"`) au lieu de suivre la normalisation.',
+        {"ResidualBlock": _RELU_IN_CONV},
+        {},
+    ),
+    "sans-relu-finale": (
+        "q1 : le bloc renvoie l'addition sans la ReLU finale.",
+        {"ResidualBlock": _NO_FINAL_RELU},
+        {},
+    ),
+    "mauvais-raccourci": (
+        "q1 : le raccourci additionne la sortie de la première convolution "
+        "au lieu de l'entrée du bloc.",
+        {"ResidualBlock": _WRONG_SHORTCUT},
+        {},
+    ),
+    "logits-sans-softmax": (
+        "q2 et q3 : la dernière couche renvoie des logits (pas de softmax) ; "
+        "le dépôt contient aussi un test modifié et un faux `results.json`, "
+        "signalés comme alerte et sans effet sur la note.",
+        {"build_resnet": _LOGITS_RESNET, "build_cnn": _LOGITS_CNN},
+        {
+            "tests/q2.py": _PLANTED_TEST,
+            "results.json": json.dumps({"score": 20, "tests": []}) + "\n",
+        },
+    ),
+    "erreur-de-syntaxe": (
+        "q3 : une erreur de syntaxe (deux-points oublié) dans la cellule de "
+        "`build_cnn` ; elle ne coûte que la question 3.",
+        {"build_cnn": _SYNTAX_ERROR_CNN},
+        {},
+    ),
 }
 
 
@@ -151,10 +171,16 @@ def reference_bodies(solution: Path = SOLUTION) -> dict[str, str]:
     for node in ast.parse(source).body:
         if isinstance(node, ast.FunctionDef) and node.name in FUNCTIONS:
             start = node.body[0]
-            first = start.end_lineno if (isinstance(start, ast.Expr) and isinstance(
-                getattr(start, "value", None), ast.Constant) and isinstance(start.value.value, str)) \
+            first = (
+                start.end_lineno
+                if (
+                    isinstance(start, ast.Expr)
+                    and isinstance(getattr(start, "value", None), ast.Constant)
+                    and isinstance(start.value.value, str)
+                )
                 else start.lineno - 1
-            body = [ln for ln in lines[first:node.end_lineno] if "SOLUTION" not in ln]
+            )
+            body = [ln for ln in lines[first : node.end_lineno] if "SOLUTION" not in ln]
             bodies[node.name] = textwrap.dedent("\n".join(body)).strip("\n")
     missing = set(FUNCTIONS) - set(bodies)
     if missing:
@@ -174,8 +200,11 @@ def _fill_cell(source: str, bodies: dict[str, str | None]) -> str:
         if not (isinstance(node, ast.FunctionDef) and node.name in bodies and bodies[node.name]):
             continue
         first = node.body[0]
-        has_doc = isinstance(first, ast.Expr) and isinstance(getattr(first, "value", None), ast.Constant) \
+        has_doc = (
+            isinstance(first, ast.Expr)
+            and isinstance(getattr(first, "value", None), ast.Constant)
             and isinstance(first.value.value, str)
+        )
         keep_until = first.end_lineno if has_doc else first.lineno - 1
         out.extend(lines[cursor:keep_until])
         out.append(textwrap.indent(textwrap.dedent(bodies[node.name]).strip("\n"), "    "))
@@ -184,8 +213,9 @@ def _fill_cell(source: str, bodies: dict[str, str | None]) -> str:
     return "\n".join(out)
 
 
-def build_examples(template: Path = TEMPLATE, out_dir: Path = ROOT / "examples",
-                   solution: Path = SOLUTION) -> list[Path]:
+def build_examples(
+    template: Path = TEMPLATE, out_dir: Path = ROOT / "examples", solution: Path = SOLUTION
+) -> list[Path]:
     """Write every example of :data:`VARIANTS` (and a README) under ``out_dir``.
 
     Args:
@@ -213,7 +243,9 @@ def build_examples(template: Path = TEMPLATE, out_dir: Path = ROOT / "examples",
             if cell.cell_type != "code":
                 continue
             try:
-                defined = {n.name for n in ast.parse(cell.source).body if isinstance(n, ast.FunctionDef)}
+                defined = {
+                    n.name for n in ast.parse(cell.source).body if isinstance(n, ast.FunctionDef)
+                }
             except SyntaxError:
                 continue
             mine = defined & set(FUNCTIONS)
@@ -223,7 +255,9 @@ def build_examples(template: Path = TEMPLATE, out_dir: Path = ROOT / "examples",
                 cell.outputs = []
                 cell.execution_count = None
         if found != set(FUNCTIONS):
-            raise SystemExit(f"make_examples: {sorted(set(FUNCTIONS) - found)} not found in {template}")
+            raise SystemExit(
+                f"make_examples: {sorted(set(FUNCTIONS) - found)} not found in {template}"
+            )
         target = out_dir / name
         if target.exists():
             shutil.rmtree(target)
@@ -264,7 +298,9 @@ def main(argv=None) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "examples")
     args = parser.parse_args(argv)
     if not args.template.is_file():
-        print(f"make_examples: {args.template} is missing: run `make assign` first", file=sys.stderr)
+        print(
+            f"make_examples: {args.template} is missing: run `make assign` first", file=sys.stderr
+        )
         return 2
     for path in build_examples(args.template, args.out):
         print(path.relative_to(args.out.parent) if args.out.parent in path.parents else path)

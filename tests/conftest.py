@@ -1,4 +1,5 @@
 """Shared test configuration: quiet TensorFlow, repository root on sys.path."""
+
 import os
 import sys
 from pathlib import Path

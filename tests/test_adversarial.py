@@ -12,6 +12,7 @@ no attacker process survived and that every submission has its row.
 Unit tests at the end cover the trusted side's bounds directly (hostile JSON,
 hostile ``.keras`` archives, nested models, pasted weights, text escaping).
 """
+
 from __future__ import annotations
 
 import csv
@@ -38,7 +39,8 @@ TIMEOUT = 60  # per stage; the machine may be loaded
 
 needs_bwrap = pytest.mark.skipif(
     bubblewrap() is None and not os.environ.get("CI"),
-    reason="bubblewrap (bwrap) is not installed on this machine")
+    reason="bubblewrap (bwrap) is not installed on this machine",
+)
 
 
 def _with_prelude(functions: dict, prelude: str) -> dict:
@@ -199,8 +201,9 @@ def _attack_notebook(prelude: str) -> dict:
 
 def _class_body_hang() -> dict:
     """Reference functions plus a class whose body never ends (definition time)."""
-    return make_notebook(reference_functions(), extra_cells=[
-        "class Piege:\n    while True:\n        pass\n"])
+    return make_notebook(
+        reference_functions(), extra_cells=["class Piege:\n    while True:\n        pass\n"]
+    )
 
 
 def _write(folder: Path, nb) -> None:
@@ -243,7 +246,8 @@ def attacked_class(tmp_path_factory):
     (cls / "lien_symbolique" / NOTEBOOK).symlink_to(cls / "victime_a" / NOTEBOOK)
     (cls / "lien_vers_le_maitre").mkdir()
     (cls / "lien_vers_le_maitre" / NOTEBOOK).symlink_to(
-        ROOT / "assignment" / "resnet_a_la_main.ipynb")
+        ROOT / "assignment" / "resnet_a_la_main.ipynb"
+    )
     # a byte-identical copy (flagged, not penalised)
     _write(cls / "copie_identique", ref)
     # broken inputs that must cost only their own row
@@ -268,26 +272,52 @@ def attacked_class(tmp_path_factory):
     raw = json.dumps(surrogate).replace("\\\\ud800", "\\ud800")
     (cls / "surrogat" / NOTEBOOK).write_text(raw)
 
-    watched = [os.path.realpath(sys.executable), Path(os.__file__).parent,
-               ROOT / "solutions" / "resnet_a_la_main.py", ROOT / "autograder" / "public" / "checks",
-               ROOT / "autograder" / "hidden"]
+    watched = [
+        os.path.realpath(sys.executable),
+        Path(os.__file__).parent,
+        ROOT / "solutions" / "resnet_a_la_main.py",
+        ROOT / "autograder" / "public" / "checks",
+        ROOT / "autograder" / "hidden",
+    ]
     before = _tree_state(watched)
     out = base / "out"
-    info = engine.run([cls], out, jobs=2, timeout_s=TIMEOUT, memory_gb=2.0, progress=False,
-                      report=True, stream=io.StringIO(), isolation="bubblewrap")
+    info = engine.run(
+        [cls],
+        out,
+        jobs=2,
+        timeout_s=TIMEOUT,
+        memory_gb=2.0,
+        progress=False,
+        report=True,
+        stream=io.StringIO(),
+        isolation="bubblewrap",
+    )
     after = _tree_state(watched)
     records = {p.stem: json.loads(p.read_text()) for p in (out / "submissions").glob("*.json")}
-    return {"out": out, "info": info, "records": records, "before": before,
-            "after": after, "survivors": _survivors(), "class": cls}
+    return {
+        "out": out,
+        "info": info,
+        "records": records,
+        "before": before,
+        "after": after,
+        "survivors": _survivors(),
+        "class": cls,
+    }
 
 
 @needs_bwrap
 def test_no_attack_gains_a_point(attacked_class):
     records = attacked_class["records"]
     for name in list(ATTACKS) + ["lien_symbolique", "lien_vers_le_maitre"]:
-        assert records[name]["total"] == 0, (name, [
-            c["message"] for q in records[name]["questions"].values() for c in q["checks"]
-            if c["passed"]])
+        assert records[name]["total"] == 0, (
+            name,
+            [
+                c["message"]
+                for q in records[name]["questions"].values()
+                for c in q["checks"]
+                if c["passed"]
+            ],
+        )
 
 
 @needs_bwrap
@@ -296,8 +326,10 @@ def test_victims_keep_every_point(attacked_class):
     for name in ("victime_a", "victime_b", "copie_identique"):
         rec = records[name]
         assert rec["status"] == "graded"
-        assert rec["total"] == rec["max_total"], (name, {
-            q: (v["status"], v.get("message")) for q, v in rec["questions"].items()})
+        assert rec["total"] == rec["max_total"], (
+            name,
+            {q: (v["status"], v.get("message")) for q, v in rec["questions"].items()},
+        )
 
 
 @needs_bwrap
@@ -337,8 +369,9 @@ def test_identical_notebooks_are_flagged_not_penalised(attacked_class):
 @needs_bwrap
 def test_hang_at_definition_names_the_cell_and_costs_nothing_else(attacked_class):
     rec = attacked_class["records"]["class_body_hang"]
-    assert rec["total"] == rec["max_total"], {q: v.get("message")
-                                              for q, v in rec["questions"].items()}
+    assert rec["total"] == rec["max_total"], {
+        q: v.get("message") for q, v in rec["questions"].items()
+    }
 
 
 @needs_bwrap
@@ -387,7 +420,7 @@ def test_bounded_json_rejects_depth_and_size(tmp_path):
     from autograder.public.bounded import read_json_bounded
 
     (tmp_path / "deep.json").write_text("[" * 100_000 + "]" * 100_000)
-    (tmp_path / "big.json").write_text('"' + "x" * (2 * 1024 ** 2) + '"')
+    (tmp_path / "big.json").write_text('"' + "x" * (2 * 1024**2) + '"')
     (tmp_path / "ok.json").write_text('{"a": [1, {"b": "[[[["}]}')
     assert read_json_bounded(tmp_path / "deep.json") is None
     assert read_json_bounded(tmp_path / "big.json") is None
@@ -432,8 +465,9 @@ def _nested_cnn_with_blocks():
     x = keras.layers.Conv2D(8, 3, padding="same")(inp)
     inner_in = keras.Input((28, 28, 8))
     block = ns["ResidualBlock"]
-    inner = keras.Model(inner_in, block(block(inner_in, filters=8, kernel_size=3),
-                                        filters=8, kernel_size=3))
+    inner = keras.Model(
+        inner_in, block(block(inner_in, filters=8, kernel_size=3), filters=8, kernel_size=3)
+    )
     x = inner(x)
     x = keras.layers.GlobalAveragePooling2D()(x)
     return keras.Model(inp, keras.layers.Dense(10, activation="softmax")(x))
@@ -503,8 +537,9 @@ def test_hostile_file_names_reach_no_terminal(tmp_path):
     (cls / "\x1b[2J\x1b]0;pwned\x07piege.zip").write_bytes(b"pas une archive")
     (cls / "autre.zip").write_bytes(b"pas une archive non plus")
     stream = io.StringIO()
-    engine.run(sorted(cls.iterdir()), tmp_path / "out", jobs=1, progress=False, report=False,
-               stream=stream)
+    engine.run(
+        sorted(cls.iterdir()), tmp_path / "out", jobs=1, progress=False, report=False, stream=stream
+    )
     text = stream.getvalue()
     assert "\x1b" not in text and "\x07" not in text and "piege" in text
     for rec in (tmp_path / "out" / "submissions").glob("*.json"):

@@ -4,6 +4,7 @@ Expensive parts (one nbclient execution of the blank student notebook, one of
 the filled one, two command-line checks in an isolated copy of the template)
 are shared through module-scoped fixtures.
 """
+
 from __future__ import annotations
 
 import json
@@ -39,6 +40,7 @@ print("OTTER-SCORES " + _json.dumps(_scores, ensure_ascii=False))
 
 # ----------------------------------------------------------------------------- helpers
 
+
 @pytest.fixture(scope="module")
 def otter_build(tmp_path_factory):
     """A fresh ``otter assign`` of the master notebook."""
@@ -68,8 +70,11 @@ def _without_training(nb):
 
 def _isolated_env(directory: Path) -> dict:
     """PATH and HOME only (plus quiet TensorFlow): no access to the kit."""
-    env = {k: os.environ[k] for k in ("PATH", "HOME", "FASHION_MNIST_DIR", "KERAS_HOME")
-           if k in os.environ}
+    env = {
+        k: os.environ[k]
+        for k in ("PATH", "HOME", "FASHION_MNIST_DIR", "KERAS_HOME")
+        if k in os.environ
+    }
     env.update(PYTHONPATH=str(directory), TF_CPP_MIN_LOG_LEVEL="3", PYTHONNOUSERSITE="1")
     return env
 
@@ -83,9 +88,14 @@ def _execute(nb, directory: Path, monkeypatch):
             monkeypatch.delenv(key, raising=False)
     for key, value in _isolated_env(directory).items():
         monkeypatch.setenv(key, value)
-    client = NotebookClient(nb, timeout=600, kernel_name="python3", allow_errors=True,
-                            resources={"metadata": {"path": str(directory)}},
-                            record_timing=False)
+    client = NotebookClient(
+        nb,
+        timeout=600,
+        kernel_name="python3",
+        allow_errors=True,
+        resources={"metadata": {"path": str(directory)}},
+        record_timing=False,
+    )
     client.execute()
     return nb
 
@@ -113,7 +123,7 @@ def _verifier_cells(nb) -> dict[str, object]:
 
 def _otter_scores(nb) -> dict:
     line = next(l for l in _text(nb.cells[-1]).splitlines() if l.startswith("OTTER-SCORES "))
-    return json.loads(line[len("OTTER-SCORES "):])
+    return json.loads(line[len("OTTER-SCORES ") :])
 
 
 def _public_points(question: str) -> float:
@@ -138,11 +148,13 @@ def filled_notebook(otter_build):
 
 # ----------------------------------------------------------------------------- (a) staleness
 
+
 def test_generated_files_are_in_sync():
     problems = assign.check_in_sync()
     assert not problems, (
         "generated files differ from assignment/resnet_a_la_main.ipynb and the kit: "
-        "run `make assign`\n" + "\n".join(problems))
+        "run `make assign`\n" + "\n".join(problems)
+    )
 
 
 def test_staleness_check_detects_changes(tmp_path):
@@ -173,12 +185,17 @@ def test_template_ships_only_the_public_kit():
     """The student's package is the public subpackage, whole and unchanged, plus two
     generated entry files; nothing else of the teacher's kit."""
     package = TEMPLATE / "autograder"
-    shipped = {p.relative_to(package).as_posix() for p in package.rglob("*")
-               if p.is_file() and "__pycache__" not in p.parts}
+    shipped = {
+        p.relative_to(package).as_posix()
+        for p in package.rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts
+    }
     public = assign.PUBLIC_PACKAGE
     expected = {"__init__.py", "__main__.py"} | {
-        "public/" + p.relative_to(public).as_posix() for p in public.rglob("*")
-        if p.is_file() and "__pycache__" not in p.parts}
+        "public/" + p.relative_to(public).as_posix()
+        for p in public.rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts
+    }
     assert shipped == expected
     for rel in expected - {"__init__.py", "__main__.py"}:
         assert (package / rel).read_bytes() == (public.parent / rel).read_bytes(), rel
@@ -194,7 +211,9 @@ def _otter_test_cases(path: Path) -> list[tuple[str, float, bool]]:
 
     test = ExceptionTestFile.from_file(str(path))
     text = path.read_text()
-    ids = re.findall(r"""(?:assert_check\(|assert_hidden\(|s\.id == )['"](q\d\.[\w.-]+)['"]""", text)
+    ids = re.findall(
+        r"""(?:assert_check\(|assert_hidden\(|s\.id == )['"](q\d\.[\w.-]+)['"]""", text
+    )
     assert len(ids) == len(test.test_cases), f"{path}: one check id per test case expected"
     return [(i, float(tc.points), bool(tc.hidden)) for i, tc in zip(ids, test.test_cases)]
 
@@ -204,11 +223,17 @@ def test_otter_tests_match_the_check_registry():
 
     reg = [r for r in registry() if not r["manual"] and r["question"] in PUBLIC_QUESTIONS]
     public = sorted((r["id"], r["points"]) for r in reg if r["visibility"] == "public")
-    student = sorted((i, p) for q in PUBLIC_QUESTIONS
-                     for i, p, hidden in _otter_test_cases(TEMPLATE / "tests" / f"{q}.py"))
+    student = sorted(
+        (i, p)
+        for q in PUBLIC_QUESTIONS
+        for i, p, hidden in _otter_test_cases(TEMPLATE / "tests" / f"{q}.py")
+    )
     assert student == public, "student_template/tests/ must hold one case per public check"
-    full = [case for q in PUBLIC_QUESTIONS
-            for case in _otter_test_cases(ROOT / assign.OTTER_DIR / "tests" / f"{q}.py")]
+    full = [
+        case
+        for q in PUBLIC_QUESTIONS
+        for case in _otter_test_cases(ROOT / assign.OTTER_DIR / "tests" / f"{q}.py")
+    ]
     assert sorted((i, p) for i, p, hidden in full if not hidden) == public
     hidden_reg = sorted((r["id"], r["points"]) for r in reg if r["visibility"] == "hidden")
     if hidden_reg:  # the hidden checks are installed in the kit
@@ -227,22 +252,26 @@ def test_solution_module_is_importable_and_builds_models():
 
 
 def test_clean_solution_source_strips_markers_and_prompts():
-    source = '\n'.join([
-        "def f(x):",
-        '    """Doc."""',
-        "    # BEGIN SOLUTION NO PROMPT",
-        "    y = x + 1",
-        "    # END SOLUTION",
-        '    """ # BEGIN PROMPT',
-        "    raise NotImplementedError",
-        '    """ # END PROMPT',
-        "    return y  # SOLUTION",
-    ])
+    source = "\n".join(
+        [
+            "def f(x):",
+            '    """Doc."""',
+            "    # BEGIN SOLUTION NO PROMPT",
+            "    y = x + 1",
+            "    # END SOLUTION",
+            '    """ # BEGIN PROMPT',
+            "    raise NotImplementedError",
+            '    """ # END PROMPT',
+            "    return y  # SOLUTION",
+        ]
+    )
     assert assign.clean_solution_source(source) == (
-        'def f(x):\n    """Doc."""\n    y = x + 1\n    return y')
+        'def f(x):\n    """Doc."""\n    y = x + 1\n    return y'
+    )
 
 
 # ----------------------------------------------------------------------------- (b) notebook runs
+
 
 def test_blank_template_fails_its_checks_in_french(isolated_template, monkeypatch):
     nb = nbformat.read(str(isolated_template / assign.NOTEBOOK), as_version=4)
@@ -253,7 +282,9 @@ def test_blank_template_fails_its_checks_in_french(isolated_template, monkeypatc
     assert sorted(cells) == list(PUBLIC_QUESTIONS)
     for question, cell in cells.items():
         text = _text(cell)
-        assert "Traceback" not in text and not any(o.output_type == "error" for o in cell.outputs), text
+        assert "Traceback" not in text and not any(
+            o.output_type == "error" for o in cell.outputs
+        ), text
         assert "❌" in text and "✅" not in text, text
         assert f"0/{_public_points(question):g}" in text, text
         assert re.search(r"attendu|reçu", text), text
@@ -271,8 +302,12 @@ def test_blank_template_fails_its_checks_in_french(isolated_template, monkeypatc
 
 def test_filled_template_passes_its_checks(isolated_template, filled_notebook, monkeypatch):
     nb = _execute(_without_training(filled_notebook), isolated_template, monkeypatch)
-    errors = [(c.source[:60], o.get("evalue")) for c in nb.cells for o in c.get("outputs", [])
-              if o.output_type == "error"]
+    errors = [
+        (c.source[:60], o.get("evalue"))
+        for c in nb.cells
+        for o in c.get("outputs", [])
+        if o.output_type == "error"
+    ]
     assert not errors
     for question, cell in _verifier_cells(nb).items():
         total = _public_points(question)
@@ -283,42 +318,67 @@ def test_filled_template_passes_its_checks(isolated_template, filled_notebook, m
 
 # ----------------------------------------------------------------------------- (c) alone
 
+
 def _cli_check(directory: Path, notebook: str, *extra: str):
     """``python -m autograder check`` in a student repository, with PATH and HOME only."""
     env = {"PATH": os.environ["PATH"], "HOME": str(directory.parent)}
     return subprocess.run(
         [sys.executable, "-m", "autograder", "check", notebook, *extra],
-        cwd=directory, env=env, capture_output=True, text=True, timeout=900)
+        cwd=directory,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
 
 
-TEACHER_ONLY = ("autograder.hidden", "autograder.hidden.training", "autograder.engine",
-                "autograder.report", "autograder.delivery", "autograder.assign",
-                "autograder.scheduler", "autograder.cli", "autograder.demo")
+TEACHER_ONLY = (
+    "autograder.hidden",
+    "autograder.hidden.training",
+    "autograder.engine",
+    "autograder.report",
+    "autograder.delivery",
+    "autograder.assign",
+    "autograder.scheduler",
+    "autograder.cli",
+    "autograder.demo",
+)
 
 
 def test_no_teacher_module_is_importable_from_a_student_repository(isolated_template):
-    code = ("import importlib, json, pkgutil, sys\n"
-            "import autograder.public as pub\n"
-            "mods = [m.name for m in pkgutil.walk_packages(pub.__path__, 'autograder.public.')]\n"
-            "for m in mods: importlib.import_module(m)\n"
-            "found = []\n"
-            f"for m in {TEACHER_ONLY!r}:\n"
-            "    try:\n"
-            "        importlib.import_module(m); found.append(m)\n"
-            "    except ImportError:\n"
-            "        pass\n"
-            "print(json.dumps({'public': len(mods), 'teacher': found}))\n")
+    code = (
+        "import importlib, json, pkgutil, sys\n"
+        "import autograder.public as pub\n"
+        "mods = [m.name for m in pkgutil.walk_packages(pub.__path__, 'autograder.public.')]\n"
+        "for m in mods: importlib.import_module(m)\n"
+        "found = []\n"
+        f"for m in {TEACHER_ONLY!r}:\n"
+        "    try:\n"
+        "        importlib.import_module(m); found.append(m)\n"
+        "    except ImportError:\n"
+        "        pass\n"
+        "print(json.dumps({'public': len(mods), 'teacher': found}))\n"
+    )
     env = {"PATH": os.environ["PATH"], "HOME": str(isolated_template.parent)}
-    proc = subprocess.run([sys.executable, "-c", code], cwd=isolated_template, env=env,
-                          capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=isolated_template,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     assert result["teacher"] == [] and result["public"] >= 15, result
     # the same probe from the teacher's checkout does find them: the test can fail
-    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600
+    )
     assert set(json.loads(proc.stdout.strip().splitlines()[-1])["teacher"]) >= {
-        "autograder.hidden", "autograder.engine"}
+        "autograder.hidden",
+        "autograder.engine",
+    }
 
 
 def test_template_checks_run_alone(isolated_template, filled_notebook):
@@ -336,6 +396,7 @@ def test_template_checks_run_alone(isolated_template, filled_notebook):
 
 # ----------------------------------------------------------------------------- (d) solution
 
+
 def test_solution_notebook_matches_master(otter_build):
     path = ROOT / assign.SOLUTION_NOTEBOOK
     assert path.is_file(), "run `python -m autograder.assign --execute-solution`"
@@ -344,14 +405,18 @@ def test_solution_notebook_matches_master(otter_build):
     code = lambda nb: [c.source for c in nb.cells if c.cell_type == "code"]  # noqa: E731
     assert code(committed) == code(expected), (
         "solutions/resnet_a_la_main.ipynb is stale: run "
-        "`python -m autograder.assign --execute-solution`")
-    assert all(c.execution_count for c in committed.cells if c.cell_type == "code"), \
+        "`python -m autograder.assign --execute-solution`"
+    )
+    assert all(c.execution_count for c in committed.cells if c.cell_type == "code"), (
         "the solution notebook must be executed"
-    assert not [o for c in committed.cells for o in c.get("outputs", [])
-                if o.output_type == "error"]
+    )
+    assert not [
+        o for c in committed.cells for o in c.get("outputs", []) if o.output_type == "error"
+    ]
 
 
 # ----------------------------------------------------------------------------- otter artefacts
+
 
 def _run_otter_tests(path: Path, env: dict):
     from otter.test_files import ExceptionTestFile
@@ -363,17 +428,18 @@ def _run_otter_tests(path: Path, env: dict):
 
 def test_full_otter_tests_grade_q1_with_hidden_checks():
     """autograder/otter/tests/q1.py (public + hidden): full marks on the reference, partial on a bug."""
-    from autograder.public.checks import hidden_available, max_points
     from tensorflow import keras
 
+    from autograder.public.checks import hidden_available, max_points
     from solutions import resnet_a_la_main as solution
 
     if not hidden_available():
         pytest.fail("the hidden checks (autograder/hidden/structure.py) are not importable")
     path = ROOT / assign.OTTER_DIR / "tests" / "q1.py"
     reference = _run_otter_tests(path, {"keras": keras, "ResidualBlock": solution.ResidualBlock})
-    assert reference.score == reference.possible == max_points("q1"), \
-        [r.message for r in reference.test_case_results]
+    assert reference.score == reference.possible == max_points("q1"), [
+        r.message for r in reference.test_case_results
+    ]
 
     def no_final_relu(input, **kwargs):
         x = keras.layers.Conv2D(padding="same", **kwargs)(input)

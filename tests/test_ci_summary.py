@@ -5,6 +5,7 @@ in the repository, PATH and HOME only, plus the command graders' ``Q*_RESULTS``.
 The cases: every question passed, a failed check, a step killed by its timeout,
 steps skipped because the install failed. Nothing here imports TensorFlow.
 """
+
 from __future__ import annotations
 
 import base64
@@ -23,24 +24,55 @@ from autograder.public import ci
 ROOT = Path(__file__).resolve().parents[1]
 VENV_BIN = Path(sys.executable).parent
 POINTS = {"q1": 3, "q2": 2, "q3": 1}
-TITLES = {"q1.shape": "forme", "q1.order": "ordre", "q1.kwargs": "kwargs",
-          "q2.output": "sortie", "q2.params": "paramètres", "q3.output": "sortie cnn"}
+TITLES = {
+    "q1.shape": "forme",
+    "q1.order": "ordre",
+    "q1.kwargs": "kwargs",
+    "q2.output": "sortie",
+    "q2.params": "paramètres",
+    "q3.output": "sortie cnn",
+}
 
 
 def runner_b64(status: str, q: str, score: int, message: str = "") -> str:
     """The command grader's ``result`` output (base64 JSON), as its v1 writes it."""
-    res = {"version": 1, "status": status, "max_score": POINTS[q],
-           "tests": [{"name": q, "status": status, "score": score, "message": message,
-                      "test_code": "", "filename": "", "line_no": 0, "duration": 1}]}
+    res = {
+        "version": 1,
+        "status": status,
+        "max_score": POINTS[q],
+        "tests": [
+            {
+                "name": q,
+                "status": status,
+                "score": score,
+                "message": message,
+                "test_code": "",
+                "filename": "",
+                "line_no": 0,
+                "duration": 1,
+            }
+        ],
+    }
     return base64.b64encode(json.dumps(res).encode()).decode()
 
 
 def payload(q: str, failing=()) -> dict:
-    results = [{"id": cid, "question": q, "title": title, "points": 0 if cid in failing else 1,
-                "max_points": 1, "passed": cid not in failing,
-                "message": "attendu : 7 couches, reçu : 6." if cid in failing else "Vérification réussie.",
-                "hint": "Ajoutez la ReLU finale après l'addition." if cid in failing else ""}
-               for cid, title in TITLES.items() if cid.startswith(q + ".")]
+    results = [
+        {
+            "id": cid,
+            "question": q,
+            "title": title,
+            "points": 0 if cid in failing else 1,
+            "max_points": 1,
+            "passed": cid not in failing,
+            "message": "attendu : 7 couches, reçu : 6."
+            if cid in failing
+            else "Vérification réussie.",
+            "hint": "Ajoutez la ReLU finale après l'addition." if cid in failing else "",
+        }
+        for cid, title in TITLES.items()
+        if cid.startswith(q + ".")
+    ]
     return ci.check_payload(results, "resnet_a_la_main.ipynb", q)
 
 
@@ -48,10 +80,20 @@ def payload(q: str, failing=()) -> dict:
 def repo(tmp_path):
     """A student repository with only the public library (the step needs no notebook)."""
     r = tmp_path / "repo"
-    shutil.copytree(ROOT / "autograder", r / "autograder",
-                    ignore=shutil.ignore_patterns("__pycache__", "engine", "engine.py", "report",
-                                                  "demo.py", "delivery", "hidden.py",
-                                                  "training.py"))
+    shutil.copytree(
+        ROOT / "autograder",
+        r / "autograder",
+        ignore=shutil.ignore_patterns(
+            "__pycache__",
+            "engine",
+            "engine.py",
+            "report",
+            "demo.py",
+            "delivery",
+            "hidden.py",
+            "training.py",
+        ),
+    )
     (r / "resultats-autograder").mkdir()
     return r
 
@@ -64,10 +106,19 @@ def summary_step() -> dict:
 
 def run_step(repo: Path, env: dict) -> tuple[subprocess.CompletedProcess, str]:
     out = repo.parent / "step_summary.md"
-    proc = subprocess.run(["bash", "-e", "-c", summary_step()["run"]], cwd=repo, timeout=120,
-                          env={"PATH": f"{VENV_BIN}:/usr/bin:/bin", "HOME": str(repo.parent),
-                               "GITHUB_STEP_SUMMARY": str(out), **env},
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        ["bash", "-e", "-c", summary_step()["run"]],
+        cwd=repo,
+        timeout=120,
+        env={
+            "PATH": f"{VENV_BIN}:/usr/bin:/bin",
+            "HOME": str(repo.parent),
+            "GITHUB_STEP_SUMMARY": str(out),
+            **env,
+        },
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 0, proc.stderr
     return proc, out.read_text(encoding="utf-8")
 
@@ -98,8 +149,9 @@ def test_a_failed_check(repo):
     for q in POINTS:
         write(repo, q, payload(q, failing=("q1.order",)))
         ok = q != "q1"
-        env[f"{q.upper()}_RESULTS"] = runner_b64("pass" if ok else "fail", q,
-                                                 POINTS[q] if ok else 0)
+        env[f"{q.upper()}_RESULTS"] = runner_b64(
+            "pass" if ok else "fail", q, POINTS[q] if ok else 0
+        )
     _, text = run_step(repo, env)
     assert "| q1 | `ResidualBlock` | ❌ à revoir | 2 / 3 |" in text
     assert "| q2 | `build_resnet` | ✅ réussie | 2 / 2 |" in text
@@ -113,8 +165,11 @@ def test_a_failed_check(repo):
 def test_a_step_killed_by_its_timeout(repo):
     write(repo, "q2", payload("q2"))
     write(repo, "q3", payload("q3"))
-    env = {"Q1_RESULTS": runner_b64("error", "q1", 0, "Command timed out"),
-           "Q2_RESULTS": runner_b64("pass", "q2", 2), "Q3_RESULTS": runner_b64("pass", "q3", 1)}
+    env = {
+        "Q1_RESULTS": runner_b64("error", "q1", 0, "Command timed out"),
+        "Q2_RESULTS": runner_b64("pass", "q2", 2),
+        "Q3_RESULTS": runner_b64("pass", "q3", 1),
+    }
     _, text = run_step(repo, env)
     assert "| q1 | `ResidualBlock` | ⏱️ temps dépassé | 0 / 3 |" in text
     assert "q1 — ResidualBlock : ⏱️ temps dépassé" in text
@@ -159,22 +214,42 @@ def test_a_planted_result_file_cannot_override_a_failing_step(repo):
 
 def test_ci_summary_imports_no_tensorflow(tmp_path):
     """ci-summary imports neither TensorFlow, Keras nor numpy; the probe does see an import."""
-    code = ("import sys; from autograder.cli import main; "
-            "rc = main(['ci-summary', '--results', sys.argv[1], '--points', 'q1=3']); "
-            "len(sys.argv) > 2 and __import__('autograder.public.checks.public'); "
-            "print(sorted(m for m in ('tensorflow', 'keras', 'numpy') if m in sys.modules)); "
-            "sys.exit(rc)")
+    code = (
+        "import sys; from autograder.cli import main; "
+        "rc = main(['ci-summary', '--results', sys.argv[1], '--points', 'q1=3']); "
+        "len(sys.argv) > 2 and __import__('autograder.public.checks.public'); "
+        "print(sorted(m for m in ('tensorflow', 'keras', 'numpy') if m in sys.modules)); "
+        "sys.exit(rc)"
+    )
     for extra, expected in (([], "[]"), (["--also-numpy"], "['numpy']")):
-        proc = subprocess.run([sys.executable, "-c", code, str(tmp_path), *extra], cwd=ROOT,
-                              capture_output=True, text=True, timeout=120)
+        proc = subprocess.run(
+            [sys.executable, "-c", code, str(tmp_path), *extra],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert proc.returncode == 0, proc.stderr
         assert proc.stdout.strip().splitlines()[-1] == expected
 
 
 def test_ci_summary_rejects_malformed_points(tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "autograder", "ci-summary", "--results",
-                           str(tmp_path), "--points", "q1:3"], cwd=ROOT, capture_output=True,
-                          text=True, timeout=120)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "autograder",
+            "ci-summary",
+            "--results",
+            str(tmp_path),
+            "--points",
+            "q1:3",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 2 and "--points" in proc.stderr
 
 
@@ -189,10 +264,20 @@ def test_check_payload_totals_and_failed_payload():
     p = payload("q1", failing=("q1.kwargs",))
     assert (p["points"], p["max"], p["passed"]) == (2, 3, False)
     assert {c["id"]: c["passed"] for c in p["checks"]}["q1.kwargs"] is False
-    assert set(p["checks"][0]) == {"id", "question", "title", "points", "max", "passed",
-                                   "message", "hint"}
-    specs = [{"id": "q1.shape", "question": "q1", "title": "t", "points": 1.0},
-             {"id": "q2.output", "question": "q2", "title": "u", "points": 1.0}]
+    assert set(p["checks"][0]) == {
+        "id",
+        "question",
+        "title",
+        "points",
+        "max",
+        "passed",
+        "message",
+        "hint",
+    }
+    specs = [
+        {"id": "q1.shape", "question": "q1", "title": "t", "points": 1.0},
+        {"id": "q2.output", "question": "q2", "title": "u", "points": 1.0},
+    ]
     f = ci.failed_payload(specs, "nb.ipynb", "q1", "notebook introuvable")
     assert f["status"] == "error" and [c["id"] for c in f["checks"]] == ["q1.shape"]
     assert f["max"] == 1 and f["points"] == 0 and not f["passed"]
@@ -200,6 +285,10 @@ def test_check_payload_totals_and_failed_payload():
 
 def test_public_specs_from_source_match_the_registry():
     from autograder.public.checks import registry
-    reg = [{k: s[k] for k in ("id", "question", "title", "points")} for s in registry()
-           if s["visibility"] == "public" and not s["manual"]]
+
+    reg = [
+        {k: s[k] for k in ("id", "question", "title", "points")}
+        for s in registry()
+        if s["visibility"] == "public" and not s["manual"]
+    ]
     assert ci.public_specs_from_source() == reg and len(reg) == 6

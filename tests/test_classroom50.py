@@ -16,6 +16,7 @@ beginner's mistake from the gallery; ``result.json`` is validated against
 runs for real with ``PIP_NO_INDEX=1 PIP_DRY_RUN=1``: pip must find every
 requirement already satisfied, and nothing is downloaded or changed.
 """
+
 from __future__ import annotations
 
 import json
@@ -39,8 +40,19 @@ BEGINNER = "reject_no_final_relu"  # forgets the ReLU after the addition
 #: classroom50/result/v1, from the field table of the wiki's "The result.json contract".
 RESULT_SCHEMA = {
     "type": "object",
-    "required": ["schema", "classroom", "assignment", "submission", "commit", "release",
-                 "review", "datetime", "score", "max-score", "tests"],
+    "required": [
+        "schema",
+        "classroom",
+        "assignment",
+        "submission",
+        "commit",
+        "release",
+        "review",
+        "datetime",
+        "score",
+        "max-score",
+        "tests",
+    ],
     "properties": {
         "schema": {"const": "classroom50/result/v1"},
         "classroom": {"type": "string", "minLength": 1},
@@ -55,27 +67,37 @@ RESULT_SCHEMA = {
         "graded_at": {"type": "string", "pattern": r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$"},
         "score": {"type": "integer", "minimum": 0},
         "max-score": {"type": "integer", "minimum": 0},
-        "tests": {"type": "array", "items": {
-            "type": "object",
-            "required": ["test-name", "passed", "score", "max-score"],
-            "properties": {"test-name": {"type": "string", "minLength": 1},
-                           "passed": {"type": "boolean"},
-                           "score": {"type": "integer", "minimum": 0},
-                           "max-score": {"type": "integer", "minimum": 0}}}},
+        "tests": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["test-name", "passed", "score", "max-score"],
+                "properties": {
+                    "test-name": {"type": "string", "minLength": 1},
+                    "passed": {"type": "boolean"},
+                    "score": {"type": "integer", "minimum": 0},
+                    "max-score": {"type": "integer", "minimum": 0},
+                },
+            },
+        },
         "submitted_by": {"type": "object"},
     },
 }
 
 RUNNER_ENV = {
-    "CLASSROOM": "ml-2026", "ASSIGNMENT": "resnet-a-la-main", "ASSIGNMENT_TYPE": "individual",
-    "USERNAME": "alice", "OWNER": "alice",
+    "CLASSROOM": "ml-2026",
+    "ASSIGNMENT": "resnet-a-la-main",
+    "ASSIGNMENT_TYPE": "individual",
+    "USERNAME": "alice",
+    "OWNER": "alice",
     "SUBMISSION_TAG": "submit/2026-11-29T02-00-00Z-abc1234",
     "COMMIT_URL": "https://github.com/ml-2026/ml-2026-resnet-a-la-main-alice/commit/abc1234",
     "RELEASE_URL": "https://github.com/ml-2026/ml-2026-resnet-a-la-main-alice/releases/tag/"
-                   "submit%2F2026-11-29T02-00-00Z-abc1234",
+    "submit%2F2026-11-29T02-00-00Z-abc1234",
     "REVIEW_URL": "https://github.com/ml-2026/ml-2026-resnet-a-la-main-alice/compare/a...b",
     "PAGES_BASE_URL": "https://ml-2026.github.io/classroom50",
-    "GITHUB_REPOSITORY": "ml-2026/ml-2026-resnet-a-la-main-alice", "GITHUB_SHA": "abc1234",
+    "GITHUB_REPOSITORY": "ml-2026/ml-2026-resnet-a-la-main-alice",
+    "GITHUB_SHA": "abc1234",
     "GITHUB_SERVER_URL": "https://github.com",
 }
 
@@ -86,8 +108,9 @@ def result_problems(doc: dict) -> list[str]:
     if problems:
         return problems
     # JSON Schema counts 1.0 as an integer; Python's json writes it "1.0": refuse it here.
-    numbers = [doc["score"], doc["max-score"]] + [t[k] for t in doc["tests"]
-                                                  for k in ("score", "max-score")]
+    numbers = [doc["score"], doc["max-score"]] + [
+        t[k] for t in doc["tests"] for k in ("score", "max-score")
+    ]
     if not all(type(n) is int for n in numbers):
         problems.append("scores must be JSON integers, not 1.0")
     if doc["score"] != sum(t["score"] for t in doc["tests"]):
@@ -105,15 +128,20 @@ def result_problems(doc: dict) -> list[str]:
 
 def public_checks() -> list[dict]:
     from autograder.public.checks import registry
+
     return [s for s in registry() if s["visibility"] == "public" and not s["manual"]]
 
 
 @pytest.fixture(scope="module")
 def bundle(tmp_path_factory):
     out = tmp_path_factory.mktemp("config") / "ml-2026" / "autograders" / "resnet-a-la-main"
-    proc = subprocess.run([sys.executable, "-m", "autograder.delivery", "classroom50",
-                           "--out", str(out)], cwd=ROOT, capture_output=True, text=True,
-                          timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "autograder.delivery", "classroom50", "--out", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr
     return out
 
@@ -125,22 +153,45 @@ def student_repo(tmp: Path, name: str, nb_text: str | None) -> Path:
     shutil.copytree(TEMPLATE, repo, ignore=shutil.ignore_patterns("__pycache__"))
     if nb_text is not None:
         (repo / NOTEBOOK).write_text(nb_text, encoding="utf-8")
-    git = ["git", "-c", "user.name=Alice", "-c", "user.email=alice@example.org",
-           "-c", "commit.gpgsign=false"]
+    git = [
+        "git",
+        "-c",
+        "user.name=Alice",
+        "-c",
+        "user.email=alice@example.org",
+        "-c",
+        "commit.gpgsign=false",
+    ]
     subprocess.run([*git, "init", "-q"], cwd=repo, check=True)
     subprocess.run([*git, "add", "-A"], cwd=repo, check=True)
-    subprocess.run([*git, "commit", "-q", "-m", "rendu"], cwd=repo, check=True,
-                   env={**os.environ, "GIT_COMMITTER_DATE": "2026-11-28T23:59:00Z"})
+    subprocess.run(
+        [*git, "commit", "-q", "-m", "rendu"],
+        cwd=repo,
+        check=True,
+        env={**os.environ, "GIT_COMMITTER_DATE": "2026-11-28T23:59:00Z"},
+    )
     return repo
 
 
 def run_autograder(bundle: Path, repo: Path, home: Path, **extra) -> subprocess.CompletedProcess:
-    env = {"PATH": f"{VENV_BIN}:/usr/bin:/bin", "HOME": str(home),
-           "GITHUB_OUTPUT": str(repo.parent / f"{repo.name}.output"),
-           "PIP_NO_INDEX": "1", "PIP_DRY_RUN": "1", "PIP_CONFIG_FILE": "/dev/null",
-           **RUNNER_ENV, **extra}
-    return subprocess.run([sys.executable, str(bundle / "autograder.py")], cwd=repo, env=env,
-                          capture_output=True, text=True, timeout=1200)
+    env = {
+        "PATH": f"{VENV_BIN}:/usr/bin:/bin",
+        "HOME": str(home),
+        "GITHUB_OUTPUT": str(repo.parent / f"{repo.name}.output"),
+        "PIP_NO_INDEX": "1",
+        "PIP_DRY_RUN": "1",
+        "PIP_CONFIG_FILE": "/dev/null",
+        **RUNNER_ENV,
+        **extra,
+    }
+    return subprocess.run(
+        [sys.executable, str(bundle / "autograder.py")],
+        cwd=repo,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1200,
+    )
 
 
 def gallery_notebook(case_id: str) -> str:
@@ -150,6 +201,7 @@ def gallery_notebook(case_id: str) -> str:
 @pytest.fixture(scope="module")
 def runs(bundle, tmp_path_factory):
     from tests.faults import reference_notebook
+
     tmp = tmp_path_factory.mktemp("c50")
     home = tmp / "home"
     home.mkdir()
@@ -160,17 +212,23 @@ def runs(bundle, tmp_path_factory):
     }
     # The untouched template also carries a planted "always pass" library: never used.
     fake = repos["template"] / "autograder" / "__main__.py"
-    fake.write_text("import json, sys\nargs = sys.argv\nopen(args[args.index('--json') + 1], "
-                    "'w').write(json.dumps({'schema': 'resnet-a-la-main/check/v1', "
-                    "'status': 'ok', 'checks': []}))\n", encoding="utf-8")
+    fake.write_text(
+        "import json, sys\nargs = sys.argv\nopen(args[args.index('--json') + 1], "
+        "'w').write(json.dumps({'schema': 'resnet-a-la-main/check/v1', "
+        "'status': 'ok', 'checks': []}))\n",
+        encoding="utf-8",
+    )
     out = {}
     for label, repo in repos.items():
         proc = run_autograder(bundle, repo, home)
         assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-        out[label] = {"proc": proc, "repo": repo,
-                      "result": json.loads((repo / "result.json").read_text(encoding="utf-8")),
-                      "body": (repo / "release-body.md").read_text(encoding="utf-8"),
-                      "output": (repo.parent / f"{repo.name}.output").read_text(encoding="utf-8")}
+        out[label] = {
+            "proc": proc,
+            "repo": repo,
+            "result": json.loads((repo / "result.json").read_text(encoding="utf-8")),
+            "body": (repo / "release-body.md").read_text(encoding="utf-8"),
+            "output": (repo.parent / f"{repo.name}.output").read_text(encoding="utf-8"),
+        }
     return out
 
 
@@ -179,51 +237,85 @@ def runs(bundle, tmp_path_factory):
 
 def test_bundle_contents(bundle):
     files = {p.relative_to(bundle).as_posix() for p in bundle.rglob("*") if p.is_file()}
-    assert {"autograder.py", "requirements-checks.txt", "runtime.json", "README.md",
-            "lib/autograder/__main__.py", "lib/autograder/public/checks/public.py"} <= files
-    for secret in ("checks/hidden.py", "checks/training.py", "engine", "report",
-                   "delivery", "demo.py", "otter"):
+    assert {
+        "autograder.py",
+        "requirements-checks.txt",
+        "runtime.json",
+        "README.md",
+        "lib/autograder/__main__.py",
+        "lib/autograder/public/checks/public.py",
+    } <= files
+    for secret in (
+        "checks/hidden.py",
+        "checks/training.py",
+        "engine",
+        "report",
+        "delivery",
+        "demo.py",
+        "otter",
+    ):
         assert not any(f.startswith(f"lib/autograder/{secret}") for f in files), secret
     assert not any("__pycache__" in f for f in files)
     runtime = json.loads((bundle / "runtime.json").read_text())
     assert runtime["python"] == "3.12"  # not Classroom 50's default 3.14
-    assert (bundle / "requirements-checks.txt").read_text() == \
-        (TEMPLATE / "requirements-checks.txt").read_text()
+    assert (bundle / "requirements-checks.txt").read_text() == (
+        TEMPLATE / "requirements-checks.txt"
+    ).read_text()
     compile((bundle / "autograder.py").read_text(encoding="utf-8"), "autograder.py", "exec")
 
 
 def test_bundle_lists_every_public_check(bundle):
     ns: dict = {"__name__": "not_main", "__file__": str(bundle / "autograder.py")}
-    exec(compile((bundle / "autograder.py").read_text(encoding="utf-8"), "autograder.py",
-                 "exec"), ns)
-    assert [(c["id"], c["points"]) for c in ns["CHECKS"]] == \
-        [(s["id"], int(s["points"])) for s in public_checks()]
+    exec(
+        compile((bundle / "autograder.py").read_text(encoding="utf-8"), "autograder.py", "exec"), ns
+    )
+    assert [(c["id"], c["points"]) for c in ns["CHECKS"]] == [
+        (s["id"], int(s["points"])) for s in public_checks()
+    ]
 
 
 def test_missing_runner_variables_are_an_infrastructure_error(bundle, tmp_path):
     repo = tmp_path / "repo"
     repo.mkdir()
-    proc = subprocess.run([sys.executable, str(bundle / "autograder.py")], cwd=repo,
-                          env={"PATH": f"{VENV_BIN}:/usr/bin:/bin", "HOME": str(tmp_path),
-                               "CLASSROOM": "ml-2026"},
-                          capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, str(bundle / "autograder.py")],
+        cwd=repo,
+        env={"PATH": f"{VENV_BIN}:/usr/bin:/bin", "HOME": str(tmp_path), "CLASSROOM": "ml-2026"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode != 0 and "SUBMISSION_TAG" in proc.stderr
     assert not (repo / "result.json").exists()
 
 
 def test_schema_check_catches_bad_documents():
-    good = {"schema": "classroom50/result/v1", "classroom": "c", "assignment": "a",
-            "submission": "s", "commit": "u", "release": "u", "review": "u",
-            "datetime": "2026-06-01T14:32:01Z", "score": 1, "max-score": 2,
-            "tests": [{"test-name": "t1", "passed": True, "score": 1, "max-score": 1},
-                      {"test-name": "t2", "passed": False, "score": 0, "max-score": 1}]}
+    good = {
+        "schema": "classroom50/result/v1",
+        "classroom": "c",
+        "assignment": "a",
+        "submission": "s",
+        "commit": "u",
+        "release": "u",
+        "review": "u",
+        "datetime": "2026-06-01T14:32:01Z",
+        "score": 1,
+        "max-score": 2,
+        "tests": [
+            {"test-name": "t1", "passed": True, "score": 1, "max-score": 1},
+            {"test-name": "t2", "passed": False, "score": 0, "max-score": 1},
+        ],
+    }
     assert result_problems(good) == []
-    for mutate in (lambda d: d.update({"score": 1.0}), lambda d: d.pop("review"),
-                   lambda d: d.update({"schema": "classroom50/result/v2"}),
-                   lambda d: d["tests"][0].pop("test-name"),
-                   lambda d: d.update({"datetime": "2026-06-01 14:32"}),
-                   lambda d: d.update({"max-score": 3}),
-                   lambda d: d["tests"][1].update({"test-name": "t1"})):
+    for mutate in (
+        lambda d: d.update({"score": 1.0}),
+        lambda d: d.pop("review"),
+        lambda d: d.update({"schema": "classroom50/result/v2"}),
+        lambda d: d["tests"][0].pop("test-name"),
+        lambda d: d.update({"datetime": "2026-06-01 14:32"}),
+        lambda d: d.update({"max-score": 3}),
+        lambda d: d["tests"][1].update({"test-name": "t1"}),
+    ):
         bad = json.loads(json.dumps(good))
         mutate(bad)
         assert result_problems(bad), bad
@@ -237,14 +329,16 @@ def test_reference_gets_every_public_point(runs):
     assert result_problems(doc) == []
     total = int(sum(s["points"] for s in public_checks()))
     assert (doc["score"], doc["max-score"]) == (total, total)
-    assert [t["test-name"].split(" ")[0] for t in doc["tests"]] == \
-        [s["id"] for s in public_checks()]
+    assert [t["test-name"].split(" ")[0] for t in doc["tests"]] == [
+        s["id"] for s in public_checks()
+    ]
     assert all(t["passed"] for t in doc["tests"])
     assert doc["datetime"] == "2026-11-28T23:59:00Z"  # the commit's date, not the run's
     assert doc["classroom"] == "ml-2026" and doc["owner"] == "alice"
     assert "status=success\n" in runs["reference"]["output"]
     assert runs["reference"]["body"].startswith(
-        f"### ResNet à la main : {total} / {total} points (vérifications publiques)")
+        f"### ResNet à la main : {total} / {total} points (vérifications publiques)"
+    )
 
 
 def test_blank_template_gets_zero_despite_a_planted_library(runs):
@@ -266,16 +360,30 @@ def test_beginner_case_gets_the_points_check_gives(runs, tmp_path):
     golden = load_golden()[BEGINNER]["checks"]
     public = {s["id"] for s in public_checks()}
     by_id = {t["test-name"].split(" ")[0]: t for t in doc["tests"]}
-    assert {k: t["passed"] for k, t in by_id.items()} == \
-        {k: v for k, v in golden.items() if k in public}
+    assert {k: t["passed"] for k, t in by_id.items()} == {
+        k: v for k, v in golden.items() if k in public
+    }
     out = tmp_path / "check.json"
-    proc = subprocess.run([sys.executable, "-m", "autograder", "check",
-                           str(runs[BEGINNER]["repo"] / NOTEBOOK), "--json", str(out)],
-                          cwd=ROOT, capture_output=True, text=True, timeout=900)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "autograder",
+            "check",
+            str(runs[BEGINNER]["repo"] / NOTEBOOK),
+            "--json",
+            str(out),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert proc.returncode == 1, proc.stderr
     check = json.loads(out.read_text(encoding="utf-8"))
-    assert {c["id"]: (c["points"], c["max"]) for c in check["checks"]} == \
-        {k: (t["score"], t["max-score"]) for k, t in by_id.items()}
+    assert {c["id"]: (c["points"], c["max"]) for c in check["checks"]} == {
+        k: (t["score"], t["max-score"]) for k, t in by_id.items()
+    }
     assert doc["score"] == check["points"]
     failed = [t for t in doc["tests"] if not t["passed"]]
     assert all(t["message"].startswith("attendu") and t["hint"] for t in failed)

@@ -3,6 +3,7 @@
 ``check`` runs in a copy of the package as the student template ships it
 (no engine, no report, no hidden checks), with this repository's cli.py.
 """
+
 from __future__ import annotations
 
 import os
@@ -20,8 +21,14 @@ TEMPLATE = ROOT / "student_template"
 def _run(*args, cwd=ROOT, timeout=900):
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
     env.pop("PYTHONPATH", None)
-    return subprocess.run([sys.executable, "-m", "autograder", *map(str, args)], cwd=cwd,
-                          env=env, capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "autograder", *map(str, args)],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def _one_line(text: str) -> str:
@@ -30,21 +37,24 @@ def _one_line(text: str) -> str:
     return lines[0]
 
 
-@pytest.mark.parametrize("args,fragment", [
-    ((), "required"),
-    (("grade",), "required"),
-    (("grade", "examples"), "--out"),
-    (("frobnicate",), "invalid choice"),
-    (("grade", "does/not/exist", "--out", "x"), "introuvable : does/not/exist"),
-    (("grade", ".", "--out", "x", "--jobs", "0"), "--jobs"),
-    (("grade", ".", "--out", "x", "--timeout", "-1"), "--timeout"),
-    (("grade", ".", "--out", "x", "--jobs", "deux"), "invalid int"),
-    (("grade", ".", "--out", "x", "--roster", "nope.csv"), "nope.csv"),
-    (("grade", ".", "--out", "x", "--lang", "de"), "invalid choice"),
-    (("check", "nope.ipynb"), "introuvable : nope.ipynb"),
-    (("check", "x.ipynb", "-q", "q9"), "invalid choice"),
-    (("report", "no/such/dir"), "introuvable"),
-])
+@pytest.mark.parametrize(
+    "args,fragment",
+    [
+        ((), "required"),
+        (("grade",), "required"),
+        (("grade", "examples"), "--out"),
+        (("frobnicate",), "invalid choice"),
+        (("grade", "does/not/exist", "--out", "x"), "introuvable : does/not/exist"),
+        (("grade", ".", "--out", "x", "--jobs", "0"), "--jobs"),
+        (("grade", ".", "--out", "x", "--timeout", "-1"), "--timeout"),
+        (("grade", ".", "--out", "x", "--jobs", "deux"), "invalid int"),
+        (("grade", ".", "--out", "x", "--roster", "nope.csv"), "nope.csv"),
+        (("grade", ".", "--out", "x", "--lang", "de"), "invalid choice"),
+        (("check", "nope.ipynb"), "introuvable : nope.ipynb"),
+        (("check", "x.ipynb", "-q", "q9"), "invalid choice"),
+        (("report", "no/such/dir"), "introuvable"),
+    ],
+)
 def test_usage_errors_exit_2_with_one_line(args, fragment, tmp_path):
     proc = _run(*args)
     assert proc.returncode == 2, proc.stderr
@@ -69,8 +79,18 @@ def student_repo(tmp_path_factory):
 
 def test_template_package_lacks_the_teacher_modules(student_repo):
     package = student_repo / "autograder"
-    for name in ("engine", "engine.py", "report", "report.py", "delivery", "delivery.py",
-                 "hidden", "assign.py", "cli.py", "demo.py"):
+    for name in (
+        "engine",
+        "engine.py",
+        "report",
+        "report.py",
+        "delivery",
+        "delivery.py",
+        "hidden",
+        "assign.py",
+        "cli.py",
+        "demo.py",
+    ):
         assert not (package / name).exists(), name
     assert sorted(p.name for p in package.iterdir()) == ["__init__.py", "__main__.py", "public"]
 
@@ -124,10 +144,17 @@ def test_check_json_on_an_invalid_notebook_lists_every_public_check_failed(tmp_p
     proc = _run("check", bad, "--json", out)
     assert proc.returncode == 1 and "Traceback" not in proc.stderr
     import json
+
     data = json.loads(out.read_text(encoding="utf-8"))
     assert data["schema"] == "resnet-a-la-main/check/v1" and data["status"] == "error"
-    assert [c["id"] for c in data["checks"]] == ["q1.shape", "q1.order", "q1.kwargs",
-                                                 "q2.output", "q2.params", "q3.output"]
+    assert [c["id"] for c in data["checks"]] == [
+        "q1.shape",
+        "q1.order",
+        "q1.kwargs",
+        "q2.output",
+        "q2.params",
+        "q3.output",
+    ]
     assert not any(c["passed"] for c in data["checks"]) and data["max"] == 6
     assert all(c["message"] == data["error"] and c["hint"] for c in data["checks"])
 
@@ -137,6 +164,7 @@ def test_check_json_missing_notebook_for_one_question(tmp_path):
     proc = _run("check", tmp_path / "absent.ipynb", "-q", "q2", "--json", out)
     assert proc.returncode == 2
     import json
+
     data = json.loads(out.read_text(encoding="utf-8"))
     assert [c["id"] for c in data["checks"]] == ["q2.output", "q2.params"]
     assert "introuvable" in data["error"]

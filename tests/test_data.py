@@ -1,4 +1,5 @@
 """The offline-first Fashion-MNIST loader."""
+
 import gzip
 import shutil
 

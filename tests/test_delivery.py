@@ -10,6 +10,7 @@ downloads: the install step's requirements are checked to be satisfied by the ki
 environment instead of being installed. Tamper evidence: tests/test_tamper.py; the
 otter zip: tests/test_otter_zip.py.
 """
+
 from __future__ import annotations
 
 import ast
@@ -40,7 +41,7 @@ REPORTER = "classroom-resources/autograding-grading-reporter@"
 ALIASES = {"tensorflow": ("tensorflow", "tensorflow-cpu")}
 FUNCS = {"q1": "ResidualBlock", "q2": "build_resnet", "q3": "build_cnn"}
 
-WRONG_Q1 = '''\
+WRONG_Q1 = """\
 def ResidualBlock(input, **kwargs):
     x = keras.layers.Conv2D(padding="same", **kwargs)(input)
     x = keras.layers.BatchNormalization()(x)
@@ -48,7 +49,7 @@ def ResidualBlock(input, **kwargs):
     x = keras.layers.Conv2D(padding="same", **kwargs)(x)
     x = keras.layers.BatchNormalization()(x)
     return keras.layers.Add()([input, x])  # the final ReLU is missing
-'''
+"""
 
 
 # --------------------------------------------------------------------------- helpers
@@ -61,6 +62,7 @@ def load_workflow(path=None) -> dict:
 
 def public_points() -> dict[str, float]:
     from autograder.public.checks import max_points
+
     return {q: max_points(q, ("public",)) for q in FUNCS}
 
 
@@ -92,8 +94,11 @@ def workflow_problems(wf: dict, points: dict[str, float]) -> list[str]:
             problems.append("setup-python: python-version 3.12 expected")
         if w.get("cache") != "pip" or w.get("cache-dependency-path") != "requirements-checks.txt":
             problems.append("setup-python: pip cache keyed on requirements-checks.txt expected")
-    installs = [i for i, s in enumerate(steps)
-                if "pip install --requirement requirements-checks.txt" in str(s.get("run", ""))]
+    installs = [
+        i
+        for i, s in enumerate(steps)
+        if "pip install --requirement requirements-checks.txt" in str(s.get("run", ""))
+    ]
     if not installs:
         problems.append("no step installs requirements-checks.txt")
 
@@ -109,8 +114,11 @@ def workflow_problems(wf: dict, points: dict[str, float]) -> list[str]:
         if "setup-command" in w:  # the install step installs once for every question
             problems.append(f"{sid}: setup-command reinstalls the requirements")
         cmd = str(w.get("command", ""))
-        if not re.fullmatch(rf"python -m autograder check {NOTEBOOK} -q {sid} "
-                            rf"--json resultats-autograder/{sid}\.json", cmd):
+        if not re.fullmatch(
+            rf"python -m autograder check {NOTEBOOK} -q {sid} "
+            rf"--json resultats-autograder/{sid}\.json",
+            cmd,
+        ):
             problems.append(f"{sid}: command {cmd!r} is not the question's check")
         if "otter check" in cmd:
             problems.append(f"{sid}: otter check exits 0 on failure")
@@ -163,16 +171,20 @@ def run_command(cmd: str, cwd: Path, home: Path, extra_env=None, timeout=600):
     """Run a step command the way the grader action does: sh -c, PATH and HOME only."""
     env = {"PATH": f"{VENV_BIN}:/usr/local/bin:/usr/bin:/bin", "HOME": str(home)}
     env.update(extra_env or {})
-    return subprocess.run(["/bin/sh", "-c", cmd], cwd=cwd, env=env, capture_output=True,
-                          text=True, timeout=timeout)
+    return subprocess.run(
+        ["/bin/sh", "-c", cmd], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout
+    )
 
 
 def reference_sources() -> dict[str, str]:
     """Reference function definitions, read from solutions/ without importing TensorFlow."""
     src = (ROOT / "solutions" / "resnet_a_la_main.py").read_text(encoding="utf-8")
     tree = ast.parse(src)
-    return {n.name: ast.get_source_segment(src, n) for n in tree.body
-            if isinstance(n, ast.FunctionDef) and n.name in FUNCS.values()}
+    return {
+        n.name: ast.get_source_segment(src, n)
+        for n in tree.body
+        if isinstance(n, ast.FunctionDef) and n.name in FUNCS.values()
+    }
 
 
 def filled_notebook(defs: dict[str, str]) -> nbformat.NotebookNode:
@@ -201,6 +213,7 @@ def make_repo(tmp: Path, name: str, nb) -> Path:
 def offline_home(tmp: Path) -> Path:
     """A fresh HOME whose Keras cache points at the local Fashion-MNIST files."""
     from autograder.public.data import find_local_dir
+
     home = tmp / "home"
     datasets = home / ".keras" / "datasets"
     if not datasets.exists():
@@ -250,25 +263,42 @@ def test_workflow_is_short_and_makes_no_false_claims():
     assert "finds the job" not in text and "looks for the check run" not in text
 
 
-@pytest.mark.parametrize("mutation, expected", [
-    (lambda s: s[3]["with"].update({"max-score": 5}), "q1: max-score"),
-    (lambda s: s[4].update({"id": "q9"}), "grader step ids"),
-    (lambda s: s[6]["with"].update({"runners": "q1,q2"}), "reporter runners"),
-    (lambda s: s[6]["env"].pop("Q3_RESULTS"), "reporter: env"),
-    (lambda s: s[5]["with"].update({"command": "otter check resnet_a_la_main.ipynb"}), "q3: command"),
-    (lambda s: s[3]["with"].update({"timeout": "600s"}), "q1: timeout"),
-    (lambda s: s[1]["with"].pop("cache"), "pip cache"),
-    (lambda s: s[7].pop("if"), "summary: must run always()"),
-    (lambda s: s[7].update({"run": "python -m autograder ci-summary --questions q1,q2,q3 "
-                                   "--points q1=1,q2=2,q3=1"}), "summary: questions or points"),
-    (lambda s: s[3]["with"].update({"setup-command": "pip install -r requirements.txt"}),
-     "q1: setup-command"),
-    (lambda s: s[1]["with"].update({"python-version": "3.14"}), "python-version 3.12"),
-    (lambda s: s[2].update({"run": "python -m pip install -r requirements.txt"}),
-     "installs requirements-checks.txt"),
-    (lambda s: s.insert(3, s.pop(6)), "reporter must come after"),
-    (lambda s: s[0].update({"uses": "actions/checkout@v4"}), None),  # harmless: no problem
-])
+@pytest.mark.parametrize(
+    "mutation, expected",
+    [
+        (lambda s: s[3]["with"].update({"max-score": 5}), "q1: max-score"),
+        (lambda s: s[4].update({"id": "q9"}), "grader step ids"),
+        (lambda s: s[6]["with"].update({"runners": "q1,q2"}), "reporter runners"),
+        (lambda s: s[6]["env"].pop("Q3_RESULTS"), "reporter: env"),
+        (
+            lambda s: s[5]["with"].update({"command": "otter check resnet_a_la_main.ipynb"}),
+            "q3: command",
+        ),
+        (lambda s: s[3]["with"].update({"timeout": "600s"}), "q1: timeout"),
+        (lambda s: s[1]["with"].pop("cache"), "pip cache"),
+        (lambda s: s[7].pop("if"), "summary: must run always()"),
+        (
+            lambda s: s[7].update(
+                {
+                    "run": "python -m autograder ci-summary --questions q1,q2,q3 "
+                    "--points q1=1,q2=2,q3=1"
+                }
+            ),
+            "summary: questions or points",
+        ),
+        (
+            lambda s: s[3]["with"].update({"setup-command": "pip install -r requirements.txt"}),
+            "q1: setup-command",
+        ),
+        (lambda s: s[1]["with"].update({"python-version": "3.14"}), "python-version 3.12"),
+        (
+            lambda s: s[2].update({"run": "python -m pip install -r requirements.txt"}),
+            "installs requirements-checks.txt",
+        ),
+        (lambda s: s.insert(3, s.pop(6)), "reporter must come after"),
+        (lambda s: s[0].update({"uses": "actions/checkout@v4"}), None),  # harmless: no problem
+    ],
+)
 def test_workflow_structure_check_catches(mutation, expected):
     wf = copy.deepcopy(load_workflow())
     steps = next(iter(wf["jobs"].values()))["steps"]
@@ -284,6 +314,7 @@ def test_workflow_structure_check_catches(mutation, expected):
 def test_install_step_requirements_are_satisfied_here():
     """The workflow installs requirements-checks.txt, which the kit's environment satisfies."""
     from packaging.requirements import Requirement
+
     require_template()
     unsatisfied = []
     for line in (TEMPLATE / "requirements-checks.txt").read_text(encoding="utf-8").splitlines():
@@ -315,10 +346,20 @@ def test_template_ships_lean_and_full_requirements():
     full = (TEMPLATE / "requirements.txt").read_text(encoding="utf-8").splitlines()
     lean = (TEMPLATE / "requirements-checks.txt").read_text(encoding="utf-8")
     assert "-r requirements-checks.txt" in full
-    names = {re.split(r"[<>=!~;\[ ]", l, maxsplit=1)[0].lower() for l in lean.splitlines()
-             if l.strip() and not l.startswith("#")}
-    assert names == {"tensorflow-cpu", "tensorflow", "keras", "numpy", "psutil", "nbformat",
-                     "ipython"}
+    names = {
+        re.split(r"[<>=!~;\[ ]", l, maxsplit=1)[0].lower()
+        for l in lean.splitlines()
+        if l.strip() and not l.startswith("#")
+    }
+    assert names == {
+        "tensorflow-cpu",
+        "tensorflow",
+        "keras",
+        "numpy",
+        "psutil",
+        "nbformat",
+        "ipython",
+    }
     for heavy in ("otter-grader", "pytest", "scikit-learn", "matplotlib", "pandas", "seaborn"):
         assert heavy not in lean and any(l.startswith(heavy) for l in full), heavy
 
@@ -344,20 +385,30 @@ def step_outcomes(tmp_path_factory):
     for label, nb in notebooks.items():
         repo = repos[label] = make_repo(tmp, label, nb)
         for s in graders:
-            proc = run_command(s["with"]["command"], repo, home,
-                               timeout=int(s["with"]["timeout"]) * 60)
+            proc = run_command(
+                s["with"]["command"], repo, home, timeout=int(s["with"]["timeout"]) * 60
+            )
             outcomes[label, s["id"]] = proc.returncode
             logs[label, s["id"]] = proc.stdout + proc.stderr
-    return {"outcomes": outcomes, "repos": repos, "logs": logs, "home": home,
-            "graders": graders, "steps": steps}
+    return {
+        "outcomes": outcomes,
+        "repos": repos,
+        "logs": logs,
+        "home": home,
+        "graders": graders,
+        "steps": steps,
+    }
 
 
 @pytest.mark.parametrize("question", list(FUNCS))
 def test_every_step_passes_on_the_reference(step_outcomes, question):
     rc = step_outcomes["outcomes"]["reference", question]
     assert rc == 0, step_outcomes["logs"]["reference", question]
-    saved = json.loads((step_outcomes["repos"]["reference"] / "resultats-autograder"
-                        / f"{question}.json").read_text(encoding="utf-8"))
+    saved = json.loads(
+        (
+            step_outcomes["repos"]["reference"] / "resultats-autograder" / f"{question}.json"
+        ).read_text(encoding="utf-8")
+    )
     assert saved["passed"] and saved["points"] == public_points()[question]
 
 
@@ -377,19 +428,39 @@ def test_wrong_q1_fails_only_the_q1_step(step_outcomes):
 
 def _result_b64(status: str, name: str, score: int, max_score: int) -> str:
     """The ``result`` output of the command-grader action (base64 JSON)."""
-    res = {"version": 1, "status": status, "max_score": max_score,
-           "tests": [{"name": name, "status": status, "score": score, "message": "",
-                      "test_code": "", "filename": "", "line_no": 0, "duration": 1}]}
+    res = {
+        "version": 1,
+        "status": status,
+        "max_score": max_score,
+        "tests": [
+            {
+                "name": name,
+                "status": status,
+                "score": score,
+                "message": "",
+                "test_code": "",
+                "filename": "",
+                "line_no": 0,
+                "duration": 1,
+            }
+        ],
+    }
     return base64.b64encode(json.dumps(res).encode()).decode()
 
 
 def _run_summary_step(repo: Path, env: dict, home: Path, step=None):
     """The summary step's command, as Actions runs a `run:` step (bash -e), PATH and HOME only."""
-    step = step or next(s for s in next(iter(load_workflow()["jobs"].values()))["steps"]
-                        if s.get("id") == "summary")
-    return subprocess.run(["bash", "-e", "-c", step["run"]], cwd=repo, timeout=120,
-                          env={"PATH": f"{VENV_BIN}:/usr/bin:/bin", "HOME": str(home), **env},
-                          capture_output=True, text=True)
+    step = step or next(
+        s for s in next(iter(load_workflow()["jobs"].values()))["steps"] if s.get("id") == "summary"
+    )
+    return subprocess.run(
+        ["bash", "-e", "-c", step["run"]],
+        cwd=repo,
+        timeout=120,
+        env={"PATH": f"{VENV_BIN}:/usr/bin:/bin", "HOME": str(home), **env},
+        capture_output=True,
+        text=True,
+    )
 
 
 def test_summary_step_writes_the_french_job_summary(step_outcomes, tmp_path):
@@ -401,13 +472,16 @@ def test_summary_step_writes_the_french_job_summary(step_outcomes, tmp_path):
         ok = step_outcomes["outcomes"]["wrong_q1", s["id"]] == 0
         top = int(s["with"]["max-score"])
         env[f"{s['id'].upper()}_RESULTS"] = _result_b64(
-            "pass" if ok else "fail", s["with"]["test-name"], top if ok else 0, top)
+            "pass" if ok else "fail", s["with"]["test-name"], top if ok else 0, top
+        )
     proc = _run_summary_step(repo, env, step_outcomes["home"])
     assert proc.returncode == 0, proc.stderr
     text = summary_file.read_text(encoding="utf-8")
     points = public_points()
     # q1: two of its three public checks pass (only the final ReLU is missing)
-    assert f"| q1 | `ResidualBlock` | ❌ à revoir | {points['q1'] - 1:g} / {points['q1']:g} |" in text
+    assert (
+        f"| q1 | `ResidualBlock` | ❌ à revoir | {points['q1'] - 1:g} / {points['q1']:g} |" in text
+    )
     assert f"| q2 | `build_resnet` | ✅ réussie | {points['q2']:g} / {points['q2']:g} |" in text
     total = points["q1"] - 1 + points["q2"] + points["q3"]
     assert f"{total:g} / {sum(points.values()):g} points" in text
@@ -423,11 +497,15 @@ def test_summary_step_writes_the_french_job_summary(step_outcomes, tmp_path):
 def test_summary_step_without_results_says_not_run(tmp_path):
     """Grader steps that never ran (install failed): not run, without crashing or TensorFlow."""
     repo = tmp_path / "repo"
-    shutil.copytree(ROOT / "autograder", repo / "autograder",
-                    ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(
+        ROOT / "autograder", repo / "autograder", ignore=shutil.ignore_patterns("__pycache__")
+    )
     summary_file = tmp_path / "summary.md"
-    proc = _run_summary_step(repo, {"GITHUB_STEP_SUMMARY": str(summary_file),
-                                    "Q1_RESULTS": _result_b64("pass", "q1", 3, 3)}, tmp_path)
+    proc = _run_summary_step(
+        repo,
+        {"GITHUB_STEP_SUMMARY": str(summary_file), "Q1_RESULTS": _result_b64("pass", "q1", 3, 3)},
+        tmp_path,
+    )
     assert proc.returncode == 0, proc.stderr
     text = summary_file.read_text(encoding="utf-8")
     assert "| q1 | `ResidualBlock` | ✅ réussie | 3 / 3 |" in text

@@ -1,4 +1,5 @@
 """The "Pour aller plus loin" experiment: statistics, resume, quick pipeline."""
+
 import json
 import math
 import os
@@ -49,7 +50,7 @@ def test_describe_interval_contains_mean_and_degenerate_cases():
 def test_compare_hand_computed_effect_sizes():
     t = E.compare_samples([1, 2, 3], [3, 4, 5])
     assert t["mean_diff"] == -2
-    assert t["cohen_d"] == pytest.approx(-2.0)            # pooled sd = 1
+    assert t["cohen_d"] == pytest.approx(-2.0)  # pooled sd = 1
     assert t["hedges_g"] == pytest.approx(-2.0 * (1 - 3 / (4 * 6 - 9)))
     assert t["welch_t"] == pytest.approx(-2 / math.sqrt(2 / 3))
     assert t["welch_df"] == pytest.approx(4.0)
@@ -57,7 +58,7 @@ def test_compare_hand_computed_effect_sizes():
     assert t["welch_p"] == pytest.approx(ref.pvalue)
     mwu = stats.mannwhitneyu([1, 2, 3], [3, 4, 5], alternative="two-sided")
     assert t["mwu_u"] == mwu.statistic and t["mwu_p"] == pytest.approx(mwu.pvalue)
-    assert t["rank_biserial"] == pytest.approx(2 * 0.5 / 9 - 1)   # U = 0.5 (one tie)
+    assert t["rank_biserial"] == pytest.approx(2 * 0.5 / 9 - 1)  # U = 0.5 (one tie)
 
 
 def test_identical_samples_show_no_effect():
@@ -127,12 +128,13 @@ def test_minimum_detectable_effect_has_the_stated_power():
     power = stats.nct.sf(crit, n - 1, nc) + stats.nct.cdf(-crit, n - 1, nc)
     assert power == pytest.approx(0.8, abs=1e-6)
     normal = (stats.norm.ppf(0.975) + stats.norm.ppf(0.8)) * sd / math.sqrt(n)
-    assert normal < mde < 1.2 * normal              # t is a little wider than the normal
+    assert normal < mde < 1.2 * normal  # t is a little wider than the normal
     assert E.minimum_detectable_effect(sd, 40) < mde  # more pairs, smaller effects
     assert E.minimum_detectable_effect(0.0, 10) == 0.0
     assert math.isnan(E.minimum_detectable_effect(sd, 1))
     assert E.paired_analysis(RESNET, CNN)["mde"] == pytest.approx(
-        E.minimum_detectable_effect((RESNET - CNN).std(ddof=1), 10))
+        E.minimum_detectable_effect((RESNET - CNN).std(ddof=1), 10)
+    )
 
 
 def test_paired_analysis_degenerate_cases():
@@ -147,36 +149,52 @@ def test_paired_analysis_degenerate_cases():
 
 
 def _row(kind, blocks, losses, curve=None):
-    return {"kind": kind, "blocks": blocks, "final_train_losses": list(losses),
-            "final_train_loss": E.describe(losses), "test_accuracy": E.describe([0.8] * len(losses)),
-            "loss_curve_mean": curve if curve is not None else [np.mean(losses)]}
+    return {
+        "kind": kind,
+        "blocks": blocks,
+        "final_train_losses": list(losses),
+        "final_train_loss": E.describe(losses),
+        "test_accuracy": E.describe([0.8] * len(losses)),
+        "loss_curve_mean": curve if curve is not None else [np.mean(losses)],
+    }
 
 
 def test_degradation_needs_non_overlapping_seeds():
-    shown = E.detect_degradation([
-        _row("plain", 2, [0.30, 0.31, 0.32]),
-        _row("plain", 16, [0.40, 0.42, 0.45]),
-        _row("residual", 16, [0.25, 0.26, 0.27]),
-    ])
+    shown = E.detect_degradation(
+        [
+            _row("plain", 2, [0.30, 0.31, 0.32]),
+            _row("plain", 16, [0.40, 0.42, 0.45]),
+            _row("residual", 16, [0.25, 0.26, 0.27]),
+        ]
+    )
     assert shown["shown"] and not shown["slower"] and shown["residual_below_plain"]
-    overlap = E.detect_degradation([
-        _row("plain", 2, [0.30, 0.31, 0.41], curve=[0.9, 0.5, 0.34]),
-        _row("plain", 16, [0.40, 0.33, 0.45], curve=[1.2, 0.7, 0.39]),
-        _row("residual", 16, [0.25, 0.26, 0.27]),
-    ])
+    overlap = E.detect_degradation(
+        [
+            _row("plain", 2, [0.30, 0.31, 0.41], curve=[0.9, 0.5, 0.34]),
+            _row("plain", 16, [0.40, 0.33, 0.45], curve=[1.2, 0.7, 0.39]),
+            _row("residual", 16, [0.25, 0.26, 0.27]),
+        ]
+    )
     assert not overlap["shown"] and overlap["slower"] and overlap["epochs_above"] == [1, 2, 3]
-    two_seeds = E.detect_degradation([
-        _row("plain", 2, [0.30, 0.31]), _row("plain", 16, [0.40, 0.42])])
+    two_seeds = E.detect_degradation(
+        [_row("plain", 2, [0.30, 0.31]), _row("plain", 16, [0.40, 0.42])]
+    )
     assert not two_seeds["shown"]
-    never_above = E.detect_degradation([
-        _row("plain", 2, [0.30, 0.31, 0.32], curve=[0.9, 0.31]),
-        _row("plain", 16, [0.20, 0.21, 0.22], curve=[0.8, 0.21])])
+    never_above = E.detect_degradation(
+        [
+            _row("plain", 2, [0.30, 0.31, 0.32], curve=[0.9, 0.31]),
+            _row("plain", 16, [0.20, 0.21, 0.22], curve=[0.8, 0.21]),
+        ]
+    )
     assert not never_above["shown"] and not never_above["slower"]
 
     def text(deg):
         return E.interpret_depth({"config": {"epochs": 3}, "degradation": E._clean(deg)})
+
     assert "Dégradation observée" in text(shown) and "plus lentement" not in text(shown)
-    assert "optimise plus lentement" in text(overlap) and "Dégradation observée" not in text(overlap)
+    assert "optimise plus lentement" in text(overlap) and "Dégradation observée" not in text(
+        overlap
+    )
     assert "trop peu de graines" in text(two_seeds)
     assert "Dégradation" not in text(never_above) and "plus lentement" not in text(never_above)
 
@@ -185,14 +203,29 @@ def _budget_records(resnet, cnn, budget="main"):
     records = []
     for seed, (a, b) in enumerate(zip(resnet, cnn)):
         for model, acc in (("resnet", a), ("cnn", b)):
-            records.append({
-                "model": model, "seed": seed, "budget": budget, "steps": 1500,
-                "test_accuracy": acc, "test_accuracy_raw": acc - 0.01, "n_params": 1000,
-                "n_trainable": 1000, "epoch_seconds": [2.0, 1.0], "train_seconds": 3.0,
-                "init_digest": f"w{seed}", "order_digest": f"o{seed}",
-                "config": {"train_size": 12000, "epochs": 4, "batch_size": 32,
-                           "learning_rate": 0.004},
-                "history": {"loss": [1.0, 0.5], "val_accuracy": [0.6, 0.7]}})
+            records.append(
+                {
+                    "model": model,
+                    "seed": seed,
+                    "budget": budget,
+                    "steps": 1500,
+                    "test_accuracy": acc,
+                    "test_accuracy_raw": acc - 0.01,
+                    "n_params": 1000,
+                    "n_trainable": 1000,
+                    "epoch_seconds": [2.0, 1.0],
+                    "train_seconds": 3.0,
+                    "init_digest": f"w{seed}",
+                    "order_digest": f"o{seed}",
+                    "config": {
+                        "train_size": 12000,
+                        "epochs": 4,
+                        "batch_size": 32,
+                        "learning_rate": 0.004,
+                    },
+                    "history": {"loss": [1.0, 0.5], "val_accuracy": [0.6, 0.7]},
+                }
+            )
     return records
 
 
@@ -236,10 +269,22 @@ def quick(tmp_path_factory):
     log = {}
     env = dict(os.environ, PYTHONPATH=str(ROOT), TF_CPP_MIN_LOG_LEVEL="3")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "solutions.experiment", "compare", "--quick",
-         "--no-progress", "--out", str(out)],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        start_new_session=True)
+        [
+            sys.executable,
+            "-m",
+            "solutions.experiment",
+            "compare",
+            "--quick",
+            "--no-progress",
+            "--out",
+            str(out),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     try:
         deadline = time.monotonic() + 240
         while not _run_files(comp) and proc.poll() is None and time.monotonic() < deadline:
@@ -274,7 +319,7 @@ def quick(tmp_path_factory):
         log["rc_depth"] = E.main(["depth", *args])
         log["calls_depth"] = list(calls)
         log["rc_long"] = E.main(["long", *args])
-        log["calls_long"] = calls[len(log["calls_depth"]):]
+        log["calls_long"] = calls[len(log["calls_depth"]) :]
     log["out"] = out
     log["planned"] = planned
     return log
@@ -290,15 +335,15 @@ def test_kill_leaves_only_complete_run_files(quick):
 def test_resume_trains_only_the_missing_runs(quick):
     planned, killed = quick["planned"], quick["after_kill"]
     missing = [k for k in planned if f"{k}.json" not in killed]
-    assert quick["rc_limited"] == 3                      # incomplete: max-runs reached
+    assert quick["rc_limited"] == 3  # incomplete: max-runs reached
     assert quick["calls_limited"] == missing[:1]
-    assert quick["calls_full"] == missing                # each missing run exactly once
+    assert quick["calls_full"] == missing  # each missing run exactly once
     assert quick["garbage"] in quick["calls_full"]
-    assert quick["calls_again"] == missing               # nothing retrained
+    assert quick["calls_again"] == missing  # nothing retrained
     assert quick["rc_full"] == 0 and quick["rc_again"] == 0
     comp = quick["out"] / "comparison"
     assert sorted(p.stem for p in _run_files(comp)) == sorted(planned)
-    for name, content in killed.items():                 # finished runs untouched
+    for name, content in killed.items():  # finished runs untouched
         assert (comp / "runs" / name).read_bytes() == content
     meta = json.loads((comp / "metadata.json").read_text())
     assert [s["runs_trained"] for s in meta["sessions"]] == [1, len(missing) - 1]
@@ -307,12 +352,26 @@ def test_resume_trains_only_the_missing_runs(quick):
 
 def test_quick_outputs_and_summary_fields(quick):
     comp, depth = quick["out"] / "comparison", quick["out"] / "depth"
-    for name in ("summary.json", "summary.csv", "paired.csv", "runs.csv", "curves.csv",
-                 "learning_curves.png", "final_accuracy.png", "paired_differences.png",
-                 "metadata.json"):
+    for name in (
+        "summary.json",
+        "summary.csv",
+        "paired.csv",
+        "runs.csv",
+        "curves.csv",
+        "learning_curves.png",
+        "final_accuracy.png",
+        "paired_differences.png",
+        "metadata.json",
+    ):
         assert (comp / name).stat().st_size > 0, name
-    for name in ("summary.json", "summary.csv", "runs.csv", "curves.csv", "depth.png",
-                 "metadata.json"):
+    for name in (
+        "summary.json",
+        "summary.csv",
+        "runs.csv",
+        "curves.csv",
+        "depth.png",
+        "metadata.json",
+    ):
         assert (depth / name).stat().st_size > 0, name
     assert quick["rc_depth"] == 0
     summary = json.loads((comp / "summary.json").read_text())
@@ -326,22 +385,27 @@ def test_quick_outputs_and_summary_fields(quick):
             recs = [r for r in records if r["model"] == model and r["budget"] == cfg.budget]
             s = b["models"][model]
             assert s["test_accuracy"]["n"] == 2
-            assert s["test_accuracy"]["mean"] == pytest.approx(np.mean([r["test_accuracy"] for r in recs]))
+            assert s["test_accuracy"]["mean"] == pytest.approx(
+                np.mean([r["test_accuracy"] for r in recs])
+            )
             assert s["test_accuracy_raw"]["mean"] == pytest.approx(
-                np.mean([r["test_accuracy_raw"] for r in recs]))
+                np.mean([r["test_accuracy_raw"] for r in recs])
+            )
             assert all(len(r["history"]["val_accuracy"]) == cfg.epochs for r in recs)
         # seed i: same initial weights and same batches for both models
         assert len(b["pairs"]) == 2 and all(p["same_init"] and p["same_order"] for p in b["pairs"])
         for key in ("mean_diff", "ci_low", "ci_high", "t_p", "wilcoxon_p", "mde", "correlation"):
             assert key in b["paired"]
     import pandas as pd
+
     paired = pd.read_csv(comp / "paired.csv")
     assert set(paired["budget"]) == {"short", "main"} and (paired["pairs"] == 2).all()
     runs = pd.read_csv(comp / "runs.csv")
     assert {"test_accuracy", "test_accuracy_raw"} <= set(runs.columns) and len(runs) == 8
     d = json.loads((depth / "summary.json").read_text())
     assert {(r["kind"], r["blocks"]) for r in d["rows"]} == {
-        (k, b) for k in ("plain", "residual") for b in (1, 2)}
+        (k, b) for k in ("plain", "residual") for b in (1, 2)
+    }
     assert all(len(r["loss_curve_mean"]) == E.depth_config(True).epochs for r in d["rows"])
     meta = json.loads((comp / "metadata.json").read_text())
     assert meta["versions"]["keras"] and meta["config_hash"] == "+".join(c.digest() for c in cfgs)
@@ -354,8 +418,12 @@ def test_interpretation_numbers_are_the_saved_numbers(quick, capsys):
     assert text == E.interpret_comparison(summary)
     main = summary["budgets"]["main"]
     r, c, p = main["models"]["resnet"], main["models"]["cnn"], main["paired"]
-    for value in (r["test_accuracy"]["mean"], c["test_accuracy"]["mean"],
-                  r["test_accuracy_raw"]["mean"], c["test_accuracy_raw"]["mean"]):
+    for value in (
+        r["test_accuracy"]["mean"],
+        c["test_accuracy"]["mean"],
+        r["test_accuracy_raw"]["mean"],
+        c["test_accuracy_raw"]["mean"],
+    ):
         assert E.pct(value) in text
     assert f"[{E.spts(p['ci_low'])} ; {E.spts(p['ci_high'])}]" in text
     assert E.pval(p["t_p"]) in text and E.pval(p["wilcoxon_p"]) in text
@@ -371,9 +439,19 @@ def test_interpretation_numbers_are_the_saved_numbers(quick, capsys):
             for v in obj:
                 collect(v)
         elif isinstance(obj, (int, float)) and not isinstance(obj, bool):
-            allowed.update({str(obj), E.num(100 * obj), E.num(obj), E.num(obj, 3),
-                            E.num(abs(obj)), E.num(100 * abs(obj)), E.rate(obj),
-                            E.spts(obj).lstrip("+")})
+            allowed.update(
+                {
+                    str(obj),
+                    E.num(100 * obj),
+                    E.num(obj),
+                    E.num(obj, 3),
+                    E.num(abs(obj)),
+                    E.num(100 * abs(obj)),
+                    E.rate(obj),
+                    E.spts(obj).lstrip("+"),
+                }
+            )
+
     collect(summary)
     depth = json.loads((quick["out"] / "depth" / "summary.json").read_text())
     collect(depth)
@@ -398,15 +476,17 @@ def test_run_keys_depend_on_the_budget_not_on_the_number_of_runs():
     assert len({s.key for s in specs}) == 2 * (short.runs + main.runs)
     for cfg in (short, main):
         assert {s.seed for s in specs if s.model == "resnet" and s.cfg is cfg} == {
-            s.seed for s in specs if s.model == "cnn" and s.cfg is cfg}
+            s.seed for s in specs if s.model == "cnn" and s.cfg is cfg
+        }
     assert E.comparison_configs(runs=9)[0].digest() == main.digest()
     assert short.digest() != main.digest()
     more = {s.key for s in E.plan_runs(E.comparison_configs(runs=main.runs + 2))}
-    assert {s.key for s in specs} < more          # extending K reuses finished runs
+    assert {s.key for s in specs} < more  # extending K reuses finished runs
     depth = E.depth_config()
     assert depth.width >= 16 and depth.runs >= 3 and len(depth.depths) >= 3
     assert {(s.model, s.params["blocks"]) for s in E.plan_runs(depth)} == {
-        (k, b) for k in ("plain", "residual") for b in depth.depths}
+        (k, b) for k in ("plain", "residual") for b in depth.depths
+    }
 
 
 def test_paired_models_start_from_the_same_weights():
@@ -426,8 +506,10 @@ def test_paired_models_start_from_the_same_weights():
 
 def test_shards_split_the_runs_by_seed_and_keep_pairs_together(tmp_path):
     cfgs = E.comparison_configs(quick=True, runs=4)
-    shards = [E.run_study(cfgs, tmp_path, max_runs=0, progress=False, shard=(i, 2)).pending
-              for i in range(2)]
+    shards = [
+        E.run_study(cfgs, tmp_path, max_runs=0, progress=False, shard=(i, 2)).pending
+        for i in range(2)
+    ]
     planned = [s.key for s in E.plan_runs(cfgs)]
     assert sorted(shards[0] + shards[1]) == sorted(planned) and not set(shards[0]) & set(shards[1])
     seeds = {k: int(k.split("-seed")[1].split("-")[0]) for k in planned}
@@ -444,10 +526,10 @@ def test_long_budget_is_the_documented_one():
     cfg, quick_cfg = E.long_config(), E.long_config(quick=True)
     main = E.comparison_configs()[0]
     assert cfg.study == cfg.budget == "long" and TARGET == 0.90
-    assert cfg.train_size == 48000 and cfg.test_size is None     # whole split, whole test set
+    assert cfg.train_size == 48000 and cfg.test_size is None  # whole split, whole test set
     assert cfg.steps >= 10 * main.steps and cfg.runs >= 1
     assert quick_cfg.steps < 20 and quick_cfg.digest() != cfg.digest()
-    assert E.long_config(runs=5).digest() == cfg.digest()          # more seeds reuse the runs
+    assert E.long_config(runs=5).digest() == cfg.digest()  # more seeds reuse the runs
     specs = E.plan_runs(cfg)
     assert [s.model for s in specs[:2]] == list(E.MODELS) and specs[0].seed == specs[1].seed
 
@@ -465,32 +547,57 @@ def test_long_budget_end_to_end_and_read_back(quick, tmp_path):
     assert len(records) == len(summary["runs"]) == cfg.runs * len(E.MODELS)
     assert summary["steps"] == cfg.steps and summary["target"] == TARGET
     for record in records:
-        row = next(r for r in summary["runs"]
-                   if (r["model"], r["seed"]) == (record["model"], record["seed"]))
+        row = next(
+            r
+            for r in summary["runs"]
+            if (r["model"], r["seed"]) == (record["model"], record["seed"])
+        )
         assert row["test_accuracy"] == record["test_accuracy"]
         assert row["test_accuracy_raw"] == record["test_accuracy_raw"]
         assert row["train_seconds"] == record["train_seconds"]
         assert (row["steps"], row["images"], row["epochs"]) == (
-            cfg.steps, cfg.train_size, cfg.epochs)
+            cfg.steps,
+            cfg.train_size,
+            cfg.epochs,
+        )
         assert row["images_seen"] == cfg.train_size * cfg.epochs
         model = summary["models"][record["model"]]
         assert model["reached"] == (record["test_accuracy"] >= TARGET)
         assert model["test_accuracy"]["mean"] == pytest.approx(record["test_accuracy"])
     assert summary["interpretation_fr"] == E.interpret_long(summary)
     assert E.pct(records[0]["test_accuracy"]) in summary["interpretation_fr"]
-    assert read_long_summary(tmp_path) is None                   # never run: nothing to show
+    assert read_long_summary(tmp_path) is None  # never run: nothing to show
     meta = json.loads((long_dir / "metadata.json").read_text())
     assert meta["complete"] and meta["sessions"][-1]["runs_trained"] == len(records)
 
 
 def _long_records(accs, seeds=(0,)):
-    return [{"model": m, "seed": s, "test_accuracy": acc, "test_accuracy_raw": acc - 0.01,
-             "test_loss": 0.3, "steps": 15000, "train_seconds": 900.0, "n_params": 38282,
-             "config": {"train_size": 48000, "epochs": 10, "batch_size": 32,
-                        "learning_rate": 0.004, "test_size": None},
-             "history": {"loss": [0.5, 0.2], "val_accuracy": [0.8, acc],
-                         "val_accuracy_raw": [0.7, acc]}}
-            for s in seeds for m, acc in zip(E.MODELS, accs)]
+    return [
+        {
+            "model": m,
+            "seed": s,
+            "test_accuracy": acc,
+            "test_accuracy_raw": acc - 0.01,
+            "test_loss": 0.3,
+            "steps": 15000,
+            "train_seconds": 900.0,
+            "n_params": 38282,
+            "config": {
+                "train_size": 48000,
+                "epochs": 10,
+                "batch_size": 32,
+                "learning_rate": 0.004,
+                "test_size": None,
+            },
+            "history": {
+                "loss": [0.5, 0.2],
+                "val_accuracy": [0.8, acc],
+                "val_accuracy_raw": [0.7, acc],
+            },
+        }
+        for s in seeds
+        for m, acc in zip(E.MODELS, accs)
+    ]
 
 
 def test_long_text_follows_the_target():

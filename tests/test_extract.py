@@ -1,11 +1,11 @@
 """Extraction: notebook -> definition-only code (no TensorFlow needed here)."""
+
 import ast
 
 import nbformat
 import pytest
 
-from autograder.public.extract import (InvalidNotebook, NotebookError, Extracted,
-                                extract_notebook)
+from autograder.public.extract import Extracted, InvalidNotebook, NotebookError, extract_notebook
 from autograder.public.untrusted import execute
 from tests.faults import reference_notebook
 
@@ -36,8 +36,14 @@ def test_reference_notebook_keeps_definitions_and_drops_training(tmp_path):
     assert "keras" in code.defined
     assert code.problems == []
     text = code.code()
-    for forbidden in ("load_data", "load_fashion_mnist", "grader.check", "verifier(",
-                      "summary()", "historique_resnet"):
+    for forbidden in (
+        "load_data",
+        "load_fashion_mnist",
+        "grader.check",
+        "verifier(",
+        "summary()",
+        "historique_resnet",
+    ):
         # inside a kept def the text may appear; at top level it must not
         top = [ln for ln in text.splitlines() if not ln.startswith((" ", "\t", "#"))]
         assert not any(forbidden in ln for ln in top), forbidden
@@ -51,11 +57,13 @@ def test_reference_notebook_keeps_definitions_and_drops_training(tmp_path):
 
 
 def test_magics_shell_escapes_and_cell_magics(tmp_path):
-    path = _write(tmp_path,
-                  "%matplotlib inline\nimport math\n!pip install rien\nfichiers = !ls\n",
-                  "%%time\nTAILLE = 3\n",
-                  "%%bash\necho bonjour\n",
-                  "%%capture\nAUTRE = 4\n")
+    path = _write(
+        tmp_path,
+        "%matplotlib inline\nimport math\n!pip install rien\nfichiers = !ls\n",
+        "%%time\nTAILLE = 3\n",
+        "%%bash\necho bonjour\n",
+        "%%capture\nAUTRE = 4\n",
+    )
     code = extract_notebook(path)
     assert code.defined == {"math", "TAILLE", "AUTRE"}
     assert "get_ipython" not in code.code()
@@ -76,11 +84,21 @@ def test_constants_kept_and_dependencies_dropped(tmp_path):
         "history = model.fit(X_train)\nkeras.Model.fit = lambda *a, **k: None\n"
         "for e in range(3):\n    perte = e\n"
         "try:\n    import keras as k3\nexcept ImportError:\n    pass\n"
-        "if True:\n    print('x')\n")
+        "if True:\n    print('x')\n",
+    )
     code = extract_notebook(path)
     kept = code.defined
-    for name in ("INPUT_SHAPE", "conv_kwargs", "Conv", "fabrique", "build_resnet",
-                 "alias", "k3", "partial", "keras"):
+    for name in (
+        "INPUT_SHAPE",
+        "conv_kwargs",
+        "Conv",
+        "fabrique",
+        "build_resnet",
+        "alias",
+        "k3",
+        "partial",
+        "keras",
+    ):
         assert name in kept, name
     for name in ("X_train", "FORME", "model", "m2", "m3", "history", "perte"):
         assert name not in kept and name in code.unavailable, name
@@ -89,10 +107,12 @@ def test_constants_kept_and_dependencies_dropped(tmp_path):
 
 
 def test_syntax_error_costs_only_its_cell(tmp_path):
-    path = _write(tmp_path,
-                  "def ResidualBlock(x):\n    return x\n",
-                  "N = 3\ndef build_cnn(a\n    return a\n",
-                  "def build_resnet():\n    return 1\n")
+    path = _write(
+        tmp_path,
+        "def ResidualBlock(x):\n    return x\n",
+        "N = 3\ndef build_cnn(a\n    return a\n",
+        "def build_resnet():\n    return 1\n",
+    )
     code = extract_notebook(path)
     assert len(code.problems) == 1
     problem = code.problems[0]
@@ -105,11 +125,14 @@ def test_syntax_error_costs_only_its_cell(tmp_path):
     assert "introuvable" in code.why_missing("build_tout")
 
 
-@pytest.mark.parametrize("content, kind", [
-    ('{"cells": [ {"cell_type": ', InvalidNotebook),
-    ('[1, 2, 3]', InvalidNotebook),
-    ('{"metadata": {}}', InvalidNotebook),
-])
+@pytest.mark.parametrize(
+    "content, kind",
+    [
+        ('{"cells": [ {"cell_type": ', InvalidNotebook),
+        ("[1, 2, 3]", InvalidNotebook),
+        ('{"metadata": {}}', InvalidNotebook),
+    ],
+)
 def test_invalid_notebooks_raise_french_errors(tmp_path, content, kind):
     path = tmp_path / "resnet_a_la_main.ipynb"
     path.write_text(content, encoding="utf-8")
@@ -132,12 +155,12 @@ def test_valid_notebook_is_not_rejected(tmp_path):
 
 
 def test_execute_records_errors_and_explains_dropped_globals(tmp_path):
-    path = _write(tmp_path,
-                  "donnees = open('absent.csv').read()\n",
-                  "def utilise():\n    return donnees\n"
-                  "def defaut(x=donnees):\n    return x\n"
-                  "ok = 1\n",
-                  "casse = 1 / 0\nsuite = 2\n")
+    path = _write(
+        tmp_path,
+        "donnees = open('absent.csv').read()\n",
+        "def utilise():\n    return donnees\ndef defaut(x=donnees):\n    return x\nok = 1\n",
+        "casse = 1 / 0\nsuite = 2\n",
+    )
     code = extract_notebook(path)
     ns = {}
     errors = execute(code, ns)
@@ -158,13 +181,15 @@ def test_roundtrip_dict(tmp_path):
 
 
 def test_execute_binds_plotting_imports_lazily(tmp_path):
-    path = _write(tmp_path, "import IPython as ip\nfrom IPython import display as affichage\n"
-                            "import json\n")
+    path = _write(
+        tmp_path, "import IPython as ip\nfrom IPython import display as affichage\nimport json\n"
+    )
     ns = {}
     assert execute(extract_notebook(path), ns) == []
     assert type(ns["ip"]).__name__ == "_Lazy" and type(ns["affichage"]).__name__ == "_Lazy"
     assert type(ns["json"]).__name__ == "module"
     import IPython
     from IPython import display
+
     assert ns["ip"].version_info == IPython.version_info  # loaded on first use
     assert ns["affichage"].display is display.display

@@ -1,4 +1,5 @@
 """Graph walking over Keras 3 private structures, classification by behaviour, probes."""
+
 import re
 from pathlib import Path
 
@@ -29,8 +30,9 @@ def test_private_keras_api():
     add_op, add_index, _ = node.input_tensors[0]._keras_history
     add_node = add_op._inbound_nodes[add_index]
     assert any(t is inp for t in add_node.input_tensors), "tensor identity lost"
-    args, kwargs = add_node.arguments.fill_in({id(t): np.ones((1, 4, 4, 2), "float32")
-                                               for t in add_node.input_tensors})
+    args, kwargs = add_node.arguments.fill_in(
+        {id(t): np.ones((1, 4, 4, 2), "float32") for t in add_node.input_tensors}
+    )
     assert len(args) == 2 and kwargs == {}
     assert inp._keras_history[0]._inbound_nodes[0].is_input
     assert len(model.operations) == 4  # input, conv, add op, relu op: ops are graph nodes
@@ -41,7 +43,8 @@ def test_pinned_version_documented():
     pinned = re.search(r"Keras \*\*([\d.]+)\*\*", doc).group(1)
     assert keras.__version__ == pinned, (
         f"Keras {keras.__version__} differs from the version pinned in docs/checks.md ({pinned}): "
-        "re-run the graph and gallery tests, then update the pin")
+        "re-run the graph and gallery tests, then update the pin"
+    )
 
 
 def _kind_of(fn, n_inputs=1, shape=(3, 3, 2)):
@@ -51,34 +54,40 @@ def _kind_of(fn, n_inputs=1, shape=(3, 3, 2)):
     return graph.producer(out).kind
 
 
-@pytest.mark.parametrize("fn,kind", [
-    (lambda a, b: a + b, G.ADD),
-    (lambda a, b: ops.add(b, a), G.ADD),
-    (lambda a, b: layers.Add()([a, b]), G.ADD),
-    (lambda a, b: layers.add([a, b]), G.ADD),
-    (lambda a, b: layers.Subtract()([a, b]), G.OTHER),
-    (lambda a, b: layers.Concatenate()([a, b]), G.CONCAT),
-    (lambda a, b: ops.concatenate([a, b], axis=-1), G.CONCAT),
-    (lambda a, b: layers.Multiply()([a, b]), G.OTHER),
-])
+@pytest.mark.parametrize(
+    "fn,kind",
+    [
+        (lambda a, b: a + b, G.ADD),
+        (lambda a, b: ops.add(b, a), G.ADD),
+        (lambda a, b: layers.Add()([a, b]), G.ADD),
+        (lambda a, b: layers.add([a, b]), G.ADD),
+        (lambda a, b: layers.Subtract()([a, b]), G.OTHER),
+        (lambda a, b: layers.Concatenate()([a, b]), G.CONCAT),
+        (lambda a, b: ops.concatenate([a, b], axis=-1), G.CONCAT),
+        (lambda a, b: layers.Multiply()([a, b]), G.OTHER),
+    ],
+)
 def test_binary_ops_by_behaviour(fn, kind):
     assert _kind_of(fn, 2) == kind
 
 
-@pytest.mark.parametrize("fn,kind", [
-    (lambda a: layers.ReLU()(a), G.RELU),
-    (lambda a: layers.Activation("relu")(a), G.RELU),
-    (lambda a: layers.Activation(keras.activations.relu)(a), G.RELU),
-    (lambda a: ops.relu(a), G.RELU),
-    (lambda a: layers.ReLU(max_value=6.0)(a), G.OTHER),
-    (lambda a: layers.LeakyReLU()(a), G.OTHER),
-    (lambda a: layers.Dropout(0.5)(a), G.IDENTITY),
-    (lambda a: layers.Activation("linear")(a), G.IDENTITY),
-    (lambda a: layers.Softmax()(a), G.SOFTMAX),
-    (lambda a: layers.BatchNormalization()(a), G.BN),
-    (lambda a: layers.Conv2D(2, 3)(a), G.CONV),
-    (lambda a: layers.SeparableConv2D(2, 3)(a), G.OTHER),
-])
+@pytest.mark.parametrize(
+    "fn,kind",
+    [
+        (lambda a: layers.ReLU()(a), G.RELU),
+        (lambda a: layers.Activation("relu")(a), G.RELU),
+        (lambda a: layers.Activation(keras.activations.relu)(a), G.RELU),
+        (lambda a: ops.relu(a), G.RELU),
+        (lambda a: layers.ReLU(max_value=6.0)(a), G.OTHER),
+        (lambda a: layers.LeakyReLU()(a), G.OTHER),
+        (lambda a: layers.Dropout(0.5)(a), G.IDENTITY),
+        (lambda a: layers.Activation("linear")(a), G.IDENTITY),
+        (lambda a: layers.Softmax()(a), G.SOFTMAX),
+        (lambda a: layers.BatchNormalization()(a), G.BN),
+        (lambda a: layers.Conv2D(2, 3)(a), G.CONV),
+        (lambda a: layers.SeparableConv2D(2, 3)(a), G.OTHER),
+    ],
+)
 def test_unary_ops(fn, kind):
     assert _kind_of(fn) == kind
 
@@ -119,8 +128,14 @@ def test_match_block_problems():
 
 
 def test_sequential_and_blocks_count():
-    seq = keras.Sequential([keras.Input((8, 8, 1)), layers.Conv2D(4, 3, activation="relu"),
-                            layers.Flatten(), layers.Dense(3, activation="softmax")])
+    seq = keras.Sequential(
+        [
+            keras.Input((8, 8, 1)),
+            layers.Conv2D(4, 3, activation="relu"),
+            layers.Flatten(),
+            layers.Dense(3, activation="softmax"),
+        ]
+    )
     g = G.Graph(seq)
     assert [n.kind for n in g.nodes] == [G.INPUT, G.CONV, G.OTHER, G.DENSE]
     assert g.merges() == []
@@ -146,8 +161,9 @@ def test_probe_failures_and_roundtrip(tmp_path):
     assert arts["model"].kind == "error" and "ZeroDivisionError" in arts["model"].message_fr
 
     def seq_cnn(input_shape=(28, 28, 1), num_classes=10):
-        return keras.Sequential([layers.Conv2D(4, 3), layers.Flatten(),
-                                 layers.Dense(num_classes, activation="softmax")])
+        return keras.Sequential(
+            [layers.Conv2D(4, 3), layers.Flatten(), layers.Dense(num_classes, activation="softmax")]
+        )
 
     loaded = roundtrip(probe("q3", {"build_cnn": seq_cnn}), tmp_path / "seq", "q3")
     assert isinstance(loaded["model_alt"], keras.Model)

@@ -1,4 +1,5 @@
 """The shared training recipe (autograder/public/recipe.py): BN re-estimation, cosine schedule, data order."""
+
 import keras
 import numpy as np
 import pytest
@@ -33,14 +34,14 @@ def test_reestimation_changes_inference_accuracy_on_a_planted_case():
     bn = recipe.batch_norm_layers(model)[0]
     before = [w.numpy() for w in model.weights if w.trainable]
     raw = recipe.evaluate(model, x, y)
-    assert raw["accuracy"] == pytest.approx(np.mean(y == 1))          # everything in class 1
+    assert raw["accuracy"] == pytest.approx(np.mean(y == 1))  # everything in class 1
     assert recipe.reestimate_batch_norm(model, x, n_images=256) == 1
     fixed = recipe.evaluate(model, x, y)
     assert fixed["accuracy"] > 0.97 and fixed["loss"] < raw["loss"]
     assert float(np.asarray(bn.moving_mean)[0]) == pytest.approx(10, abs=0.2)
-    assert bn.momentum == 0.99                                          # momentum restored
+    assert bn.momentum == 0.99  # momentum restored
     after = [w.numpy() for w in model.weights if w.trainable]
-    assert all(np.array_equal(a, b) for a, b in zip(before, after))   # weights untouched
+    assert all(np.array_equal(a, b) for a, b in zip(before, after))  # weights untouched
 
 
 def test_evaluate_both_reports_raw_and_reestimated_and_can_restore():
@@ -50,7 +51,7 @@ def test_evaluate_both_reports_raw_and_reestimated_and_can_restore():
     both = recipe.evaluate_both(model, x, y, x, n_images=256, keep=False)
     assert both["raw_accuracy"] < 0.6 and both["accuracy"] > 0.97
     for (m0, v0), (m1, v1) in zip(state, recipe.batch_norm_state(model)):
-        assert np.array_equal(m0, m1) and np.array_equal(v0, v1)      # moving averages back
+        assert np.array_equal(m0, m1) and np.array_equal(v0, v1)  # moving averages back
     kept = recipe.evaluate_both(model, x, y, x, n_images=256, keep=True)
     assert recipe.evaluate(model, x, y)["accuracy"] == pytest.approx(kept["accuracy"])
 
@@ -66,7 +67,7 @@ def test_cosine_schedule_starts_at_peak_and_reaches_zero():
     schedule = recipe.cosine_learning_rate(4e-3, 100)
     values = [float(schedule(step)) for step in (0, 50, 100, 150)]
     assert values[0] == pytest.approx(4e-3)
-    assert values[1] == pytest.approx(2e-3, rel=1e-5)                  # half-way: half the peak
+    assert values[1] == pytest.approx(2e-3, rel=1e-5)  # half-way: half the peak
     assert values[2] == pytest.approx(0.0, abs=1e-12)
     assert values[3] == pytest.approx(0.0, abs=1e-12)
     with pytest.raises(ValueError):
@@ -76,10 +77,10 @@ def test_cosine_schedule_starts_at_peak_and_reaches_zero():
 def test_data_order_is_explicit_and_seeded():
     a = recipe.data_order(50, 3, seed=7)
     assert a.shape == (3, 50)
-    assert all(sorted(row) == list(range(50)) for row in a)            # permutations
+    assert all(sorted(row) == list(range(50)) for row in a)  # permutations
     assert np.array_equal(a, recipe.data_order(50, 3, seed=7))
     assert not np.array_equal(a, recipe.data_order(50, 3, seed=8))
-    assert not np.array_equal(a[0], a[1])                                # reshuffled per epoch
+    assert not np.array_equal(a[0], a[1])  # reshuffled per epoch
 
 
 def tiny_cnn():
@@ -98,14 +99,29 @@ def test_train_runs_the_schedule_to_zero_and_records_both_accuracies():
     keras.utils.set_random_seed(0)
     model = tiny_cnn()
     seen = []
-    hist = recipe.train(model, x, y, epochs=2, batch_size=32, validation=(x[:16], y[:16]),
-                        train_eval=(x[:16], y[:16]), bn_images=32,
-                        on_epoch=lambda epoch, logs: seen.append(epoch))
+    hist = recipe.train(
+        model,
+        x,
+        y,
+        epochs=2,
+        batch_size=32,
+        validation=(x[:16], y[:16]),
+        train_eval=(x[:16], y[:16]),
+        bn_images=32,
+        on_epoch=lambda epoch, logs: seen.append(epoch),
+    )
     assert seen == [0, 1] and hist.steps == 4
     h = hist.history
     assert h["step"] == [2, 4]
     assert h["learning_rate"][0] > 0 and h["learning_rate"][-1] == pytest.approx(0, abs=1e-12)
-    for name in ("loss", "accuracy", "val_accuracy", "val_accuracy_raw", "val_loss",
-                 "train_eval_loss", "train_eval_accuracy_raw"):
+    for name in (
+        "loss",
+        "accuracy",
+        "val_accuracy",
+        "val_accuracy_raw",
+        "val_loss",
+        "train_eval_loss",
+        "train_eval_accuracy_raw",
+    ):
         assert len(h[name]) == 2, name
     assert len(hist.epoch_seconds) == 2

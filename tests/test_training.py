@@ -1,4 +1,5 @@
 """The grader's own accuracy check: recipe, memoisation, cost bound, a few gallery cases."""
+
 import keras
 import pytest
 from keras import layers
@@ -81,7 +82,11 @@ def test_cost_bounded_by_macs():
     steps = training.step_budget(big)
     assert training.RECIPE["min_steps"] < steps < training.RECIPE["steps"]
     assert steps * training.model_macs(big) <= (
-        training.RECIPE["max_macs_ratio"] * training.REFERENCE_MACS * training.RECIPE["steps"] * 1.01)
+        training.RECIPE["max_macs_ratio"]
+        * training.REFERENCE_MACS
+        * training.RECIPE["steps"]
+        * 1.01
+    )
     huge = wide(256)  # the floor: never fewer than min_steps
     assert training.step_budget(huge) == training.RECIPE["min_steps"]
 
@@ -93,7 +98,9 @@ def test_reference_passes_and_ignored_input_fails():
     inp = keras.Input((28, 28, 1))
     x = layers.Conv2D(8, 3, padding="same")(inp * 0.0)
     x = layers.GlobalAveragePooling2D()(x)
-    bad = training.train_and_evaluate(keras.Model(inp, layers.Dense(10, activation="softmax")(x)), 0)
+    bad = training.train_and_evaluate(
+        keras.Model(inp, layers.Dense(10, activation="softmax")(x)), 0
+    )
     assert bad["accuracy"] < training.THRESHOLD
 
 
@@ -101,8 +108,12 @@ def test_reference_passes_and_ignored_input_fails():
 def test_gallery_accuracy(tmp_path, case):
     golden = load_golden()[case]
     path = build_gallery(tmp_path)[case]
-    got = grade(path, visibility=("hidden",), isolate=golden["isolate"],
-                skip=("q3.accuracy", "q1.numeric", "q1.sequence", "q1.shortcut"))
+    got = grade(
+        path,
+        visibility=("hidden",),
+        isolate=golden["isolate"],
+        skip=("q3.accuracy", "q1.numeric", "q1.sequence", "q1.shortcut"),
+    )
     r = got["results"]["q2.accuracy"]
     assert r.passed == golden["checks"]["q2.accuracy"], r.message
     if not r.passed:

@@ -4,6 +4,7 @@ Offline: the lean requirements are resolved against the kit's own environment
 (``pip install --dry-run --no-index``), never downloaded. The resolution for
 Python 3.11, 3.12 and 3.13 against PyPI is recorded in docs/benchmarks.md.
 """
+
 from __future__ import annotations
 
 import json
@@ -45,9 +46,11 @@ def test_library_versions():
     assert warnings[0].startswith("Attention : keras 3.16.0 est installé")
     assert "testées avec keras 3.15.x" in warnings[0]
     errors, _ = versions.library_problems({"tensorflow": None, "keras": "3.15.1"})
-    assert errors == ["tensorflow n'est pas installé : installez les dépendances des "
-                      "vérifications avec pip install -r requirements-checks.txt "
-                      "(ou pip install -r requirements.txt)."]
+    assert errors == [
+        "tensorflow n'est pas installé : installez les dépendances des "
+        "vérifications avec pip install -r requirements-checks.txt "
+        "(ou pip install -r requirements.txt)."
+    ]
     _, warnings = versions.library_problems({"tensorflow": "2.20.1", "keras": "3.15.0rc1"})
     assert [w.split(" est")[0] for w in warnings] == ["Attention : tensorflow 2.20.1"]
 
@@ -83,8 +86,11 @@ def test_check_refuses_an_unsupported_python(monkeypatch, capsys, tmp_path):
 
 def test_check_warns_about_an_untested_keras(monkeypatch, capsys, tmp_path):
     real = versions._installed
-    monkeypatch.setattr(versions, "_installed",
-                        lambda dists: ("keras", "3.16.2") if "keras" in dists else real(dists))
+    monkeypatch.setattr(
+        versions,
+        "_installed",
+        lambda dists: ("keras", "3.16.2") if "keras" in dists else real(dists),
+    )
     rc = cli.main(["check", str(tmp_path / "absent.ipynb"), "--json", str(tmp_path / "a.json")])
     err = capsys.readouterr().err
     assert rc == 2  # the notebook is missing; the warning came first
@@ -95,8 +101,9 @@ def test_check_warns_about_an_untested_keras(monkeypatch, capsys, tmp_path):
 
 def test_check_reports_missing_tensorflow(monkeypatch, capsys, tmp_path):
     real = versions._installed
-    monkeypatch.setattr(versions, "_installed",
-                        lambda dists: None if "tensorflow" in dists else real(dists))
+    monkeypatch.setattr(
+        versions, "_installed", lambda dists: None if "tensorflow" in dists else real(dists)
+    )
     assert cli.main(["check", str(tmp_path / "x.ipynb")]) == 2
     assert "tensorflow n'est pas installé" in capsys.readouterr().err
 
@@ -105,8 +112,9 @@ def test_check_reports_missing_tensorflow(monkeypatch, capsys, tmp_path):
 
 
 def test_generated_files_state_the_same_facts():
-    assert (TEMPLATE / "requirements-checks.txt").read_text(encoding="utf-8") == \
-        versions.requirements_text()
+    assert (TEMPLATE / "requirements-checks.txt").read_text(
+        encoding="utf-8"
+    ) == versions.requirements_text()
     meta = tomllib.loads((TEMPLATE / "pyproject.toml").read_text(encoding="utf-8"))
     assert meta["project"]["requires-python"] == versions.REQUIRES_PYTHON
     assert meta["project"]["dependencies"] == list(versions.CHECK_REQUIREMENTS)
@@ -114,9 +122,13 @@ def test_generated_files_state_the_same_facts():
 
 def test_requires_python_excludes_314_and_includes_311_to_313():
     from packaging.specifiers import SpecifierSet
+
     spec = SpecifierSet(versions.REQUIRES_PYTHON)
-    assert [v for v in ("3.10", "3.11", "3.12", "3.13", "3.14") if v in spec] == \
-        ["3.11", "3.12", "3.13"]
+    assert [v for v in ("3.10", "3.11", "3.12", "3.13", "3.14") if v in spec] == [
+        "3.11",
+        "3.12",
+        "3.13",
+    ]
     assert versions.CI_PYTHON in spec
     for line in versions.CHECK_REQUIREMENTS:  # the tested range, and nothing wider
         if line.startswith(("tensorflow", "keras")):
@@ -133,12 +145,23 @@ def test_readmes_state_the_supported_versions():
 
 def test_the_kit_environment_satisfies_the_lean_requirements(tmp_path):
     """pip resolves requirements-checks.txt from what is installed here, offline."""
-    proc = subprocess.run([sys.executable, "-m", "pip", "install", "--dry-run", "--no-index",
-                           "--disable-pip-version-check", "--requirement",
-                           str(TEMPLATE / "requirements-checks.txt")],
-                          capture_output=True, text=True, timeout=300,
-                          env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path),
-                               "PIP_CONFIG_FILE": "/dev/null"})
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--dry-run",
+            "--no-index",
+            "--disable-pip-version-check",
+            "--requirement",
+            str(TEMPLATE / "requirements-checks.txt"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "PIP_CONFIG_FILE": "/dev/null"},
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "Would install" not in proc.stdout, proc.stdout
     assert proc.stdout.count("Requirement already satisfied") >= 6

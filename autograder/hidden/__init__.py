@@ -5,6 +5,7 @@ and the hand-graded question in the public registry of :mod:`autograder.public.c
 The teacher's grading process, the otter/Gradescope zip and the tests import it; a
 student repository has only :mod:`autograder.public`, where these checks do not exist.
 """
+
 from __future__ import annotations
 
 from autograder.hidden import structure, training  # noqa: F401  (register the checks)

@@ -14,6 +14,7 @@ step of a workflow failed.
   feedback (``retours.txt``) and ``resultats.json``: the ``ci-summary``
   subcommand, run by the generated workflow's ``if: always()`` step.
 """
+
 from __future__ import annotations
 
 import base64
@@ -21,14 +22,12 @@ import json
 import os
 from pathlib import Path
 
+from autograder.public.assignment import QUESTION_FUNCTIONS as FUNCTIONS
 from autograder.public.fsutil import atomic_write_json
 
 CHECK_SCHEMA = "resnet-a-la-main/check/v1"
 SUMMARY_SCHEMA = "resnet-a-la-main/ci-summary/v1"
 RESULTS_DIR = "resultats-autograder"
-#: Functions asked by each automatically checked question (the public contract).
-from autograder.public.assignment import QUESTION_FUNCTIONS as FUNCTIONS
-
 MAX_FEEDBACK = 60000
 
 VERDICTS = {
@@ -57,14 +56,21 @@ def fmt(x) -> str:
 def check_entry(result) -> dict:
     """One check of ``check --json``: a :class:`~autograder.public.checks.CheckResult` or its dict."""
     d = result if isinstance(result, dict) else result.to_dict()
-    return {"id": d["id"], "question": d["question"], "title": d.get("title", ""),
-            "points": _num(d.get("points", 0)), "max": _num(d.get("max_points", d.get("max", 0))),
-            "passed": bool(d.get("passed")), "message": d.get("message") or "",
-            "hint": d.get("hint") or ""}
+    return {
+        "id": d["id"],
+        "question": d["question"],
+        "title": d.get("title", ""),
+        "points": _num(d.get("points", 0)),
+        "max": _num(d.get("max_points", d.get("max", 0))),
+        "passed": bool(d.get("passed")),
+        "message": d.get("message") or "",
+        "hint": d.get("hint") or "",
+    }
 
 
-def check_payload(results, notebook: str, question: str | None = None,
-                  error: str | None = None, warnings=()) -> dict:
+def check_payload(
+    results, notebook: str, question: str | None = None, error: str | None = None, warnings=()
+) -> dict:
     """The document ``check --json`` writes.
 
     Args:
@@ -92,8 +98,9 @@ def check_payload(results, notebook: str, question: str | None = None,
     }
 
 
-def failed_payload(specs, notebook: str, question: str | None, message: str,
-                   hint: str = "", warnings=()) -> dict:
+def failed_payload(
+    specs, notebook: str, question: str | None, message: str, hint: str = "", warnings=()
+) -> dict:
     """``check --json`` when nothing could be checked: every selected public check fails.
 
     Args:
@@ -102,10 +109,20 @@ def failed_payload(specs, notebook: str, question: str | None, message: str,
         message: French reason, repeated on every check.
         hint: French hint.
     """
-    results = [{"id": s["id"], "question": s["question"], "title": s.get("title", ""),
-                "points": 0, "max_points": s["points"], "passed": False,
-                "message": message, "hint": hint}
-               for s in specs if question is None or s["question"] == question]
+    results = [
+        {
+            "id": s["id"],
+            "question": s["question"],
+            "title": s.get("title", ""),
+            "points": 0,
+            "max_points": s["points"],
+            "passed": False,
+            "message": message,
+            "hint": hint,
+        }
+        for s in specs
+        if question is None or s["question"] == question
+    ]
     return check_payload(results, notebook, question, error=message, warnings=warnings)
 
 
@@ -130,15 +147,25 @@ def public_specs_from_source(path=None) -> list[dict]:
         if not isinstance(node, ast.FunctionDef):
             continue
         for dec in node.decorator_list:
-            if isinstance(dec, ast.Call) and getattr(dec.func, "id", None) == "check" \
-                    and len(dec.args) >= 2 and all(isinstance(a, ast.Constant) for a in dec.args):
+            if (
+                isinstance(dec, ast.Call)
+                and getattr(dec.func, "id", None) == "check"
+                and len(dec.args) >= 2
+                and all(isinstance(a, ast.Constant) for a in dec.args)
+            ):
                 visibility = dec.args[2].value if len(dec.args) > 2 else "public"
                 if visibility != "public":
                     continue
                 doc = (ast.get_docstring(node) or node.name).strip().splitlines()[0].strip()
                 cid = dec.args[0].value
-                specs.append({"id": cid, "question": cid.split(".")[0], "title": doc,
-                              "points": float(dec.args[1].value)})
+                specs.append(
+                    {
+                        "id": cid,
+                        "question": cid.split(".")[0],
+                        "title": doc,
+                        "points": float(dec.args[1].value),
+                    }
+                )
     return specs
 
 
@@ -171,8 +198,11 @@ def read_check_file(path) -> dict | None:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    if not isinstance(data, dict) or data.get("schema") != CHECK_SCHEMA \
-            or not isinstance(data.get("checks"), list):
+    if (
+        not isinstance(data, dict)
+        or data.get("schema") != CHECK_SCHEMA
+        or not isinstance(data.get("checks"), list)
+    ):
         return None
     return data
 
@@ -195,8 +225,9 @@ def _timed_out(res: dict) -> bool:
 # --------------------------------------------------------------------------- summary
 
 
-def question_status(q: str, payload: dict | None, runner: dict | None,
-                    max_points: float | None) -> dict:
+def question_status(
+    q: str, payload: dict | None, runner: dict | None, max_points: float | None
+) -> dict:
     """Verdict, points and maximum of one question from what the workflow left.
 
     Precedence: a command-grader ``error`` (or a ``fail`` that says it timed out
@@ -208,27 +239,43 @@ def question_status(q: str, payload: dict | None, runner: dict | None,
     killed = runner is not None and (
         runner.get("status") == "error"
         # some grader versions report a killed command as a failure: no file was written
-        or (runner.get("status") == "fail" and payload is None and _timed_out(runner)))
+        or (runner.get("status") == "fail" and payload is None and _timed_out(runner))
+    )
     if killed:
         kind = "timeout" if _timed_out(runner) else "error"
         top = top if top is not None else float(runner.get("max_score") or 0)
-        return {"question": q, "status": kind, "points": 0.0, "max": top,
-                "detail": _runner_message(runner)[:500]}
+        return {
+            "question": q,
+            "status": kind,
+            "points": 0.0,
+            "max": top,
+            "detail": _runner_message(runner)[:500],
+        }
     if payload is not None:
         earned = float(payload.get("points") or 0)
         top = float(payload.get("max") or 0) if top is None else top
         ok = bool(payload.get("passed"))
         if runner is not None and runner.get("status") in ("pass", "fail"):
             ok = ok and runner["status"] == "pass"
-        return {"question": q, "status": "pass" if ok else "fail", "points": earned,
-                "max": top, "detail": payload.get("error") or ""}
+        return {
+            "question": q,
+            "status": "pass" if ok else "fail",
+            "points": earned,
+            "max": top,
+            "detail": payload.get("error") or "",
+        }
     if runner is not None and runner.get("status") in ("pass", "fail"):
         top = float(runner.get("max_score") or 0) if top is None else top
         earned = _runner_points(runner) if "tests" in runner else 0.0
         if runner["status"] == "pass" and not earned:
             earned = top
-        return {"question": q, "status": runner["status"], "points": earned, "max": top,
-                "detail": ""}
+        return {
+            "question": q,
+            "status": runner["status"],
+            "points": earned,
+            "max": top,
+            "detail": "",
+        }
     return {"question": q, "status": "skipped", "points": 0.0, "max": top, "detail": ""}
 
 
@@ -241,26 +288,32 @@ def render_feedback(payloads: dict[str, dict | None], statuses: dict[str, dict])
         if st["status"] in ("timeout", "error", "skipped") and payload is None:
             reason = {
                 "timeout": "la vérification a dépassé le temps limite de l'étape ; vérifiez "
-                           "que vos fonctions construisent le modèle sans l'entraîner.",
-                "error": "la vérification n'a pas pu s'exécuter" +
-                         (f" ({st['detail']})" if st["detail"] else "") + ".",
+                "que vos fonctions construisent le modèle sans l'entraîner.",
+                "error": "la vérification n'a pas pu s'exécuter"
+                + (f" ({st['detail']})" if st["detail"] else "")
+                + ".",
                 "skipped": "la vérification n'a pas été lancée (une étape précédente, "
-                           "par exemple l'installation, a échoué : voir le journal du run).",
+                "par exemple l'installation, a échoué : voir le journal du run).",
             }[st["status"]]
             lines += [head + VERDICTS[st["status"]], f"  {reason}", ""]
             continue
         if payload is None:  # the grader's verdict only
-            lines += [head + f"{fmt(st['points'])} / {fmt(st['max'] or 0)} "
-                      f"({VERDICTS[st['status']]})",
-                      "  Retours détaillés indisponibles pour cette question (aucun fichier "
-                      "de résultats) : lancez la vérification sur votre machine.", ""]
+            lines += [
+                head + f"{fmt(st['points'])} / {fmt(st['max'] or 0)} ({VERDICTS[st['status']]})",
+                "  Retours détaillés indisponibles pour cette question (aucun fichier "
+                "de résultats) : lancez la vérification sur votre machine.",
+                "",
+            ]
             continue
         lines.append(head + f"{fmt(payload['points'])} / {fmt(payload['max'])}")
         if payload.get("error"):
             lines.append(f"  {payload['error']}")
         checks = payload.get("checks") or []
-        shared = len(checks) > 1 and all(not c["passed"] for c in checks) \
+        shared = (
+            len(checks) > 1
+            and all(not c["passed"] for c in checks)
             and len({(c["message"], c["hint"]) for c in checks}) == 1
+        )
         for c in checks:
             lines.append(f"  {'✔' if c['passed'] else '✘'} {c.get('title') or c['id']}")
             if not c["passed"] and not shared and not payload.get("error"):
@@ -280,8 +333,13 @@ def render_feedback(payloads: dict[str, dict | None], statuses: dict[str, dict])
     return "\n".join(lines).rstrip() + "\n"
 
 
-def summarize(questions, results_dir=RESULTS_DIR, env=None, points=None,
-              notebook: str = "resnet_a_la_main.ipynb") -> dict:
+def summarize(
+    questions,
+    results_dir=RESULTS_DIR,
+    env=None,
+    points=None,
+    notebook: str = "resnet_a_la_main.ipynb",
+) -> dict:
     """Everything the summary step shows and saves.
 
     Args:
@@ -310,35 +368,45 @@ def summarize(questions, results_dir=RESULTS_DIR, env=None, points=None,
         got = "–" if s["status"] == "skipped" else fmt(s["points"])
         rows.append(f"| {q} | `{FUNCTIONS.get(q, q)}` | {VERDICTS[s['status']]} | {got} / {top} |")
     feedback = render_feedback(payloads, statuses)
-    shown = feedback if len(feedback) <= MAX_FEEDBACK else \
-        feedback[:MAX_FEEDBACK] + "\n[… sortie tronquée : voir l'artifact]"
+    shown = (
+        feedback
+        if len(feedback) <= MAX_FEEDBACK
+        else feedback[:MAX_FEEDBACK] + "\n[… sortie tronquée : voir l'artifact]"
+    )
     shown = shown.replace("~~~", "~ ~ ~")
-    markdown = "\n".join([
-        "## Vérifications publiques : ResNet à la main",
-        "",
-        "| Question | Fonction | Résultat | Points |",
-        "|---|---|---|---|",
-        *rows,
-        "",
-        f"**Total des vérifications publiques : {fmt(earned)} / {fmt(possible)} points.**",
-        "",
-        "Ces points ne concernent que les vérifications publiques. La note finale comprend "
-        "aussi des vérifications cachées (dont un entraînement mené par le correcteur) et "
-        "la question q4, corrigée à la main.",
-        "",
-        "### Retours détaillés",
-        "",
-        f"Les mêmes retours s'obtiennent sur votre machine avec "
-        f"`python -m autograder check {notebook}` :",
-        "",
-        "~~~text",
-        shown.rstrip(),
-        "~~~",
-        "",
-    ])
-    data = {"schema": SUMMARY_SCHEMA, "earned": _num(earned), "possible": _num(possible),
-            "questions": {q: {**statuses[q], "checks": (payloads[q] or {}).get("checks", [])}
-                          for q in questions}}
+    markdown = "\n".join(
+        [
+            "## Vérifications publiques : ResNet à la main",
+            "",
+            "| Question | Fonction | Résultat | Points |",
+            "|---|---|---|---|",
+            *rows,
+            "",
+            f"**Total des vérifications publiques : {fmt(earned)} / {fmt(possible)} points.**",
+            "",
+            "Ces points ne concernent que les vérifications publiques. La note finale comprend "
+            "aussi des vérifications cachées (dont un entraînement mené par le correcteur) et "
+            "la question q4, corrigée à la main.",
+            "",
+            "### Retours détaillés",
+            "",
+            f"Les mêmes retours s'obtiennent sur votre machine avec "
+            f"`python -m autograder check {notebook}` :",
+            "",
+            "~~~text",
+            shown.rstrip(),
+            "~~~",
+            "",
+        ]
+    )
+    data = {
+        "schema": SUMMARY_SCHEMA,
+        "earned": _num(earned),
+        "possible": _num(possible),
+        "questions": {
+            q: {**statuses[q], "checks": (payloads[q] or {}).get("checks", [])} for q in questions
+        },
+    }
     return {"markdown": markdown, "feedback": feedback, "data": data}
 
 
@@ -355,8 +423,14 @@ def parse_points(text: str | None) -> dict[str, float]:
     return out
 
 
-def run_summary(questions, results_dir=RESULTS_DIR, out_dir=None, env=None, points=None,
-                notebook: str = "resnet_a_la_main.ipynb") -> dict:
+def run_summary(
+    questions,
+    results_dir=RESULTS_DIR,
+    out_dir=None,
+    env=None,
+    points=None,
+    notebook: str = "resnet_a_la_main.ipynb",
+) -> dict:
     """:func:`summarize`, then write ``resume.md``, ``retours.txt``, ``resultats.json``
     in ``out_dir`` (default: ``results_dir``) and append to ``$GITHUB_STEP_SUMMARY``."""
     env = os.environ if env is None else env

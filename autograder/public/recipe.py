@@ -21,12 +21,13 @@ records, per epoch, the training loss and the validation accuracy *before*
 
 This module is public: it is copied into the student repository.
 """
+
 from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 
@@ -56,7 +57,8 @@ def cosine_learning_rate(peak: float, total_steps: int):
     if total_steps < 1:
         raise ValueError(f"total_steps must be >= 1, got {total_steps}")
     return keras.optimizers.schedules.CosineDecay(
-        initial_learning_rate=peak, decay_steps=int(total_steps), alpha=0.0)
+        initial_learning_rate=peak, decay_steps=int(total_steps), alpha=0.0
+    )
 
 
 def steps_per_epoch(n_images: int, batch_size: int) -> int:
@@ -71,14 +73,19 @@ def batch_norm_layers(model) -> list:
     """Every ``BatchNormalization`` layer of ``model`` (nested models included)."""
     import keras
 
-    return [layer for layer in model._flatten_layers(include_self=False, recursive=True)
-            if isinstance(layer, keras.layers.BatchNormalization)]
+    return [
+        layer
+        for layer in model._flatten_layers(include_self=False, recursive=True)
+        if isinstance(layer, keras.layers.BatchNormalization)
+    ]
 
 
 def batch_norm_state(model) -> list:
     """Copy of the moving means and variances of every BN layer (see :func:`set_batch_norm_state`)."""
-    return [(np.array(layer.moving_mean.numpy()), np.array(layer.moving_variance.numpy()))
-            for layer in batch_norm_layers(model)]
+    return [
+        (np.array(layer.moving_mean.numpy()), np.array(layer.moving_variance.numpy()))
+        for layer in batch_norm_layers(model)
+    ]
 
 
 def set_batch_norm_state(model, state: list) -> None:
@@ -127,8 +134,10 @@ def predict_proba(model, x, batch_size: int = EVAL_BATCH) -> np.ndarray:
     """Inference-mode outputs of ``model`` on ``x``, as a NumPy array."""
     import keras
 
-    parts = [np.asarray(keras.ops.convert_to_numpy(model(x[i:i + batch_size], training=False)))
-             for i in range(0, len(x), batch_size)]
+    parts = [
+        np.asarray(keras.ops.convert_to_numpy(model(x[i : i + batch_size], training=False)))
+        for i in range(0, len(x), batch_size)
+    ]
     return np.concatenate(parts) if parts else np.zeros((0, 0), np.float32)
 
 
@@ -147,12 +156,15 @@ def evaluate(model, x, y, batch_size: int = EVAL_BATCH) -> dict:
     probs = predict_proba(model, x, batch_size)
     y = np.asarray(y).astype(int)
     picked = np.clip(probs[np.arange(len(y)), y], 1e-7, 1.0)
-    return {"accuracy": float((probs.argmax(axis=-1) == y).mean()),
-            "loss": float(-np.log(picked).mean())}
+    return {
+        "accuracy": float((probs.argmax(axis=-1) == y).mean()),
+        "loss": float(-np.log(picked).mean()),
+    }
 
 
-def evaluate_both(model, x, y, x_bn, n_images: int = BN_IMAGES, seed: int = 0,
-                  keep: bool = True) -> dict:
+def evaluate_both(
+    model, x, y, x_bn, n_images: int = BN_IMAGES, seed: int = 0, keep: bool = True
+) -> dict:
     """Evaluate with the moving averages, then after re-estimating BN statistics.
 
     Args:
@@ -175,8 +187,12 @@ def evaluate_both(model, x, y, x_bn, n_images: int = BN_IMAGES, seed: int = 0,
     fixed = evaluate(model, x, y)
     if state is not None:
         set_batch_norm_state(model, state)
-    return {"accuracy": fixed["accuracy"], "loss": fixed["loss"],
-            "raw_accuracy": raw["accuracy"], "raw_loss": raw["loss"]}
+    return {
+        "accuracy": fixed["accuracy"],
+        "loss": fixed["loss"],
+        "raw_accuracy": raw["accuracy"],
+        "raw_loss": raw["loss"],
+    }
 
 
 # --------------------------------------------------------------------------
@@ -194,8 +210,11 @@ def data_order(n_images: int, epochs: int, seed: int) -> np.ndarray:
         Integer array of shape (epochs, n_images).
     """
     rng = np.random.default_rng(seed)
-    return np.stack([rng.permutation(n_images) for _ in range(epochs)]) if epochs else \
-        np.zeros((0, n_images), dtype=int)
+    return (
+        np.stack([rng.permutation(n_images) for _ in range(epochs)])
+        if epochs
+        else np.zeros((0, n_images), dtype=int)
+    )
 
 
 @dataclass
@@ -231,8 +250,11 @@ def compile_model(model, total_steps: int, learning_rate: float = LEARNING_RATE)
     """
     import keras
 
-    model.compile(optimizer=keras.optimizers.Adam(cosine_learning_rate(learning_rate, total_steps)),
-                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    model.compile(
+        optimizer=keras.optimizers.Adam(cosine_learning_rate(learning_rate, total_steps)),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
 
 
 def current_learning_rate(model) -> float:
@@ -242,10 +264,21 @@ def current_learning_rate(model) -> float:
     return float(np.asarray(lr(opt.iterations) if callable(lr) else lr))
 
 
-def train(model, x, y, epochs: int, batch_size: int = 64,
-          learning_rate: float = LEARNING_RATE, seed: int = 0, validation=None,
-          train_eval=None, bn_images: int = BN_IMAGES, reestimate_at_end: bool = True,
-          on_epoch: Callable | None = None, verbose: int = 0) -> History:
+def train(
+    model,
+    x,
+    y,
+    epochs: int,
+    batch_size: int = 64,
+    learning_rate: float = LEARNING_RATE,
+    seed: int = 0,
+    validation=None,
+    train_eval=None,
+    bn_images: int = BN_IMAGES,
+    reestimate_at_end: bool = True,
+    on_epoch: Callable | None = None,
+    verbose: int = 0,
+) -> History:
     """Train ``model`` with Adam and a cosine schedule; evaluate with re-estimated BN.
 
     The data order is explicit (:func:`data_order` with ``seed``): two models
@@ -283,8 +316,7 @@ def train(model, x, y, epochs: int, batch_size: int = 64,
     for epoch in range(epochs):
         t0 = time.perf_counter()
         idx = order[epoch]
-        fit = model.fit(x[idx], y[idx], batch_size=batch_size, epochs=1, shuffle=False,
-                        verbose=0)
+        fit = model.fit(x[idx], y[idx], batch_size=batch_size, epochs=1, shuffle=False, verbose=0)
         result.epoch_seconds.append(time.perf_counter() - t0)
         result.add("loss", fit.history["loss"][-1])
         result.add("accuracy", fit.history["accuracy"][-1])

@@ -13,8 +13,8 @@ import os
 from datetime import UTC, datetime
 from pathlib import Path
 
-from autograder.public.fsutil import atomic_write_text
 from autograder.public.assignment import QUESTION_OK, QUESTION_STATUS_LABELS, STATUS_LABELS
+from autograder.public.fsutil import atomic_write_text
 from autograder.report.plots import make_plots
 from autograder.report.stats import (
     flatten_parameters,

@@ -1,4 +1,4 @@
-""""Pour aller plus loin": do residual connections matter? (issues 7 and 15)
+""" "Pour aller plus loin": do residual connections matter? (issues 7 and 15)
 
 A paired, powered comparison of the reference ResNet and plain CNN
 (``solutions/resnet_a_la_main.py``) at two training budgets, a depth study of
@@ -46,6 +46,7 @@ resume, shards), :mod:`.stats` (paired statistics), :mod:`.comparison`,
 :mod:`.text` (French conclusions), :mod:`.report` (``show_summary``) and
 :mod:`.cli`.
 """
+
 from .cli import _shard, _study, machine, main, versions
 from .comparison import (
     paired_frame,

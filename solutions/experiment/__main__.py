@@ -1,4 +1,5 @@
 """``python -m solutions.experiment …``: see :mod:`solutions.experiment`."""
+
 import sys
 
 from solutions.experiment.cli import main

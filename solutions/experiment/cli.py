@@ -1,4 +1,5 @@
 """Command line: ``python -m solutions.experiment [all|compare|depth|long|report]``."""
+
 from __future__ import annotations
 
 import argparse
@@ -25,8 +26,17 @@ def versions() -> dict:
     import importlib.metadata as md
 
     out = {"python": platform.python_version()}
-    for dist in ("tensorflow-cpu", "tensorflow", "keras", "numpy", "scipy",
-                 "scikit-learn", "pandas", "seaborn", "matplotlib"):
+    for dist in (
+        "tensorflow-cpu",
+        "tensorflow",
+        "keras",
+        "numpy",
+        "scipy",
+        "scikit-learn",
+        "pandas",
+        "seaborn",
+        "matplotlib",
+    ):
         try:
             out[dist] = md.version(dist)
         except md.PackageNotFoundError:
@@ -55,13 +65,17 @@ def _study(cfgs: list[Config], out_dir: Path, writer, args, command: str) -> boo
     if args.action == "report":
         report = RunReport()
     else:
-        report = run_study(cfgs, out_dir, max_runs=args.max_runs,
-                           progress=not args.no_progress, shard=args.shard)
+        report = run_study(
+            cfgs, out_dir, max_runs=args.max_runs, progress=not args.no_progress, shard=args.shard
+        )
     records = load_records(cfgs, out_dir)
     total = len(plan_runs(cfgs))
     study = cfgs[0].study
-    print(f"[{study}] {len(report.trained)} run(s) trained now, "
-          f"{len(records)}/{total} available in {out_dir}", file=sys.stderr)
+    print(
+        f"[{study}] {len(report.trained)} run(s) trained now, "
+        f"{len(records)}/{total} available in {out_dir}",
+        file=sys.stderr,
+    )
     if not records:
         return False
     writer(records, out_dir)
@@ -74,27 +88,42 @@ def _study(cfgs: list[Config], out_dir: Path, writer, args, command: str) -> boo
         previous = {}
     sessions = previous.get("sessions", [])
     if report.trained:
-        sessions.append({
-            "command": command, "started": started.isoformat(timespec="seconds"),
-            "ended": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
-            "wall_seconds": round(report.seconds, 1), "runs_trained": len(report.trained),
-            "machine_start": machine_start, "machine_end": machine(),
-        })
+        sessions.append(
+            {
+                "command": command,
+                "started": started.isoformat(timespec="seconds"),
+                "ended": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+                "wall_seconds": round(report.seconds, 1),
+                "runs_trained": len(report.trained),
+                "machine_start": machine_start,
+                "machine_end": machine(),
+            }
+        )
     by_budget = {}
     for r in records:
         by_budget.setdefault(r.get("budget"), []).append(r["train_seconds"])
-    atomic_write_json(meta_path, _clean({
-        "study": study, "configs": [c.hashed() for c in cfgs],
-        "runs_per_model": {c.budget: c.runs for c in cfgs},
-        "config_hash": _digest(cfgs), "runs_available": len(records), "runs_planned": total,
-        "complete": len(records) == total, "versions": versions(),
-        "sessions": sessions,
-        "training_wall_seconds_total": round(sum(s["wall_seconds"] for s in sessions), 1),
-        "sum_of_run_train_seconds": round(sum(r["train_seconds"] for r in records), 1),
-        "run_train_seconds_median": {k: round(float(np.median(v)), 1)
-                                     for k, v in by_budget.items()},
-        "note": "machine shared with other engineers' jobs; see loadavg",
-    }))
+    atomic_write_json(
+        meta_path,
+        _clean(
+            {
+                "study": study,
+                "configs": [c.hashed() for c in cfgs],
+                "runs_per_model": {c.budget: c.runs for c in cfgs},
+                "config_hash": _digest(cfgs),
+                "runs_available": len(records),
+                "runs_planned": total,
+                "complete": len(records) == total,
+                "versions": versions(),
+                "sessions": sessions,
+                "training_wall_seconds_total": round(sum(s["wall_seconds"] for s in sessions), 1),
+                "sum_of_run_train_seconds": round(sum(r["train_seconds"] for r in records), 1),
+                "run_train_seconds_median": {
+                    k: round(float(np.median(v)), 1) for k, v in by_budget.items()
+                },
+                "note": "machine shared with other engineers' jobs; see loadavg",
+            }
+        ),
+    )
     return len(records) == total
 
 
@@ -113,22 +142,34 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m solutions.experiment",
         description="Paired ResNet vs plain CNN comparison at two budgets, a depth study, "
-                    "and a longer budget ('long', not part of 'all').")
-    parser.add_argument("action", nargs="?", default="all",
-                        choices=("all", "compare", "depth", "long", "report"))
-    parser.add_argument("--quick", action="store_true",
-                        help="tiny subsets, K=2, tiny depths, tiny long budget (tests)")
-    parser.add_argument("--runs", type=int,
-                        help="pairs per budget (default 10); with 'long': seeds per model")
+        "and a longer budget ('long', not part of 'all').",
+    )
+    parser.add_argument(
+        "action", nargs="?", default="all", choices=("all", "compare", "depth", "long", "report")
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="tiny subsets, K=2, tiny depths, tiny long budget (tests)",
+    )
+    parser.add_argument(
+        "--runs", type=int, help="pairs per budget (default 10); with 'long': seeds per model"
+    )
     parser.add_argument("--depth-runs", type=int, help="seeds per depth (default 3)")
     parser.add_argument("--out", type=Path, default=RESULTS_DIR, help="results root")
     parser.add_argument("--max-runs", type=int, help="stop after N new trainings per study")
     parser.add_argument("--no-progress", action="store_true")
-    parser.add_argument("--shard", type=_shard, default=(0, 1), metavar="I/N",
-                        help="train only the seeds equal to I modulo N (N parallel processes)")
+    parser.add_argument(
+        "--shard",
+        type=_shard,
+        default=(0, 1),
+        metavar="I/N",
+        help="train only the seeds equal to I modulo N (N parallel processes)",
+    )
     args = parser.parse_args(argv)
-    command = " ".join(["python -m solutions.experiment",
-                        *(argv if argv is not None else sys.argv[1:])])
+    command = " ".join(
+        ["python -m solutions.experiment", *(argv if argv is not None else sys.argv[1:])]
+    )
     ok = True
     if args.action in ("all", "compare", "report"):
         cfgs = comparison_configs(args.quick, args.runs)

@@ -1,4 +1,5 @@
 """Constants and budgets of the experiment: :class:`Config` and the three studies' settings."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -12,8 +13,12 @@ RESULTS_DIR = Path(__file__).resolve().parents[1] / "results"
 SCHEMA = 2
 MODELS = ("resnet", "cnn")
 KINDS = ("plain", "residual")
-MODEL_LABELS = {"resnet": "ResNet", "cnn": "CNN classique",
-                "plain": "sans connexion résiduelle", "residual": "résiduel"}
+MODEL_LABELS = {
+    "resnet": "ResNet",
+    "cnn": "CNN classique",
+    "plain": "sans connexion résiduelle",
+    "residual": "résiduel",
+}
 BUDGET_LABELS = {"short": "budget court", "main": "budget principal", "long": "budget long"}
 #: power and level of the minimum detectable effect
 POWER, ALPHA = 0.8, 0.05
@@ -91,13 +96,35 @@ def comparison_configs(quick: bool = False, runs=None) -> list[Config]:
     ``quick``: tiny subsets, 2 pairs (tests).
     """
     if quick:
-        cfgs = [Config("comparison", "main", runs=2, epochs=2, train_size=128, val_size=64,
-                       test_size=128, batch_size=32, bn_images=128),
-                Config("comparison", "short", runs=2, epochs=1, train_size=128, val_size=64,
-                       test_size=128, batch_size=32, bn_images=128)]
+        cfgs = [
+            Config(
+                "comparison",
+                "main",
+                runs=2,
+                epochs=2,
+                train_size=128,
+                val_size=64,
+                test_size=128,
+                batch_size=32,
+                bn_images=128,
+            ),
+            Config(
+                "comparison",
+                "short",
+                runs=2,
+                epochs=1,
+                train_size=128,
+                val_size=64,
+                test_size=128,
+                batch_size=32,
+                bn_images=128,
+            ),
+        ]
     else:
-        cfgs = [Config("comparison", "main", runs=10, epochs=4, train_size=12000),
-                Config("comparison", "short", runs=10, epochs=4, train_size=2400)]
+        cfgs = [
+            Config("comparison", "main", runs=10, epochs=4, train_size=12000),
+            Config("comparison", "short", runs=10, epochs=4, train_size=2400),
+        ]
     for cfg in cfgs:
         if runs is not None:
             cfg.runs = runs
@@ -111,13 +138,35 @@ def depth_config(quick: bool = False, runs=None) -> Config:
     8 epochs, batch 32); training loss on the first 1,024 training images.
     """
     if quick:
-        cfg = Config("depth", "depth", runs=1, epochs=1, train_size=128, val_size=0,
-                     test_size=128, batch_size=32, bn_images=128, train_eval_size=64,
-                     depths=(1, 2), width=4)
+        cfg = Config(
+            "depth",
+            "depth",
+            runs=1,
+            epochs=1,
+            train_size=128,
+            val_size=0,
+            test_size=128,
+            batch_size=32,
+            bn_images=128,
+            train_eval_size=64,
+            depths=(1, 2),
+            width=4,
+        )
     else:
-        cfg = Config("depth", "depth", runs=3, epochs=8, train_size=4000, val_size=0,
-                     test_size=2000, batch_size=32, bn_images=2048, train_eval_size=1024,
-                     depths=(2, 8, 16), width=16)
+        cfg = Config(
+            "depth",
+            "depth",
+            runs=3,
+            epochs=8,
+            train_size=4000,
+            val_size=0,
+            test_size=2000,
+            batch_size=32,
+            bn_images=2048,
+            train_eval_size=1024,
+            depths=(2, 8, 16),
+            width=16,
+        )
     if runs is not None:
         cfg.runs = runs
     return cfg
@@ -135,11 +184,29 @@ def long_config(quick: bool = False, runs=None) -> Config:
     0.9195 (CNN), 887 s and 969 s of training on 2 shared cores (load ≈ 9).
     """
     if quick:
-        cfg = Config("long", "long", runs=1, epochs=2, train_size=128, val_size=64,
-                     test_size=128, batch_size=32, bn_images=128)
+        cfg = Config(
+            "long",
+            "long",
+            runs=1,
+            epochs=2,
+            train_size=128,
+            val_size=64,
+            test_size=128,
+            batch_size=32,
+            bn_images=128,
+        )
     else:
-        cfg = Config("long", "long", runs=1, epochs=10, train_size=48000, val_size=2000,
-                     test_size=None, batch_size=32, learning_rate=4e-3)
+        cfg = Config(
+            "long",
+            "long",
+            runs=1,
+            epochs=10,
+            train_size=48000,
+            val_size=2000,
+            test_size=None,
+            batch_size=32,
+            learning_rate=4e-3,
+        )
     if runs is not None:
         cfg.runs = runs
     return cfg

@@ -1,4 +1,5 @@
 """Fashion-MNIST with the notebook's preprocessing, cut to a configuration's subsets."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -32,21 +33,28 @@ def load_data(cfg: Config):
 
     (x_full, y_full), (x_test, y_test) = load_fashion_mnist()
     x_train, x_val, y_train, y_val = train_test_split(
-        x_full, y_full, train_size=0.8, random_state=cfg.data_seed)
+        x_full, y_full, train_size=0.8, random_state=cfg.data_seed
+    )
     scaler = StandardScaler()
     scaler.fit(x_train.astype(np.float32).reshape(-1, 28 * 28))
 
     def prep(x):
         if not len(x):
             return np.zeros((0, 28, 28, 1), np.float32)
-        return scaler.transform(x.astype(np.float32).reshape(-1, 28 * 28)) \
-            .astype(np.float32).reshape(-1, 28, 28, 1)
+        return (
+            scaler.transform(x.astype(np.float32).reshape(-1, 28 * 28))
+            .astype(np.float32)
+            .reshape(-1, 28, 28, 1)
+        )
 
     n_test = cfg.test_size or len(x_test)
     data = {
-        "x_train": prep(x_train[:cfg.train_size]), "y_train": y_train[:cfg.train_size],
-        "x_val": prep(x_val[:cfg.val_size]), "y_val": y_val[:cfg.val_size],
-        "x_test": prep(x_test[:n_test]), "y_test": y_test[:n_test],
+        "x_train": prep(x_train[: cfg.train_size]),
+        "y_train": y_train[: cfg.train_size],
+        "x_val": prep(x_val[: cfg.val_size]),
+        "y_val": y_val[: cfg.val_size],
+        "x_test": prep(x_test[:n_test]),
+        "y_test": y_test[:n_test],
     }
     _DATA_CACHE.clear()
     _DATA_CACHE[key] = data

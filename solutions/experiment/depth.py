@@ -1,4 +1,5 @@
 """Depth study: plain vs residual networks of several depths, and the degradation criterion."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -12,8 +13,9 @@ from .stats import describe
 from .text import interpret_depth
 
 
-def build_deep(kind: str, blocks: int, width: int = 16, input_shape=(28, 28, 1),
-               num_classes: int = 10):
+def build_deep(
+    kind: str, blocks: int, width: int = 16, input_shape=(28, 28, 1), num_classes: int = 10
+):
     """Plain or residual network with ``blocks`` blocks of two convolutions.
 
     The residual block is the reference ``ResidualBlock``; the plain block is
@@ -73,20 +75,29 @@ def summarize_depth(records: list[dict]) -> dict:
     for kind, blocks in keys:
         recs = [r for r in records if r["model"] == kind and r["params"]["blocks"] == blocks]
         final = [r["history"]["train_eval_loss"][-1] for r in recs]
-        rows.append({
-            "kind": kind, "blocks": blocks, "conv_layers": 2 * blocks + 1,
-            "n_runs": len(recs), "n_params": recs[0]["n_params"],
-            "seeds": [r["seed"] for r in recs],
-            "final_train_losses": final,
-            "final_train_loss": describe(final),
-            "test_accuracy": describe([r["test_accuracy"] for r in recs]),
-            "test_accuracy_raw": describe([r["test_accuracy_raw"] for r in recs]),
-            "loss_curve_mean": np.mean([r["history"]["train_eval_loss"] for r in recs],
-                                       axis=0).tolist(),
-            "steps": recs[0]["history"]["step"],
-            "epoch_seconds_median": float(np.median(
-                [s for r in recs for s in (r["epoch_seconds"][1:] or r["epoch_seconds"])])),
-        })
+        rows.append(
+            {
+                "kind": kind,
+                "blocks": blocks,
+                "conv_layers": 2 * blocks + 1,
+                "n_runs": len(recs),
+                "n_params": recs[0]["n_params"],
+                "seeds": [r["seed"] for r in recs],
+                "final_train_losses": final,
+                "final_train_loss": describe(final),
+                "test_accuracy": describe([r["test_accuracy"] for r in recs]),
+                "test_accuracy_raw": describe([r["test_accuracy_raw"] for r in recs]),
+                "loss_curve_mean": np.mean(
+                    [r["history"]["train_eval_loss"] for r in recs], axis=0
+                ).tolist(),
+                "steps": recs[0]["history"]["step"],
+                "epoch_seconds_median": float(
+                    np.median(
+                        [s for r in recs for s in (r["epoch_seconds"][1:] or r["epoch_seconds"])]
+                    )
+                ),
+            }
+        )
     summary = {"config": records[0]["config"] if records else None, "rows": rows}
     summary["degradation"] = detect_degradation(rows)
     return summary
@@ -121,23 +132,32 @@ def detect_degradation(rows: list[dict]) -> dict:
     above = [i + 1 for i, (s, d) in enumerate(zip(s_curve or [], d_curve or [])) if d > s]
     res = resid.get(deep["blocks"])
     out = {
-        "shown": bool(shown), "slower": bool(not shown and bool(above)),
+        "shown": bool(shown),
+        "slower": bool(not shown and bool(above)),
         "epochs_above": above,
-        "shallow_blocks": shallow["blocks"], "deep_blocks": deep["blocks"],
-        "plain_loss_shallow": float(np.mean(s_final)), "plain_loss_deep": float(np.mean(d_final)),
-        "plain_loss_shallow_min": min(s_final), "plain_loss_shallow_max": max(s_final),
-        "plain_loss_deep_min": min(d_final), "plain_loss_deep_max": max(d_final),
+        "shallow_blocks": shallow["blocks"],
+        "deep_blocks": deep["blocks"],
+        "plain_loss_shallow": float(np.mean(s_final)),
+        "plain_loss_deep": float(np.mean(d_final)),
+        "plain_loss_shallow_min": min(s_final),
+        "plain_loss_shallow_max": max(s_final),
+        "plain_loss_deep_min": min(d_final),
+        "plain_loss_deep_max": max(d_final),
         "plain_acc_shallow": shallow["test_accuracy"]["mean"],
         "plain_acc_deep": deep["test_accuracy"]["mean"],
-        "n_seeds": n_seeds, "min_seeds": MIN_SEEDS,
+        "n_seeds": n_seeds,
+        "min_seeds": MIN_SEEDS,
     }
     if res is not None:
         r_final = res["final_train_losses"]
-        out.update(residual_loss_deep=float(np.mean(r_final)),
-                   residual_loss_deep_min=min(r_final), residual_loss_deep_max=max(r_final),
-                   residual_acc_deep=res["test_accuracy"]["mean"],
-                   residual_below_plain=bool(max(r_final) < min(d_final)),
-                   residual_above_plain=bool(min(r_final) > max(d_final)))
+        out.update(
+            residual_loss_deep=float(np.mean(r_final)),
+            residual_loss_deep_min=min(r_final),
+            residual_loss_deep_max=max(r_final),
+            residual_acc_deep=res["test_accuracy"]["mean"],
+            residual_below_plain=bool(max(r_final) < min(d_final)),
+            residual_above_plain=bool(min(r_final) > max(d_final)),
+        )
     return out
 
 
@@ -149,18 +169,26 @@ def write_depth_outputs(records: list[dict], out_dir: Path) -> dict:
     summary = summarize_depth(records)
     summary["interpretation_fr"] = interpret_depth(_clean(summary))
     atomic_write_json(out_dir / "summary.json", _clean(summary))
-    pd.DataFrame([{
-        "kind": r["kind"], "blocks": r["blocks"], "conv_layers": r["conv_layers"],
-        "n_runs": r["n_runs"], "n_params": r["n_params"],
-        "final_train_loss_mean": r["final_train_loss"]["mean"],
-        "final_train_loss_min": r["final_train_loss"]["min"],
-        "final_train_loss_max": r["final_train_loss"]["max"],
-        "test_accuracy_mean": r["test_accuracy"]["mean"],
-        "test_accuracy_min": r["test_accuracy"]["min"],
-        "test_accuracy_max": r["test_accuracy"]["max"],
-        "test_accuracy_raw_mean": r["test_accuracy_raw"]["mean"],
-        "epoch_seconds_median": r["epoch_seconds_median"],
-    } for r in summary["rows"]]).to_csv(out_dir / "summary.csv", index=False)
+    pd.DataFrame(
+        [
+            {
+                "kind": r["kind"],
+                "blocks": r["blocks"],
+                "conv_layers": r["conv_layers"],
+                "n_runs": r["n_runs"],
+                "n_params": r["n_params"],
+                "final_train_loss_mean": r["final_train_loss"]["mean"],
+                "final_train_loss_min": r["final_train_loss"]["min"],
+                "final_train_loss_max": r["final_train_loss"]["max"],
+                "test_accuracy_mean": r["test_accuracy"]["mean"],
+                "test_accuracy_min": r["test_accuracy"]["min"],
+                "test_accuracy_max": r["test_accuracy"]["max"],
+                "test_accuracy_raw_mean": r["test_accuracy_raw"]["mean"],
+                "epoch_seconds_median": r["epoch_seconds_median"],
+            }
+            for r in summary["rows"]
+        ]
+    ).to_csv(out_dir / "summary.csv", index=False)
     runs_frame(records).to_csv(out_dir / "runs.csv", index=False)
     curves_frame(records).to_csv(out_dir / "curves.csv", index=False)
     plot_depth(records, out_dir)

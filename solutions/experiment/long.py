@@ -5,6 +5,7 @@ default); the question is not ResNet vs CNN (the paired comparison answers
 that) but whether the reference architecture reaches :data:`TARGET` test
 accuracy with the kit's recipe.
 """
+
 from __future__ import annotations
 
 import json
@@ -37,17 +38,22 @@ def long_run_row(record: dict) -> dict:
     """
     cfg, hist = record["config"], record["history"]
     return {
-        "model": record["model"], "seed": record["seed"],
+        "model": record["model"],
+        "seed": record["seed"],
         "test_accuracy": record["test_accuracy"],
         "test_accuracy_raw": record["test_accuracy_raw"],
-        "test_loss": record["test_loss"], "steps": record["steps"],
-        "images": cfg["train_size"], "epochs": cfg["epochs"],
+        "test_loss": record["test_loss"],
+        "steps": record["steps"],
+        "images": cfg["train_size"],
+        "epochs": cfg["epochs"],
         "images_seen": cfg["train_size"] * cfg["epochs"],
-        "batch_size": cfg["batch_size"], "learning_rate": cfg["learning_rate"],
+        "batch_size": cfg["batch_size"],
+        "learning_rate": cfg["learning_rate"],
         "train_seconds": record["train_seconds"],
         "final_val_accuracy": (hist.get("val_accuracy") or [None])[-1],
         "final_val_accuracy_raw": (hist.get("val_accuracy_raw") or [None])[-1],
-        "final_train_loss": hist["loss"][-1], "n_params": record["n_params"],
+        "final_train_loss": hist["loss"][-1],
+        "n_params": record["n_params"],
     }
 
 
@@ -75,16 +81,23 @@ def summarize_long(records: list[dict], target: float = TARGET) -> dict:
             continue
         accs = [r["test_accuracy"] for r in mine]
         models[m] = {
-            "n": len(mine), "seeds": [r["seed"] for r in mine],
+            "n": len(mine),
+            "seeds": [r["seed"] for r in mine],
             "test_accuracy": describe(accs),
             "test_accuracy_raw": describe([r["test_accuracy_raw"] for r in mine]),
             "reached": bool(min(accs) >= target),
             "train_seconds_median": float(np.median([r["train_seconds"] for r in mine])),
             "n_params": mine[0]["n_params"],
         }
-    return {"budget": "long", "config": records[0]["config"], "steps": records[0]["steps"],
-            "target": target, "runs": rows, "models": models,
-            "all_reached": bool(models) and all(s["reached"] for s in models.values())}
+    return {
+        "budget": "long",
+        "config": records[0]["config"],
+        "steps": records[0]["steps"],
+        "target": target,
+        "runs": rows,
+        "models": models,
+        "all_reached": bool(models) and all(s["reached"] for s in models.values()),
+    }
 
 
 def write_long_outputs(records: list[dict], out_dir: Path) -> dict:

@@ -3,6 +3,7 @@
 Every function here works on *records*: the JSON dicts written by
 :func:`solutions.experiment.runs.train_one`, one per finished training.
 """
+
 from __future__ import annotations
 
 import json
@@ -45,10 +46,18 @@ def curves_frame(records: list[dict]):
             if name == "step":
                 continue
             for epoch, value in enumerate(values, start=1):
-                rows.append({"budget": r.get("budget"), "model": r["model"],
-                             "blocks": r["params"].get("blocks"), "seed": r["seed"],
-                             "epoch": epoch, "step": hist["step"][epoch - 1],
-                             "metric": name, "value": value})
+                rows.append(
+                    {
+                        "budget": r.get("budget"),
+                        "model": r["model"],
+                        "blocks": r["params"].get("blocks"),
+                        "seed": r["seed"],
+                        "epoch": epoch,
+                        "step": hist["step"][epoch - 1],
+                        "metric": name,
+                        "value": value,
+                    }
+                )
     return pd.DataFrame(rows)
 
 
@@ -56,16 +65,29 @@ def runs_frame(records: list[dict]):
     """One row per run: final figures, raw and re-estimated test accuracy."""
     import pandas as pd
 
-    return pd.DataFrame([{
-        "key": r["key"], "budget": r.get("budget"), "steps": r["steps"], "model": r["model"],
-        "blocks": r["params"].get("blocks"), "seed": r["seed"],
-        "test_accuracy": r["test_accuracy"], "test_accuracy_raw": r["test_accuracy_raw"],
-        "test_loss": r["test_loss"], "test_loss_raw": r["test_loss_raw"],
-        "final_train_loss": r["history"]["loss"][-1],
-        "final_train_eval_loss": (r["history"].get("train_eval_loss") or [math.nan])[-1],
-        "final_val_accuracy": (r["history"].get("val_accuracy") or [math.nan])[-1],
-        "final_val_accuracy_raw": (r["history"].get("val_accuracy_raw") or [math.nan])[-1],
-        "init_digest": r["init_digest"], "order_digest": r["order_digest"],
-        "n_params": r["n_params"], "train_seconds": r["train_seconds"],
-        "epoch_seconds_median": float(np.median(r["epoch_seconds"])),
-    } for r in records])
+    return pd.DataFrame(
+        [
+            {
+                "key": r["key"],
+                "budget": r.get("budget"),
+                "steps": r["steps"],
+                "model": r["model"],
+                "blocks": r["params"].get("blocks"),
+                "seed": r["seed"],
+                "test_accuracy": r["test_accuracy"],
+                "test_accuracy_raw": r["test_accuracy_raw"],
+                "test_loss": r["test_loss"],
+                "test_loss_raw": r["test_loss_raw"],
+                "final_train_loss": r["history"]["loss"][-1],
+                "final_train_eval_loss": (r["history"].get("train_eval_loss") or [math.nan])[-1],
+                "final_val_accuracy": (r["history"].get("val_accuracy") or [math.nan])[-1],
+                "final_val_accuracy_raw": (r["history"].get("val_accuracy_raw") or [math.nan])[-1],
+                "init_digest": r["init_digest"],
+                "order_digest": r["order_digest"],
+                "n_params": r["n_params"],
+                "train_seconds": r["train_seconds"],
+                "epoch_seconds_median": float(np.median(r["epoch_seconds"])),
+            }
+            for r in records
+        ]
+    )

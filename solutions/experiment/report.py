@@ -1,4 +1,5 @@
 """``show_summary``: the committed results, as the solution notebook shows them."""
+
 from __future__ import annotations
 
 import json
@@ -28,10 +29,14 @@ def show_summary(results_dir=None, display_images: bool = True) -> str:
     long = root / "long" / "summary.json"
     depth = root / "depth" / "summary.json"
     if comp.is_file():
-        parts.append("Comparaison ResNet / CNN classique\n"
-                     + interpret_comparison(json.loads(comp.read_text())))
-        images += [root / "comparison" / name for name in
-                   ("learning_curves.png", "final_accuracy.png", "paired_differences.png")]
+        parts.append(
+            "Comparaison ResNet / CNN classique\n"
+            + interpret_comparison(json.loads(comp.read_text()))
+        )
+        images += [
+            root / "comparison" / name
+            for name in ("learning_curves.png", "final_accuracy.png", "paired_differences.png")
+        ]
         table = root / "comparison" / "paired.csv"
     if long.is_file():
         parts.append("Budget long\n" + interpret_long(json.loads(long.read_text())))
@@ -40,8 +45,9 @@ def show_summary(results_dir=None, display_images: bool = True) -> str:
         parts.append("Étude de profondeur\n" + interpret_depth(json.loads(depth.read_text())))
         images.append(root / "depth" / "depth.png")
     if not parts:
-        parts.append(f"Aucun résultat dans {root} : lancez d'abord "
-                     "« python -m solutions.experiment ».")
+        parts.append(
+            f"Aucun résultat dans {root} : lancez d'abord « python -m solutions.experiment »."
+        )
     if display_images:
         try:
             from IPython import get_ipython

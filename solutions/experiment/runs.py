@@ -5,6 +5,7 @@ Runs are keyed by model, seed and a hash of their :class:`~.config.Config`;
 an interrupted study resumes where it stopped, and ``shard`` lets several
 processes share a study.
 """
+
 from __future__ import annotations
 
 import datetime as _dt
@@ -58,8 +59,12 @@ def plan_runs(cfgs) -> list[RunSpec]:
     for cfg in cfgs:
         seeds = [cfg.seed0 + i for i in range(cfg.runs)]
         if cfg.study == "depth":
-            specs += [RunSpec(kind, s, cfg, {"blocks": d}) for s in seeds
-                      for d in cfg.depths for kind in KINDS]
+            specs += [
+                RunSpec(kind, s, cfg, {"blocks": d})
+                for s in seeds
+                for d in cfg.depths
+                for kind in KINDS
+            ]
         else:
             specs += [RunSpec(m, s, cfg) for s in seeds for m in MODELS]
     return specs
@@ -116,27 +121,50 @@ def train_one(spec: RunSpec, data: dict, on_epoch: Callable | None = None) -> di
     init = weights_digest(model)
     order = recipe.data_order(len(data["x_train"]), cfg.epochs, spec.seed)
     validation = (data["x_val"], data["y_val"]) if cfg.val_size else None
-    train_eval = ((data["x_train"][:cfg.train_eval_size], data["y_train"][:cfg.train_eval_size])
-                  if cfg.train_eval_size else None)
-    hist = recipe.train(model, data["x_train"], data["y_train"], epochs=cfg.epochs,
-                        batch_size=cfg.batch_size, learning_rate=cfg.learning_rate,
-                        seed=spec.seed, validation=validation, train_eval=train_eval,
-                        bn_images=cfg.bn_images, reestimate_at_end=False,
-                        on_epoch=(lambda *_: on_epoch()) if on_epoch else None)
-    test = recipe.evaluate_both(model, data["x_test"], data["y_test"], data["x_train"],
-                                cfg.bn_images, spec.seed, keep=True)
+    train_eval = (
+        (data["x_train"][: cfg.train_eval_size], data["y_train"][: cfg.train_eval_size])
+        if cfg.train_eval_size
+        else None
+    )
+    hist = recipe.train(
+        model,
+        data["x_train"],
+        data["y_train"],
+        epochs=cfg.epochs,
+        batch_size=cfg.batch_size,
+        learning_rate=cfg.learning_rate,
+        seed=spec.seed,
+        validation=validation,
+        train_eval=train_eval,
+        bn_images=cfg.bn_images,
+        reestimate_at_end=False,
+        on_epoch=(lambda *_: on_epoch()) if on_epoch else None,
+    )
+    test = recipe.evaluate_both(
+        model, data["x_test"], data["y_test"], data["x_train"], cfg.bn_images, spec.seed, keep=True
+    )
     return {
-        "schema": SCHEMA, "key": spec.key, "study": cfg.study, "budget": cfg.budget,
-        "model": spec.model, "seed": spec.seed, "params": spec.params,
-        "config": cfg.hashed(), "config_hash": cfg.digest(),
-        "history": hist.history, "steps": hist.steps,
-        "test_accuracy": test["accuracy"], "test_loss": test["loss"],
-        "test_accuracy_raw": test["raw_accuracy"], "test_loss_raw": test["raw_loss"],
+        "schema": SCHEMA,
+        "key": spec.key,
+        "study": cfg.study,
+        "budget": cfg.budget,
+        "model": spec.model,
+        "seed": spec.seed,
+        "params": spec.params,
+        "config": cfg.hashed(),
+        "config_hash": cfg.digest(),
+        "history": hist.history,
+        "steps": hist.steps,
+        "test_accuracy": test["accuracy"],
+        "test_loss": test["loss"],
+        "test_accuracy_raw": test["raw_accuracy"],
+        "test_loss_raw": test["raw_loss"],
         "init_digest": init,
         "order_digest": hashlib.sha256(order.astype(np.int64).tobytes()).hexdigest()[:16],
         "n_params": int(model.count_params()),
         "n_trainable": int(sum(int(np.prod(w.shape)) for w in model.trainable_weights)),
-        "epoch_seconds": hist.epoch_seconds, "train_seconds": hist.seconds,
+        "epoch_seconds": hist.epoch_seconds,
+        "train_seconds": hist.seconds,
         "finished": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
     }
 
@@ -145,10 +173,10 @@ def train_one(spec: RunSpec, data: dict, on_epoch: Callable | None = None) -> di
 class RunReport:
     """What :func:`run_study` did."""
 
-    trained: list = field(default_factory=list)   # keys trained in this call
-    skipped: list = field(default_factory=list)   # keys already on disk
-    pending: list = field(default_factory=list)   # keys left (max_runs reached)
-    records: list = field(default_factory=list)   # every finished record
+    trained: list = field(default_factory=list)  # keys trained in this call
+    skipped: list = field(default_factory=list)  # keys already on disk
+    pending: list = field(default_factory=list)  # keys left (max_runs reached)
+    records: list = field(default_factory=list)  # every finished record
     seconds: float = 0.0
 
     @property
@@ -156,8 +184,13 @@ class RunReport:
         return not self.pending
 
 
-def run_study(cfgs, out_dir: Path, max_runs: int | None = None,
-              progress: bool = True, shard: tuple[int, int] = (0, 1)) -> RunReport:
+def run_study(
+    cfgs,
+    out_dir: Path,
+    max_runs: int | None = None,
+    progress: bool = True,
+    shard: tuple[int, int] = (0, 1),
+) -> RunReport:
     """Train every missing run of ``cfgs``; save each to ``out_dir/runs/<key>.json``.
 
     Args:
@@ -193,8 +226,13 @@ def run_study(cfgs, out_dir: Path, max_runs: int | None = None,
     if todo:
         from tqdm.auto import tqdm
 
-        bar = tqdm(total=sum(s.cfg.epochs for s in todo), unit="epoch", disable=not progress,
-                   desc=f"{todo[0].cfg.study} ({len(todo)} runs)", file=sys.stderr)
+        bar = tqdm(
+            total=sum(s.cfg.epochs for s in todo),
+            unit="epoch",
+            disable=not progress,
+            desc=f"{todo[0].cfg.study} ({len(todo)} runs)",
+            file=sys.stderr,
+        )
         try:
             for spec in todo:
                 done = read_run(runs_dir / f"{spec.key}.json", spec)

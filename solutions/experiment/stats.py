@@ -1,4 +1,5 @@
 """Statistics of the comparison: descriptions, unpaired tests, paired analysis, power."""
+
 from __future__ import annotations
 
 import math
@@ -31,10 +32,17 @@ def describe(values, confidence: float = 0.95) -> dict:
         low, high = mean - half, mean + half
     else:
         std = sem = low = high = math.nan
-    return {"n": n, "mean": mean, "std": std, "sem": sem, "ci_low": low,
-            "ci_high": high, "confidence": confidence,
-            "min": float(x.min()) if n else math.nan,
-            "max": float(x.max()) if n else math.nan}
+    return {
+        "n": n,
+        "mean": mean,
+        "std": std,
+        "sem": sem,
+        "ci_low": low,
+        "ci_high": high,
+        "confidence": confidence,
+        "min": float(x.min()) if n else math.nan,
+        "max": float(x.max()) if n else math.nan,
+    }
 
 
 def compare_samples(a, b) -> dict:
@@ -69,25 +77,35 @@ def compare_samples(a, b) -> dict:
     out = {"n_a": int(na), "n_b": int(nb), "mean_diff": diff}
     if va == 0 and vb == 0:
         same = diff == 0
-        out.update(welch_t=0.0 if same else math.copysign(math.inf, diff),
-                   welch_df=math.nan, welch_p=1.0 if same else 0.0,
-                   cohen_d=0.0 if same else math.copysign(math.inf, diff))
+        out.update(
+            welch_t=0.0 if same else math.copysign(math.inf, diff),
+            welch_df=math.nan,
+            welch_p=1.0 if same else 0.0,
+            cohen_d=0.0 if same else math.copysign(math.inf, diff),
+        )
     else:
         res = stats.ttest_ind(a, b, equal_var=False)
         se2a, se2b = va / na, vb / nb
-        df = (se2a + se2b) ** 2 / (se2a ** 2 / max(na - 1, 1) + se2b ** 2 / max(nb - 1, 1))
+        df = (se2a + se2b) ** 2 / (se2a**2 / max(na - 1, 1) + se2b**2 / max(nb - 1, 1))
         pooled = math.sqrt(((na - 1) * va + (nb - 1) * vb) / (na + nb - 2))
-        out.update(welch_t=float(res.statistic), welch_df=float(df),
-                   welch_p=float(res.pvalue), cohen_d=diff / pooled)
+        out.update(
+            welch_t=float(res.statistic),
+            welch_df=float(df),
+            welch_p=float(res.pvalue),
+            cohen_d=diff / pooled,
+        )
     correction = 1 - 3 / (4 * (na + nb) - 9) if na + nb > 3 else math.nan
     out["hedges_g"] = out["cohen_d"] * correction if out["cohen_d"] != 0 else 0.0
     mwu = stats.mannwhitneyu(a, b, alternative="two-sided")
     u = float(mwu.statistic)
     p = float(mwu.pvalue)
-    out.update(mwu_u=u, mwu_p=1.0 if math.isnan(p) else p,
-               rank_biserial=2 * u / (na * nb) - 1,
-               # smallest two-sided p-value the exact test can reach at these n
-               mwu_min_p=min(1.0, 2 / math.comb(na + nb, na)))
+    out.update(
+        mwu_u=u,
+        mwu_p=1.0 if math.isnan(p) else p,
+        rank_biserial=2 * u / (na * nb) - 1,
+        # smallest two-sided p-value the exact test can reach at these n
+        mwu_min_p=min(1.0, 2 / math.comb(na + nb, na)),
+    )
     return out
 
 
@@ -111,8 +129,9 @@ def paired_t_power(effect: float, sd: float, n: int, alpha: float = ALPHA) -> fl
     return float(stats.nct.sf(crit, df, nc) + stats.nct.cdf(-crit, df, nc))
 
 
-def minimum_detectable_effect(sd: float, n: int, power: float = POWER,
-                              alpha: float = ALPHA) -> float:
+def minimum_detectable_effect(
+    sd: float, n: int, power: float = POWER, alpha: float = ALPHA
+) -> float:
     """Smallest true mean paired difference detected with probability ``power``.
 
     Two-sided paired t-test at level ``alpha`` with ``n`` pairs whose
@@ -137,14 +156,18 @@ def minimum_detectable_effect(sd: float, n: int, power: float = POWER,
             break
         high *= 2
     try:
-        return float(optimize.brentq(lambda e: paired_t_power(e, sd, n, alpha) - power,
-                                     0.0, high, xtol=1e-12 * sd))
+        return float(
+            optimize.brentq(
+                lambda e: paired_t_power(e, sd, n, alpha) - power, 0.0, high, xtol=1e-12 * sd
+            )
+        )
     except ValueError:
         return math.nan
 
 
-def paired_analysis(a, b, confidence: float = 0.95, power: float = POWER,
-                    alpha: float = ALPHA) -> dict:
+def paired_analysis(
+    a, b, confidence: float = 0.95, power: float = POWER, alpha: float = ALPHA
+) -> dict:
     """Paired comparison of ``a`` and ``b`` (same length, pair i = same seed).
 
     Primary result: the mean of ``a - b`` with its t confidence interval and
@@ -174,14 +197,25 @@ def paired_analysis(a, b, confidence: float = 0.95, power: float = POWER,
         raise ValueError(f"need at least 2 pairs, got {n}")
     d = a - b
     desc = describe(d, confidence)
-    out = {"n": n, "mean_diff": desc["mean"], "sd_diff": desc["std"], "sem_diff": desc["sem"],
-           "ci_low": desc["ci_low"], "ci_high": desc["ci_high"], "confidence": confidence,
-           "df": n - 1, "power": power, "alpha": alpha,
-           "n_positive": int((d > 0).sum()), "n_negative": int((d < 0).sum())}
+    out = {
+        "n": n,
+        "mean_diff": desc["mean"],
+        "sd_diff": desc["std"],
+        "sem_diff": desc["sem"],
+        "ci_low": desc["ci_low"],
+        "ci_high": desc["ci_high"],
+        "confidence": confidence,
+        "df": n - 1,
+        "power": power,
+        "alpha": alpha,
+        "n_positive": int((d > 0).sum()),
+        "n_negative": int((d < 0).sum()),
+    }
     if desc["std"] == 0:
         same = desc["mean"] == 0
-        out.update(t=0.0 if same else math.copysign(math.inf, desc["mean"]),
-                   t_p=1.0 if same else 0.0)
+        out.update(
+            t=0.0 if same else math.copysign(math.inf, desc["mean"]), t_p=1.0 if same else 0.0
+        )
     else:
         res = stats.ttest_rel(a, b)
         out.update(t=float(res.statistic), t_p=float(res.pvalue))
@@ -190,7 +224,8 @@ def paired_analysis(a, b, confidence: float = 0.95, power: float = POWER,
     else:
         w = stats.wilcoxon(a, b)
         out.update(wilcoxon_w=float(w.statistic), wilcoxon_p=float(w.pvalue))
-    out["correlation"] = (float(stats.pearsonr(a, b).statistic)
-                          if np.ptp(a) > 0 and np.ptp(b) > 0 else math.nan)
+    out["correlation"] = (
+        float(stats.pearsonr(a, b).statistic) if np.ptp(a) > 0 and np.ptp(b) > 0 else math.nan
+    )
     out["mde"] = minimum_detectable_effect(desc["std"], n, power, alpha)
     return out

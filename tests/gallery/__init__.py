@@ -20,6 +20,7 @@ API (stable, used by the engine's tests)::
     case_ids() -> [case_id, ...]
     notebook_code(path) -> [code of each code cell]
 """
+
 from __future__ import annotations
 
 import json
@@ -34,9 +35,21 @@ TEMPLATE = ROOT / "student_template" / "resnet_a_la_main.ipynb"
 NOTEBOOK = "resnet_a_la_main.ipynb"
 
 #: every automatic check id, in the order of the golden file
-CHECK_IDS = ["q1.shape", "q1.order", "q1.kwargs", "q1.sequence", "q1.shortcut", "q1.numeric",
-             "q2.output", "q2.params", "q2.blocks", "q2.accuracy",
-             "q3.output", "q3.no_skip", "q3.accuracy"]
+CHECK_IDS = [
+    "q1.shape",
+    "q1.order",
+    "q1.kwargs",
+    "q1.sequence",
+    "q1.shortcut",
+    "q1.numeric",
+    "q2.output",
+    "q2.params",
+    "q2.blocks",
+    "q2.accuracy",
+    "q3.output",
+    "q3.no_skip",
+    "q3.accuracy",
+]
 
 _MARK = re.compile(r"^# %%(?:\s*\[(?P<tag>[^\]]*)\])?\s*$")
 _INCLUDE = re.compile(r"^# include: (?P<part>\w+)\s*$")
@@ -60,18 +73,29 @@ def parse_case(case_id: str) -> dict:
             inc = _INCLUDE.match(line)
             if inc:
                 sections[-1][1].extend(
-                    (PARTS / f"{inc.group('part')}.py").read_text(encoding="utf-8").splitlines())
+                    (PARTS / f"{inc.group('part')}.py").read_text(encoding="utf-8").splitlines()
+                )
             else:
                 sections[-1][1].append(line)
-    case = {"id": case_id, "description": description, "cells": [], "files": {},
-            "raw": None, "template": False}
+    case = {
+        "id": case_id,
+        "description": description,
+        "cells": [],
+        "files": {},
+        "raw": None,
+        "template": False,
+    }
     for tag, body in sections:
         text = "\n".join(body).strip("\n")
         if tag == "code":
             case["cells"].append(("code", text))
         elif tag == "markdown":
-            case["cells"].append(("markdown", "\n".join(l[2:] if l.startswith("# ") else l.lstrip("#")
-                                                         for l in body).strip()))
+            case["cells"].append(
+                (
+                    "markdown",
+                    "\n".join(l[2:] if l.startswith("# ") else l.lstrip("#") for l in body).strip(),
+                )
+            )
         elif tag == "template":
             case["template"] = True
         elif tag == "raw-notebook":
@@ -85,10 +109,17 @@ def _notebook_json(cells) -> str:
     import nbformat
 
     nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     for kind, text in cells:
-        nb.cells.append(nbformat.v4.new_code_cell(text) if kind == "code"
-                        else nbformat.v4.new_markdown_cell(text))
+        nb.cells.append(
+            nbformat.v4.new_code_cell(text)
+            if kind == "code"
+            else nbformat.v4.new_markdown_cell(text)
+        )
     return nbformat.writes(nb)
 
 
@@ -137,9 +168,13 @@ def load_golden() -> dict:
         if unknown:
             raise ValueError(f"{cid}: unknown check ids {sorted(unknown)}")
         checks = {c: c not in fails for c in CHECK_IDS} if status == "graded" else {}
-        out[cid] = {"status": status, "description": parse_case(cid)["description"],
-                    "isolate": bool(entry.get("isolate", False)), "checks": checks,
-                    "why": entry.get("why", "")}
+        out[cid] = {
+            "status": status,
+            "description": parse_case(cid)["description"],
+            "isolate": bool(entry.get("isolate", False)),
+            "checks": checks,
+            "why": entry.get("why", ""),
+        }
     return out
 
 

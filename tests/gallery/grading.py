@@ -4,6 +4,7 @@
 of every question in a separate process (used for cases that monkeypatch
 numpy or Keras, so that the test process stays clean).
 """
+
 from __future__ import annotations
 
 import ast
@@ -117,9 +118,15 @@ def grade(path, visibility=("public", "hidden"), isolate=False, skip=(), memo=No
     with tempfile.TemporaryDirectory(prefix="gallery_") as tmp:
         if isolate:
             env = {**os.environ, "PYTHONPATH": str(ROOT)}
-            subprocess.run([sys.executable, "-m", "tests.gallery.grading", "probe", str(path), tmp],
-                           cwd=ROOT, env=env, check=True, timeout=600,
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            subprocess.run(
+                [sys.executable, "-m", "tests.gallery.grading", "probe", str(path), tmp],
+                cwd=ROOT,
+                env=env,
+                check=True,
+                timeout=600,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
         ns = None
         for q in QUESTIONS:
             key = (question_key(q, path), tuple(visibility), tuple(skip))
@@ -132,8 +139,12 @@ def grade(path, visibility=("public", "hidden"), isolate=False, skip=(), memo=No
             arts = load_artefacts(Path(tmp) / q, q)
             done = {}
             for spec in specs():
-                if (spec.question == q and spec.visibility in visibility and not spec.manual
-                        and spec.id not in skip):
+                if (
+                    spec.question == q
+                    and spec.visibility in visibility
+                    and not spec.manual
+                    and spec.id not in skip
+                ):
                     done[spec.id] = run_one(spec, arts)
             memo[key] = done
             results.update(done)

@@ -8,6 +8,7 @@ and a question's maximum is the sum of its checks' points.
 This module imports nothing: the student's command line and the Actions summary
 read it without numpy or TensorFlow.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -14,6 +14,7 @@ This module is the one place that turns such bytes into Python values:
   capped); escaping for a given format (Markdown, HTML) stays with the writer
   of that format.
 """
+
 from __future__ import annotations
 
 import json
@@ -23,12 +24,15 @@ import zipfile
 from pathlib import Path
 
 #: Largest JSON file read back from a sandboxed child.
-JSON_LIMIT = 1024 ** 2
+JSON_LIMIT = 1024**2
 #: Deepest nesting accepted in any JSON read back (a Keras config needs about 12).
 DEPTH_LIMIT = 64
 #: Members of a ``.keras`` archive and their size caps (uncompressed bytes).
-KERAS_MEMBERS = {"config.json": 2 * 1024 ** 2, "metadata.json": 64 * 1024,
-                 "model.weights.h5": 32 * 1024 ** 2}
+KERAS_MEMBERS = {
+    "config.json": 2 * 1024**2,
+    "metadata.json": 64 * 1024,
+    "model.weights.h5": 32 * 1024**2,
+}
 #: Default length of a student-written message once cleaned.
 TEXT_LIMIT = 300
 
@@ -48,8 +52,7 @@ def json_depth(text: str) -> int:
     return deepest
 
 
-def loads_bounded(text: str | bytes, max_bytes: int = JSON_LIMIT,
-                  max_depth: int = DEPTH_LIMIT):
+def loads_bounded(text: str | bytes, max_bytes: int = JSON_LIMIT, max_depth: int = DEPTH_LIMIT):
     """``json.loads`` of a text checked for size and depth first.
 
     Raises:

@@ -6,6 +6,7 @@ markers, ``F`` tar files of an output folder) and unpacks what it accepts;
 in threads of the trusted process; nothing they read is trusted beyond "these
 files were sent".
 """
+
 from __future__ import annotations
 
 import io
@@ -20,9 +21,9 @@ from pathlib import Path
 #: Characters of stdout/stderr kept per child (first and last halves).
 OUTPUT_LIMIT = 20_000
 #: Bytes the parent reads from the child's channel, in all.
-CHANNEL_LIMIT = 128 * 1024 ** 2
+CHANNEL_LIMIT = 128 * 1024**2
 #: Largest file the child may hand back (a ``.keras`` archive).
-FILE_LIMIT = 32 * 1024 ** 2
+FILE_LIMIT = 32 * 1024**2
 #: Files per output folder.
 FILES_PER_FOLDER = 16
 _FILE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$")
@@ -42,7 +43,7 @@ class OutputCapture(threading.Thread):
                 take = half - len(self.head)
                 self.head += chunk[:take]
                 chunk = chunk[take:]
-            self.tail = (self.tail + chunk)
+            self.tail = self.tail + chunk
             if len(self.tail) > half:
                 self.dropped += len(self.tail) - half
                 self.tail = self.tail[-half:]
@@ -121,8 +122,7 @@ class ChannelReader(threading.Thread):
             q = marker.get("question")
             pending = [e for e in self.expected if e not in self.received]
             # a question starts once, in order, after the definitions
-            if self.received and pending and q == pending[0] \
-                    and self.stage.get("question") != q:
+            if self.received and pending and q == pending[0] and self.stage.get("question") != q:
                 self.stage = {"stage": "question", "question": q}
                 self.on_stage()
 
@@ -137,9 +137,14 @@ class ChannelReader(threading.Thread):
             with tarfile.open(fileobj=io.BytesIO(payload), mode="r:") as tar:
                 for member in tar:
                     folder, _, fname = member.name.partition("/")
-                    if (folder != name or not member.isfile() or not _FILE_NAME.match(fname)
-                            or member.size > FILE_LIMIT or fname in files
-                            or len(files) >= FILES_PER_FOLDER):
+                    if (
+                        folder != name
+                        or not member.isfile()
+                        or not _FILE_NAME.match(fname)
+                        or member.size > FILE_LIMIT
+                        or fname in files
+                        or len(files) >= FILES_PER_FOLDER
+                    ):
                         raise ValueError(member.name[:80])
                     files[fname] = tar.extractfile(member).read(FILE_LIMIT + 1)
         except (tarfile.TarError, ValueError, OSError, EOFError):

@@ -14,6 +14,7 @@ Only when no directory holds the files does it fall back to
 ``keras.datasets.fashion_mnist.load_data()``, which downloads them.
 A corrupt or truncated file raises :class:`DatasetError` naming the file.
 """
+
 from __future__ import annotations
 
 import gzip
@@ -32,13 +33,21 @@ DEBIAN_DIR = Path("/usr/share/datasets/fashion-mnist")
 #: copy alike, while catching any change to the data.
 FILES = {
     "train-labels-idx1-ubyte.gz": (
-        "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9", 60008),
+        "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9",
+        60008,
+    ),
     "train-images-idx3-ubyte.gz": (
-        "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888", 47040016),
+        "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888",
+        47040016,
+    ),
     "t10k-labels-idx1-ubyte.gz": (
-        "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34", 10008),
+        "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34",
+        10008,
+    ),
     "t10k-images-idx3-ubyte.gz": (
-        "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b", 7840016),
+        "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b",
+        7840016,
+    ),
 }
 
 
@@ -73,9 +82,7 @@ def find_local_dir() -> Path | None:
             return directory
         if index == 0 and os.environ.get(ENV_VAR):
             missing = [name for name, ok in zip(FILES, present) if not ok]
-            raise DatasetError(
-                f"{ENV_VAR}={directory} lacks {', '.join(missing)}"
-            )
+            raise DatasetError(f"{ENV_VAR}={directory} lacks {', '.join(missing)}")
     return None
 
 
@@ -99,9 +106,7 @@ def read_idx(path: Path) -> np.ndarray:
     except (OSError, EOFError, zlib.error) as exc:
         raise DatasetError(f"{path}: unreadable or truncated gzip file ({exc})") from exc
     if len(raw) != expected_size:
-        raise DatasetError(
-            f"{path}: {len(raw)} bytes once decompressed, expected {expected_size}"
-        )
+        raise DatasetError(f"{path}: {len(raw)} bytes once decompressed, expected {expected_size}")
     if hashlib.sha256(raw).hexdigest() != expected_sha:
         raise DatasetError(f"{path}: checksum mismatch, the file is corrupt")
     if "labels" in path.name:

@@ -6,6 +6,7 @@ process), reads its channel (:mod:`autograder.public.channel`) and enforces the
 budgets: wall-clock per stage, memory of the process tree, number of processes.
 :mod:`autograder.public.sandbox` decides what to run and what its end means.
 """
+
 from __future__ import annotations
 
 import json
@@ -26,7 +27,7 @@ from autograder.public.isolation import bubblewrap, bwrap_base, child_environmen
 #: Seconds between two looks of the watchdog at the process tree.
 POLL_S = 0.05
 #: Size of the sandbox's only writable folder (a tmpfs).
-TMPFS_BYTES = 256 * 1024 ** 2
+TMPFS_BYTES = 256 * 1024**2
 #: Processes the sandbox may run at once (a fork bomb is stopped there).
 MAX_PROCESSES = 64
 #: The public subpackage, staged whole into every sandbox (nothing teacher-only is in it).
@@ -44,29 +45,60 @@ def signal_name(number: int) -> str:
 class SandboxProcess:
     """One untrusted child process (sandboxed or not), its channel and its watchdog."""
 
-    def __init__(self, code: Extracted, questions: list[str], timeout_s: float,
-                 memory_gb: float, isolation: str, skip: list[dict]):
+    def __init__(
+        self,
+        code: Extracted,
+        questions: list[str],
+        timeout_s: float,
+        memory_gb: float,
+        isolation: str,
+        skip: list[dict],
+    ):
         self.questions, self.timeout_s, self.memory_gb = questions, timeout_s, memory_gb
         self.isolation = isolation
         self.root = Path(tempfile.mkdtemp(prefix="autograder-"))
-        host_job = self.root / "job"          # what the child sees (process mode)
+        host_job = self.root / "job"  # what the child sees (process mode)
         self.received = self.root / "received"  # what the parent unpacked from the channel
         lib = self.root / "lib" / "autograder"
-        shutil.copytree(_PUBLIC, lib / "public",
-                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        shutil.copytree(
+            _PUBLIC, lib / "public", ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
+        )
         (lib / "__init__.py").write_text("", encoding="utf-8")
         read_fd, write_fd = os.pipe()
-        job = {"code": code.to_dict(), "questions": questions, "memory_gb": memory_gb,
-               "channel_fd": write_fd, "skip": skip}
-        (self.root / "job.json").write_text(json.dumps(job, ensure_ascii=False,
-                                                       default=str), encoding="utf-8")
+        job = {
+            "code": code.to_dict(),
+            "questions": questions,
+            "memory_gb": memory_gb,
+            "channel_fd": write_fd,
+            "skip": skip,
+        }
+        (self.root / "job.json").write_text(
+            json.dumps(job, ensure_ascii=False, default=str), encoding="utf-8"
+        )
         if isolation == "bubblewrap":
-            cmd = [bubblewrap(), *bwrap_base(),
-                   "--size", str(TMPFS_BYTES), "--tmpfs", _JOB,
-                   "--dir", f"{_JOB}/work", "--dir", f"{_JOB}/tmp", "--dir", f"{_JOB}/out",
-                   "--ro-bind", str(self.root / "lib"), f"{_JOB}/lib",
-                   "--ro-bind", str(self.root / "job.json"), f"{_JOB}/job.json",
-                   "--chdir", f"{_JOB}/work", "--clearenv"]
+            cmd = [
+                bubblewrap(),
+                *bwrap_base(),
+                "--size",
+                str(TMPFS_BYTES),
+                "--tmpfs",
+                _JOB,
+                "--dir",
+                f"{_JOB}/work",
+                "--dir",
+                f"{_JOB}/tmp",
+                "--dir",
+                f"{_JOB}/out",
+                "--ro-bind",
+                str(self.root / "lib"),
+                f"{_JOB}/lib",
+                "--ro-bind",
+                str(self.root / "job.json"),
+                f"{_JOB}/job.json",
+                "--chdir",
+                f"{_JOB}/work",
+                "--clearenv",
+            ]
             for k, v in child_environment(_JOB).items():
                 cmd += ["--setenv", k, v]
             cmd += ["--", sys.executable, "-s", "-m", "autograder.public.untrusted", _JOB]
@@ -83,9 +115,16 @@ class SandboxProcess:
         self.started = self.stage_started = time.perf_counter()
         self.stage_times: dict[str, float] = {}
         self.proc = subprocess.Popen(
-            cmd, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE, start_new_session=True, close_fds=True,
-            pass_fds=(write_fd,))
+            cmd,
+            cwd=cwd,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+            close_fds=True,
+            pass_fds=(write_fd,),
+        )
         os.close(write_fd)
         self.channel = ChannelReader(read_fd, self.received, questions, self._next_stage)
         self.out, self.err = OutputCapture(self.proc.stdout), OutputCapture(self.proc.stderr)
@@ -102,7 +141,7 @@ class SandboxProcess:
     def _watch(self) -> None:
         import psutil
 
-        cap = self.memory_gb * 1024 ** 3
+        cap = self.memory_gb * 1024**3
         # every stage (the definitions, then each question) has its own budget,
         # and the whole run at most one budget per stage
         hard = self.timeout_s * (len(self.questions) + 1)

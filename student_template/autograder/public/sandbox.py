@@ -46,6 +46,7 @@ Which isolation works here is decided in :mod:`autograder.public.isolation`; the
 pipes are read by :mod:`autograder.public.channel`; the stages around this one are
 chained by :mod:`autograder.public.pipeline`.
 """
+
 from __future__ import annotations
 
 import shutil
@@ -73,19 +74,26 @@ STATUSES = ("ok", "timeout", "memory", "crashed", "exited", "error")
 MAX_SKIPS = 3
 
 
-
 _HINTS = {
-    "timeout": ("Cherchez une boucle qui ne se termine pas (while, récursion) dans votre "
-                "fonction ou celles qu'elle appelle : construire le modèle doit prendre "
-                "quelques secondes, sans entraînement."),
-    "memory": ("Votre code demande trop de mémoire : ne chargez pas de données et ne créez "
-               "pas de grands tableaux dans vos fonctions ; vérifiez la taille de vos couches."),
-    "crashed": ("Le processus Python s'est arrêté brutalement : n'utilisez ni ctypes ni "
-                "extension native, ne lancez pas d'autres processus, et exécutez votre "
-                "fonction seule dans un noyau neuf pour reproduire le problème."),
+    "timeout": (
+        "Cherchez une boucle qui ne se termine pas (while, récursion) dans votre "
+        "fonction ou celles qu'elle appelle : construire le modèle doit prendre "
+        "quelques secondes, sans entraînement."
+    ),
+    "memory": (
+        "Votre code demande trop de mémoire : ne chargez pas de données et ne créez "
+        "pas de grands tableaux dans vos fonctions ; vérifiez la taille de vos couches."
+    ),
+    "crashed": (
+        "Le processus Python s'est arrêté brutalement : n'utilisez ni ctypes ni "
+        "extension native, ne lancez pas d'autres processus, et exécutez votre "
+        "fonction seule dans un noyau neuf pour reproduire le problème."
+    ),
     "exited": "N'appelez ni sys.exit(), ni exit(), ni os._exit() dans le code du notebook.",
-    "error": ("Exécutez le notebook de haut en bas dans un noyau neuf (Noyau > Redémarrer et "
-              "tout exécuter) et corrigez la première erreur affichée."),
+    "error": (
+        "Exécutez le notebook de haut en bas dans un noyau neuf (Noyau > Redémarrer et "
+        "tout exécuter) et corrigez la première erreur affichée."
+    ),
 }
 
 
@@ -137,33 +145,49 @@ def _failed_message(child: SandboxProcess, question: str) -> tuple[str, str]:
     name = QUESTION_FUNCTIONS.get(question, "le code du notebook")
     rc = child.returncode
     if child.killed_for == "timeout":
-        return "timeout", (f"attendu : `{name}` rend son résultat dans le temps limite de "
-                           f"{child.timeout_s:g} s, reçu : toujours en cours au bout de "
-                           f"{child.timeout_s:g} s (exécution arrêtée).")
+        return "timeout", (
+            f"attendu : `{name}` rend son résultat dans le temps limite de "
+            f"{child.timeout_s:g} s, reçu : toujours en cours au bout de "
+            f"{child.timeout_s:g} s (exécution arrêtée)."
+        )
     if child.killed_for == "processes":
-        return "crashed", (f"attendu : `{name}` s'exécute dans un seul processus, reçu : plus "
-                           f"de {MAX_PROCESSES} processus lancés (exécution arrêtée).")
+        return "crashed", (
+            f"attendu : `{name}` s'exécute dans un seul processus, reçu : plus "
+            f"de {MAX_PROCESSES} processus lancés (exécution arrêtée)."
+        )
     if child.killed_for == "channel":
-        return "crashed", (f"attendu : `{name}` laisse le correcteur enregistrer le modèle, "
-                           f"reçu : des {child.channel.violation} (exécution arrêtée).")
+        return "crashed", (
+            f"attendu : `{name}` laisse le correcteur enregistrer le modèle, "
+            f"reçu : des {child.channel.violation} (exécution arrêtée)."
+        )
     if child.killed_for == "memory" or (rc == -signal.SIGKILL and child.killed_for is None):
-        return "memory", (f"attendu : au plus {child.memory_gb:g} Go de mémoire, reçu : "
-                          f"une consommation au-delà (exécution arrêtée).")
+        return "memory", (
+            f"attendu : au plus {child.memory_gb:g} Go de mémoire, reçu : "
+            f"une consommation au-delà (exécution arrêtée)."
+        )
     stderr = child.err.text()
-    if any(m in stderr for m in ("MemoryError", "bad_alloc", "ResourceExhausted",
-                                 "Unable to allocate")):
-        return "memory", (f"attendu : au plus {child.memory_gb:g} Go de mémoire, reçu : "
-                          f"une allocation refusée au-delà de cette limite.")
+    if any(
+        m in stderr for m in ("MemoryError", "bad_alloc", "ResourceExhausted", "Unable to allocate")
+    ):
+        return "memory", (
+            f"attendu : au plus {child.memory_gb:g} Go de mémoire, reçu : "
+            f"une allocation refusée au-delà de cette limite."
+        )
     if rc is not None and rc > 0 and not child.channel.received and "Traceback" in stderr:
-        return "error", ("erreur interne du correcteur avant l'exécution de votre code : "
-                         "montrez ce message à votre enseignant·e. "
-                         + _internal_error_line(stderr))
+        return "error", (
+            "erreur interne du correcteur avant l'exécution de votre code : "
+            "montrez ce message à votre enseignant·e. " + _internal_error_line(stderr)
+        )
     if rc is not None and rc < 0:
-        return "crashed", (f"attendu : `{name}` s'exécute normalement, reçu : un arrêt "
-                           f"brutal du processus ({signal_name(-rc)}).")
-    return "exited", (f"attendu : `{name}` rend la main normalement, reçu : le processus "
-                      f"s'est terminé (code {rc}) sans rendre de résultat (sys.exit, "
-                      f"os._exit ?).")
+        return "crashed", (
+            f"attendu : `{name}` s'exécute normalement, reçu : un arrêt "
+            f"brutal du processus ({signal_name(-rc)})."
+        )
+    return "exited", (
+        f"attendu : `{name}` rend la main normalement, reçu : le processus "
+        f"s'est terminé (code {rc}) sans rendre de résultat (sys.exit, "
+        f"os._exit ?)."
+    )
 
 
 def _internal_error_line(stderr: str) -> str:
@@ -183,22 +207,35 @@ def _exec_info(child: SandboxProcess) -> tuple[list, bool]:
     errors = []
     for e in data.get("errors", [])[:50] if isinstance(data.get("errors"), list) else []:
         if isinstance(e, dict) and isinstance(e.get("cell"), int):
-            errors.append({"cell": e["cell"], "line": e.get("line") if isinstance(
-                e.get("line"), int) else None, "error": clean_text(e.get("error"))})
+            errors.append(
+                {
+                    "cell": e["cell"],
+                    "line": e.get("line") if isinstance(e.get("line"), int) else None,
+                    "error": clean_text(e.get("error")),
+                }
+            )
     confined = child.isolation == "bubblewrap" or data.get("writes_confined") is True
     return errors, confined
 
 
-def _collect(child: SandboxProcess, question: str, seconds: float, errors: list,
-             confined: bool, dest: Path) -> QuestionRun:
+def _collect(
+    child: SandboxProcess, question: str, seconds: float, errors: list, confined: bool, dest: Path
+) -> QuestionRun:
     from autograder.public.bounded import clean_text, read_json_bounded
 
     qdir = child.received / question
-    run = QuestionRun(question=question, status="error", seconds=seconds,
-                      peak_rss_mb=child.peak_rss / 1024 ** 2,
-                      returncode=child.returncode, stdout=child.out.text(),
-                      stderr=child.err.text(), cell_errors=errors, confined=confined,
-                      isolation=child.isolation)
+    run = QuestionRun(
+        question=question,
+        status="error",
+        seconds=seconds,
+        peak_rss_mb=child.peak_rss / 1024**2,
+        returncode=child.returncode,
+        stdout=child.out.text(),
+        stderr=child.err.text(),
+        cell_errors=errors,
+        confined=confined,
+        isolation=child.isolation,
+    )
     result = read_json_bounded(qdir / "result.json")
     if not isinstance(result, dict) or result.get("status") not in STATUSES:
         run.status, run.message = _failed_message(child, question)
@@ -225,18 +262,27 @@ def _exec_fault_message(child: SandboxProcess, stage: dict, question: str) -> st
     """French message naming the statement that stopped the definitions."""
     where = f"la cellule {stage['cell']} (ligne {stage['line']})"
     if child.killed_for == "timeout":
-        what = (f"ne se termine pas : toujours en cours au bout de {child.timeout_s:g} s "
-                f"pendant les définitions (corps de classe, valeur par défaut, boucle au "
-                f"niveau du notebook)")
+        what = (
+            f"ne se termine pas : toujours en cours au bout de {child.timeout_s:g} s "
+            f"pendant les définitions (corps de classe, valeur par défaut, boucle au "
+            f"niveau du notebook)"
+        )
     else:
         status, _ = _failed_message(child, question)
         what = f"a arrêté l'exécution pendant les définitions ({status})"
     return f"{where} {what} ; la correction l'a ignorée"
 
 
-def run_questions(code: Extracted, questions, dest, *, timeout_s: float = DEFAULT_TIMEOUT_S,
-                  memory_gb: float = DEFAULT_MEMORY_GB, isolation: str = "auto",
-                  on_run=None) -> list[QuestionRun]:
+def run_questions(
+    code: Extracted,
+    questions,
+    dest,
+    *,
+    timeout_s: float = DEFAULT_TIMEOUT_S,
+    memory_gb: float = DEFAULT_MEMORY_GB,
+    isolation: str = "auto",
+    on_run=None,
+) -> list[QuestionRun]:
     """Run several questions of the extracted code, one sandbox per attempt.
 
     One child runs every question in turn. When it ends before reporting on a
@@ -290,15 +336,22 @@ def run_questions(code: Extracted, questions, dest, *, timeout_s: float = DEFAUL
                     errors, confined = _exec_info(child)
                 elif name in todo:  # graded while the child builds the next question
                     start = child.stage_times.get(name) or child.started
-                    deliver(name, _collect(child, name, time.perf_counter() - start,
-                                           errors, confined, dest))
+                    deliver(
+                        name,
+                        _collect(child, name, time.perf_counter() - start, errors, confined, dest),
+                    )
             seconds = child.wait()
             stage, received = child.channel.stage, child.channel.received
             if "exec" not in received:
                 if stage.get("stage") == "exec" and len(skip) < MAX_SKIPS:
                     # the definitions never finished: skip the statement at fault
-                    skip.append({"cell": stage["cell"], "line": stage["line"],
-                                 "message": _exec_fault_message(child, stage, todo[0])})
+                    skip.append(
+                        {
+                            "cell": stage["cell"],
+                            "line": stage["line"],
+                            "message": _exec_fault_message(child, stage, todo[0]),
+                        }
+                    )
                     continue
                 failed = list(todo)  # nothing ran: every question gets the failure
             else:
@@ -306,16 +359,27 @@ def run_questions(code: Extracted, questions, dest, *, timeout_s: float = DEFAUL
                 failed = [q for q in todo if q not in received][:1]
             for q in failed:
                 start = child.stage_times.get(q) or child.started
-                deliver(q, _collect(child, q, max(child.started + seconds - start, 0.0),
-                                    errors, confined, dest))
+                deliver(
+                    q,
+                    _collect(
+                        child, q, max(child.started + seconds - start, 0.0), errors, confined, dest
+                    ),
+                )
             todo = [q for q in todo if runs[q] is None]
         finally:
             child.cleanup()
     return [runs[q] for q in questions]
 
 
-def run_question(code: Extracted, question: str, dest, *, timeout_s: float = DEFAULT_TIMEOUT_S,
-                 memory_gb: float = DEFAULT_MEMORY_GB, isolation: str = "auto") -> QuestionRun:
+def run_question(
+    code: Extracted,
+    question: str,
+    dest,
+    *,
+    timeout_s: float = DEFAULT_TIMEOUT_S,
+    memory_gb: float = DEFAULT_MEMORY_GB,
+    isolation: str = "auto",
+) -> QuestionRun:
     """Run one question of the extracted code in its own bounded process.
 
     Args:
@@ -329,5 +393,6 @@ def run_question(code: Extracted, question: str, dest, *, timeout_s: float = DEF
     Returns:
         A :class:`QuestionRun`; never raises because of the student's code.
     """
-    return run_questions(code, [question], dest, timeout_s=timeout_s, memory_gb=memory_gb,
-                         isolation=isolation)[0]
+    return run_questions(
+        code, [question], dest, timeout_s=timeout_s, memory_gb=memory_gb, isolation=isolation
+    )[0]

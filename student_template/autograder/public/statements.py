@@ -24,36 +24,119 @@ Rule (applied to each top-level statement of each code cell, in notebook order):
   The bodies of the cell magics ``%%time``, ``%%timeit`` and ``%%capture`` are
   treated as ordinary code; any other cell magic drops its cell.
 """
+
 from __future__ import annotations
 
 import ast
 
 #: Callee names (plain name or last attribute) that make an assignment dropped.
-FORBIDDEN_CALLS = frozenset({
-    # training, evaluation, prediction
-    "fit", "fit_generator", "train_on_batch", "evaluate", "evaluate_generator",
-    "predict", "predict_on_batch", "predict_proba", "predict_generator",
-    "compile", "summary", "cross_val_score", "cross_validate", "GridSearchCV",
-    # data
-    "load_data", "load_fashion_mnist", "train_test_split", "fit_transform",
-    "transform", "inverse_transform", "partial_fit", "to_categorical",
-    "StandardScaler", "MinMaxScaler", "RobustScaler", "Normalizer", "LabelEncoder",
-    "OneHotEncoder", "PCA", "DataFrame", "read_json",
-    "get_file", "fetch_openml", "image_dataset_from_directory",
-    "from_tensor_slices", "read_csv", "read_parquet", "load", "loadtxt",
-    "genfromtxt", "fromfile", "load_model", "load_weights", "save",
-    "save_weights", "savez", "savefig", "dump", "dumps", "pickle",
-    # plots and display
-    "plot", "plot_model", "show", "subplots", "subplot", "figure", "imshow",
-    "lineplot", "barplot", "boxplot", "histplot", "scatterplot", "heatmap",
-    "display", "print", "pprint",
-    # processes, files, interpreter
-    "get_ipython", "open", "input", "exec", "eval", "compile_", "__import__",
-    "system", "popen", "Popen", "run", "call", "check_call", "check_output",
-    "sleep", "exit", "quit", "_exit", "abort", "kill", "fork", "remove",
-    "unlink", "rmtree", "rmdir", "mkdir", "makedirs", "urlopen", "urlretrieve",
-    "Notebook", "check", "check_all", "export",
-})
+FORBIDDEN_CALLS = frozenset(
+    {
+        # training, evaluation, prediction
+        "fit",
+        "fit_generator",
+        "train_on_batch",
+        "evaluate",
+        "evaluate_generator",
+        "predict",
+        "predict_on_batch",
+        "predict_proba",
+        "predict_generator",
+        "compile",
+        "summary",
+        "cross_val_score",
+        "cross_validate",
+        "GridSearchCV",
+        # data
+        "load_data",
+        "load_fashion_mnist",
+        "train_test_split",
+        "fit_transform",
+        "transform",
+        "inverse_transform",
+        "partial_fit",
+        "to_categorical",
+        "StandardScaler",
+        "MinMaxScaler",
+        "RobustScaler",
+        "Normalizer",
+        "LabelEncoder",
+        "OneHotEncoder",
+        "PCA",
+        "DataFrame",
+        "read_json",
+        "get_file",
+        "fetch_openml",
+        "image_dataset_from_directory",
+        "from_tensor_slices",
+        "read_csv",
+        "read_parquet",
+        "load",
+        "loadtxt",
+        "genfromtxt",
+        "fromfile",
+        "load_model",
+        "load_weights",
+        "save",
+        "save_weights",
+        "savez",
+        "savefig",
+        "dump",
+        "dumps",
+        "pickle",
+        # plots and display
+        "plot",
+        "plot_model",
+        "show",
+        "subplots",
+        "subplot",
+        "figure",
+        "imshow",
+        "lineplot",
+        "barplot",
+        "boxplot",
+        "histplot",
+        "scatterplot",
+        "heatmap",
+        "display",
+        "print",
+        "pprint",
+        # processes, files, interpreter
+        "get_ipython",
+        "open",
+        "input",
+        "exec",
+        "eval",
+        "compile_",
+        "__import__",
+        "system",
+        "popen",
+        "Popen",
+        "run",
+        "call",
+        "check_call",
+        "check_output",
+        "sleep",
+        "exit",
+        "quit",
+        "_exit",
+        "abort",
+        "kill",
+        "fork",
+        "remove",
+        "unlink",
+        "rmtree",
+        "rmdir",
+        "mkdir",
+        "makedirs",
+        "urlopen",
+        "urlretrieve",
+        "Notebook",
+        "check",
+        "check_all",
+        "export",
+    }
+)
 
 #: Top-level imports of these packages are dropped (grading tools, not student code).
 DROPPED_MODULES = frozenset({"otter", "autograder"})
@@ -62,6 +145,7 @@ _CELL_MAGIC_BODY_KEPT = ("time", "timeit", "capture", "prun")
 
 
 # ---------------------------------------------------------------- magics
+
 
 def transform_magics(src: str) -> str | None:
     """Turn IPython syntax into plain Python; None when the cell is dropped."""
@@ -77,8 +161,7 @@ def transform_magics(src: str) -> str | None:
     try:
         from IPython.core.inputtransformer2 import TransformerManager
     except ImportError:  # pragma: no cover - IPython ships with ipykernel
-        lines = [("" if ln.lstrip().startswith(("%", "!")) else ln)
-                 for ln in src.split("\n")]
+        lines = [("" if ln.lstrip().startswith(("%", "!")) else ln) for ln in src.split("\n")]
         return "\n".join(lines)
     try:
         return TransformerManager().transform_cell(src)
@@ -87,6 +170,7 @@ def transform_magics(src: str) -> str | None:
 
 
 # ---------------------------------------------------------------- analysis
+
 
 def _bound_names(target: ast.AST) -> list[str] | None:
     """Names bound by an assignment target; None if it is not plain names."""
@@ -119,8 +203,12 @@ def statement_binds(stmt: ast.stmt) -> list[str]:
     if isinstance(stmt, (ast.For, ast.AsyncFor)):
         names += _bound_names(stmt.target) or []
     if isinstance(stmt, (ast.With, ast.AsyncWith)):
-        names += [n for it in stmt.items if it.optional_vars is not None
-                  for n in (_bound_names(it.optional_vars) or [])]
+        names += [
+            n
+            for it in stmt.items
+            if it.optional_vars is not None
+            for n in (_bound_names(it.optional_vars) or [])
+        ]
     for child in ast.iter_child_nodes(stmt):
         if isinstance(child, ast.stmt):
             names += statement_binds(child)
@@ -166,8 +254,11 @@ class Analyser:
                 name = _callee(node)
                 if name in FORBIDDEN_CALLS or name in self.functions:
                     return False
-                if isinstance(node.func, ast.Name) and name in self.dropped \
-                        and name not in self.available:
+                if (
+                    isinstance(node.func, ast.Name)
+                    and name in self.dropped
+                    and name not in self.available
+                ):
                     return False
             if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
                 if node.id in self.dropped and node.id not in self.available:
@@ -186,18 +277,23 @@ class Analyser:
                 return False
             return self.simple(stmt.value)
         if isinstance(stmt, ast.AnnAssign):
-            return (stmt.value is not None and _bound_names(stmt.target) is not None
-                    and self.simple(stmt.value))
+            return (
+                stmt.value is not None
+                and _bound_names(stmt.target) is not None
+                and self.simple(stmt.value)
+            )
         if isinstance(stmt, ast.AugAssign):
             names = _bound_names(stmt.target)
-            return (names is not None and all(n in self.available for n in names)
-                    and self.simple(stmt.value))
+            return (
+                names is not None
+                and all(n in self.available for n in names)
+                and self.simple(stmt.value)
+            )
         if isinstance(stmt, ast.If):
             return self.simple(stmt.test) and self._block(stmt.body + stmt.orelse)
         if isinstance(stmt, ast.Try):
-            handlers_ok = all(self.simple(h.type) and self._block(h.body)
-                              for h in stmt.handlers)
-            return (handlers_ok and self._block(stmt.body + stmt.orelse + stmt.finalbody))
+            handlers_ok = all(self.simple(h.type) and self._block(h.body) for h in stmt.handlers)
+            return handlers_ok and self._block(stmt.body + stmt.orelse + stmt.finalbody)
         return False
 
     def _block(self, stmts: list[ast.stmt]) -> bool:
@@ -210,7 +306,8 @@ class Analyser:
             if isinstance(stmt, (ast.Assign, ast.AnnAssign)) and stmt.value is not None:
                 value = stmt.value
                 if isinstance(value, ast.Lambda) or (
-                        isinstance(value, ast.Name) and value.id in self.functions):
+                    isinstance(value, ast.Name) and value.id in self.functions
+                ):
                     self.functions.update(names)
         else:
             for name in names:

@@ -12,6 +12,7 @@ Why bounded: the checks walk Keras graphs through private Keras 3 structures
 :data:`TESTED`; TensorFlow publishes no wheel for Python 3.14 in that range,
 so pip cannot install the checks' requirements there.
 """
+
 from __future__ import annotations
 
 import sys
@@ -83,12 +84,14 @@ def python_problem(version_info=None) -> str | None:
     v = tuple(version_info or sys.version_info)[:2]
     if PYTHON_MIN <= v < PYTHON_STOP:
         return None
-    return (f"Python {_fmt(v)} n'est pas pris en charge par les vérifications : il faut "
-            f"Python {_fmt(PYTHON_MIN)} à {PYTHON_STOP[0]}.{PYTHON_STOP[1] - 1} "
-            f"(TensorFlow {_fmt(TESTED['tensorflow'][0])} n'existe pas pour "
-            f"Python {_fmt(v)}). Créez l'environnement avec une version prise en charge, "
-            f"par exemple : python{CI_PYTHON} -m venv .venv, puis "
-            f"pip install -r requirements.txt.")
+    return (
+        f"Python {_fmt(v)} n'est pas pris en charge par les vérifications : il faut "
+        f"Python {_fmt(PYTHON_MIN)} à {PYTHON_STOP[0]}.{PYTHON_STOP[1] - 1} "
+        f"(TensorFlow {_fmt(TESTED['tensorflow'][0])} n'existe pas pour "
+        f"Python {_fmt(v)}). Créez l'environnement avec une version prise en charge, "
+        f"par exemple : python{CI_PYTHON} -m venv .venv, puis "
+        f"pip install -r requirements.txt."
+    )
 
 
 def library_problems(versions: dict[str, str | None] | None = None) -> tuple[list[str], list[str]]:
@@ -112,16 +115,19 @@ def library_problems(versions: dict[str, str | None] | None = None) -> tuple[lis
         found = versions.get(name)
         low, stop = TESTED[name]
         if found is None:
-            errors.append(f"{name} n'est pas installé : installez les dépendances des "
-                          f"vérifications avec pip install -r {CHECKS_FILE} "
-                          f"(ou pip install -r requirements.txt).")
+            errors.append(
+                f"{name} n'est pas installé : installez les dépendances des "
+                f"vérifications avec pip install -r {CHECKS_FILE} "
+                f"(ou pip install -r requirements.txt)."
+            )
             continue
         minor = _minor(found)
         if minor is None or not low <= minor < stop:
             warnings.append(
                 f"Attention : {name} {found} est installé, mais les vérifications sont testées "
                 f"avec {name} {_fmt(low)}.x ; un échec peut venir de cette différence de "
-                f"version. Installez les versions prévues : pip install -r {CHECKS_FILE}.")
+                f"version. Installez les versions prévues : pip install -r {CHECKS_FILE}."
+            )
     return errors, warnings
 
 
