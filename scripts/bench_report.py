@@ -1,7 +1,7 @@
 """Benchmark of the teacher report: ``write_report`` on synthetic classes.
 
 Writes N synthetic submission records (the fixture records of
-tests/report_fixtures.py, repeated with fresh ids), then times ``write_report``
+tests/report/fixtures.py, repeated with fresh ids), then times ``write_report``
 (median of ``--repeat`` runs) for each class size. The baseline, measured in
 the same run, is the smallest class: the table gives the ratio of every size
 to it, i.e. how the report scales with the class.
@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT)]
 
 from autograder import report  # noqa: E402
-from tests.report_fixtures import fixture_records, make_fixture  # noqa: E402
+from tests.report.fixtures import fixture_records, make_fixture  # noqa: E402
 
 
 def synthetic(n: int) -> list[dict]:

@@ -8,7 +8,7 @@ or a typical mistake. The template's signature and docstring are kept, and so
 is every other cell (cell ids and metadata included).
 
 Re-runnable and deterministic: run it after ``make assign`` changes the
-template or the solution; ``tests/test_demo.py`` fails while examples/ is
+template or the solution; ``tests/report/test_demo.py`` fails while examples/ is
 stale::
 
     .venv/bin/python scripts/make_examples.py            # rewrite examples/

@@ -4,7 +4,7 @@ Layers AND ``keras.ops`` operations (``x + y``, ``keras.ops.add``,
 ``keras.ops.relu``) are nodes of the graph, but only layers appear in
 ``model.layers``. This module walks the graph from the outputs back to the
 inputs through Keras 3's private structures (tested against the version pinned
-in docs/checks.md, see tests/test_graph.py):
+in docs/checks.md, see tests/public/test_graph.py):
 
 - ``tensor._keras_history`` -> ``(operation, node_index, tensor_index)``;
 - ``operation._inbound_nodes[node_index]`` -> a ``Node`` with

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from autograder import delivery
-from tests.test_delivery import NOTEBOOK, ROOT, TEMPLATE, WORKFLOW_REL, require_template
+from tests.delivery.test_delivery import NOTEBOOK, ROOT, TEMPLATE, WORKFLOW_REL, require_template
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ import yaml
 from autograder import delivery
 from autograder.public import ci
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
 POINTS = {"q1": 3, "q2": 2, "q3": 1}
 TITLES = {

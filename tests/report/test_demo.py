@@ -9,9 +9,9 @@ import pytest
 
 from autograder import demo
 from autograder.delivery import tamper_report
-from tests.report_fixtures import graded_record, make_fixture
+from tests.report.fixtures import graded_record, make_fixture
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 EXAMPLES = ROOT / "examples"
 NB = "resnet_a_la_main.ipynb"

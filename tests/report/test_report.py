@@ -1,6 +1,6 @@
 """Tests of the teacher report's page and gradebook (autograder/report/html.py, plots.py).
 
-The report is built from fixture records (tests/report_fixtures.py) shaped like
+The report is built from fixture records (tests/report/fixtures.py) shaped like
 the engine's outputs.
 """
 
@@ -21,9 +21,9 @@ import pytest
 
 from autograder import report
 from autograder.cli import main as cli_main
-from tests.report_fixtures import QMAX, fixture_records, make_fixture
+from tests.report.fixtures import QMAX, fixture_records, make_fixture
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "build" / "test-artifacts"
 CHROMIUM = shutil.which("chromium") or (
     "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from autograder import report
-from tests.report_fixtures import graded_record, make_fixture
+from tests.report.fixtures import graded_record, make_fixture
 
 
 @pytest.fixture

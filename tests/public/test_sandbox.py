@@ -20,7 +20,7 @@ from autograder.public.sandbox import OUTPUT_LIMIT, run_question
 from tests.faults import (NOTEBOOK, build_faults, expected, make_notebook,
                           reference_functions, _inject)
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 TIMEOUT = 120
 MEMORY = 2.0
 

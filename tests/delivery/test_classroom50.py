@@ -32,7 +32,7 @@ import pytest
 
 from tests.gallery import NOTEBOOK, _notebook_json, load_golden, parse_case
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "student_template"
 VENV_BIN = Path(sys.executable).parent
 BEGINNER = "reject_no_final_relu"  # forgets the ReLU after the addition

@@ -9,7 +9,7 @@ import json
 from autograder.engine.discovery import Submission
 from autograder.engine.outputs import md, render_feedback, write_outputs
 from autograder.engine.records import base_record
-from tests.test_records import MAXIMA, graded_record
+from tests.engine.test_records import MAXIMA, graded_record
 
 #: The feedback of :func:`tests.test_records.graded_record`, as the engine has always written it.
 GRADED_FEEDBACK = """\

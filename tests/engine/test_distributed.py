@@ -26,7 +26,7 @@ from tests.faults import NOTEBOOK, make_notebook, reference_functions
 
 pytest.importorskip("distributed")
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 TIMEOUT = "120"
 
 

@@ -7,8 +7,8 @@ and HOME), in copies of ``student_template/`` holding the reference-filled
 notebook, the untouched template and a notebook with a wrong q1; then its
 summary step (``python -m autograder ci-summary``) runs on what they left. Nothing
 downloads: the install step's requirements are checked to be satisfied by the kit's
-environment instead of being installed. Tamper evidence: tests/test_tamper.py; the
-otter zip: tests/test_otter_zip.py.
+environment instead of being installed. Tamper evidence: tests/delivery/test_tamper.py; the
+otter zip: tests/delivery/test_otter_zip.py.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ import yaml
 
 from autograder import delivery
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "student_template"
 WORKFLOW_REL = ".github/workflows/classroom.yml"
 WORKFLOW_SRC = TEMPLATE / WORKFLOW_REL

@@ -15,7 +15,7 @@ from autograder.engine.discovery import (
     sanitize_id,
 )
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _nb(path: Path, source: str = "def f():\n    return 1\n") -> Path:

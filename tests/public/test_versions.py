@@ -19,7 +19,7 @@ import pytest
 from autograder import cli
 from autograder.public import versions
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "student_template"
 
 

@@ -13,7 +13,7 @@ from autograder.public import graph as G
 from autograder.public.load import load_artefacts, roundtrip
 from autograder.public.probe import ProbeFailure, probe, save_artefacts
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_private_keras_api():

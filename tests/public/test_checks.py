@@ -13,8 +13,8 @@ from autograder.public.checks.base import CheckResult
 from tests.gallery import CHECK_IDS, build_gallery, case_ids, load_golden
 from tests.gallery.grading import execute, grade
 
-ROOT = Path(__file__).resolve().parents[1]
-TRAINING = ("q2.accuracy", "q3.accuracy")  # exercised in tests/test_training.py
+ROOT = Path(__file__).resolve().parents[2]
+TRAINING = ("q2.accuracy", "q3.accuracy")  # exercised in tests/hidden/test_training.py
 GOLDEN = load_golden()
 
 

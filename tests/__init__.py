@@ -1,0 +1,1 @@
+"""The kit's test suite; its folders mirror the packages (see docs/architecture.md)."""
