@@ -339,7 +339,7 @@ TEACHER_ONLY = (
     "autograder.report",
     "autograder.delivery",
     "autograder.assign",
-    "autograder.scheduler",
+    "autograder.engine.scheduler",
     "autograder.cli",
     "autograder.demo",
 )
