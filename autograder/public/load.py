@@ -121,7 +121,8 @@ def load_artefacts(directory, question: str | None = None) -> dict[str, Any]:
             result[name] = ProbeFailure(
                 kind if kind in FAILURE_KINDS else "error",
                 clean_text(entry.get("message_fr")) or "attendu : un modèle, reçu : une erreur.",
-                clean_text(entry.get("hint_fr")), clean_text(entry.get("message_en")))
+                clean_text(entry.get("hint_fr")), clean_text(entry.get("message_en")),
+                clean_text(entry.get("hint_en")))
             continue
         if not path.is_file() or path.is_symlink():
             result[name] = ProbeFailure(

@@ -16,6 +16,7 @@ Artefact names per question (see :data:`PROBES`):
 """
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,21 +61,103 @@ class ProbeFailure:
             ``"wrong-type"``, ``"save"``, ``"unloadable"`` or ``"absent"``.
         message_fr: French message, "attendu X, reçu Y".
         hint_fr: French hint.
-        message_en: English message for maintainers.
+        message_en: English message.
+        hint_en: English hint (empty: none).
     """
 
     kind: str
     message_fr: str
     hint_fr: str = ""
     message_en: str = ""
+    hint_en: str = ""
 
     def to_dict(self) -> dict:
         return {"kind": self.kind, "message_fr": self.message_fr,
-                "hint_fr": self.hint_fr, "message_en": self.message_en}
+                "hint_fr": self.hint_fr, "message_en": self.message_en,
+                "hint_en": self.hint_en}
 
 
 FAILURE_KINDS = ("missing", "not-implemented", "error", "wrong-type", "save", "unloadable",
-                 "absent")
+                 "absent", "notebook-variable")
+
+
+class NotebookVariableError(NameError):
+    """A graded function read a notebook variable that grading does not compute.
+
+    The notebook-variable policy (docs/checks.md): grading runs only the
+    definitions of the notebook (:mod:`autograder.public.statements`), so a
+    variable computed by a dropped statement (``X_train = ...``) does not
+    exist for the graded functions, on every path (sandbox, ``verifier``,
+    otter tests). Reading one fails with this error, turned by :func:`probe`
+    into a ``"notebook-variable"`` failure naming the variable and the
+    parameter to use.
+    """
+
+    def __init__(self, name: str):
+        super().__init__(f"la variable {name} du notebook n'existe pas pendant la correction",
+                         name=name)
+
+
+class ExplainedNameError(NameError):
+    """A NameError whose message says why the name is missing (a broken cell)."""
+
+
+ExplainedNameError.__name__ = ExplainedNameError.__qualname__ = "NameError"
+
+
+def explain_name_errors(func, unavailable: dict, variables=()):
+    """``func`` wrapped so that a NameError on a name grading lacks says why.
+
+    Args:
+        func: a student's function.
+        unavailable: name -> French reason (:attr:`Extracted.unavailable`).
+        variables: names that are notebook data variables
+            (:attr:`Extracted.variables`): reading one raises
+            :class:`NotebookVariableError`.
+    """
+    variables = frozenset(variables)
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except (NotebookVariableError, ExplainedNameError):
+            raise
+        except NameError as exc:
+            name = getattr(exc, "name", None)
+            if name in variables:
+                raise NotebookVariableError(name) from None
+            if name in unavailable:
+                raise ExplainedNameError(unavailable[name], name=name) from None
+            raise
+
+    return wrapper
+
+
+def _variable_failure(question: str, name: str) -> ProbeFailure:
+    func = FUNCTIONS[question]
+    if question == "q1":
+        fr = ("le bloc reçoit son entrée en paramètre et ses réglages par **kwargs, "
+              "déduisez tout le reste de ces paramètres")
+        en = ("the block receives its input as a parameter and its settings as **kwargs: "
+              "derive everything else from them")
+    else:
+        fr = ("la forme des images arrive par le paramètre `input_shape` (et le nombre de "
+              "classes par `num_classes`), car le correcteur appelle la fonction avec "
+              "d'autres valeurs que celles de vos données")
+        en = ("the image shape comes from the `input_shape` parameter (and the number of "
+              "classes from `num_classes`), because the grader calls the function with other "
+              "values than your data's")
+    return ProbeFailure(
+        "notebook-variable",
+        f"attendu : `{func}` n'utilise que ses paramètres (et des constantes), reçu : une "
+        f"lecture de la variable `{name}`, calculée dans une cellule du notebook que la "
+        "correction n'exécute pas (chargement des données, entraînement…).",
+        f"N'utilisez pas `{name}` dans `{func}` ; {fr}.",
+        f"expected `{func}` to use only its parameters (and constants), got: it reads the "
+        f"notebook variable `{name}`, computed in a cell grading does not run (data loading, "
+        "training...).",
+        f"Do not use `{name}` in `{func}`; {en}.")
 
 Artefact = Union["keras.Model", ProbeFailure]  # noqa: F821
 
@@ -156,6 +239,8 @@ def probe(question: str, namespace: dict) -> dict[str, Any]:
     for name, spec in PROBES[question]:
         try:
             artefacts[name] = _build_one(question, func, spec)
+        except NotebookVariableError as exc:
+            artefacts[name] = _variable_failure(question, exc.name)
         except NotImplementedError:
             artefacts[name] = ProbeFailure(
                 "not-implemented",

@@ -16,7 +16,8 @@ def need(artefacts: dict, name: str):
             "Exécutez le notebook de haut en bas sans erreur, puis relancez la vérification.",
             f"artefact {name} missing")
     if isinstance(art, ProbeFailure):
-        raise CheckFailed(art.message_fr, art.hint_fr, art.message_en or art.kind)
+        raise CheckFailed(art.message_fr, art.hint_fr, art.message_en or art.kind,
+                          art.hint_en or None)
     return art
 
 
