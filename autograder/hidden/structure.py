@@ -178,24 +178,50 @@ def q1_numeric(artefacts):
                 f"numeric mismatch, max abs error {err:.3g}")
 
 
-@check("q2.blocks", 2, "hidden")
+@check("q2.blocks", 2, "hidden",
+       title_en="build_resnet: exactly two residual blocks built by your ResidualBlock.")
 def q2_blocks(artefacts):
-    """build_resnet : exactement deux blocs résiduels de la forme de la question 1."""
-    from autograder.public.blocks import find_blocks
+    """build_resnet : exactement deux blocs résiduels construits par votre ResidualBlock."""
+    from autograder.public.blocks import find_blocks, find_own_blocks
+    from autograder.public.probe import ProbeFailure
 
     model = need(artefacts, "model")
     graph = graph_of(model)
     blocks, bad = find_blocks(graph, strict=True)
     if len(blocks) == 2 and not bad:
         return
-    detail = f"{len(blocks)} bloc{'s' if len(blocks) > 1 else ''} conforme{'s' if len(blocks) > 1 else ''}"
-    if bad:
+    # A mistake of question 1 is charged in question 1 only: blocks with the form of the
+    # student's own ResidualBlock count here (docs/checks.md, "Charge a mistake once").
+    own = None
+    block = artefacts.get("own_block")
+    if block is not None and not isinstance(block, ProbeFailure):
+        try:
+            own = find_own_blocks(graph, graph_of(block))
+        except CheckFailed:
+            own = None
+    if own is not None and own[0] == 2 and own[1]:
+        return
+    n = len(blocks)
+    detail = f"{n} bloc{'s' if n > 1 else ''} conforme{'s' if n > 1 else ''}"
+    detail_en = f"{n} matching block{'s' if n > 1 else ''}"
+    if own is not None and not blocks:
+        k = own[0]
+        detail = f"{k} bloc{'s' if k > 1 else ''} construit{'s' if k > 1 else ''} par votre ResidualBlock"
+        detail_en = f"{k} block{'s' if k > 1 else ''} built by your ResidualBlock"
+        if k == 2:
+            detail += " et d'autres jonctions"
+            detail_en += " and other merges"
+    if bad and (own is None or blocks):
         detail += " ; autre jonction : " + bad[0].problem
+        detail_en += "; other merge: " + bad[0].problem_en
     raise CheckFailed(
-        f"attendu : exactement 2 blocs résiduels de la forme de la question 1, reçu : {detail}.",
-        "Construisez le modèle en appelant votre ResidualBlock (validé à la question 1) "
-        "le nombre de fois demandé, sans autre raccourci.",
-        f"expected 2 residual blocks, got {len(blocks)} (+{len(bad)} other merges)")
+        f"attendu : exactement 2 blocs résiduels construits par votre ResidualBlock, reçu : "
+        f"{detail}.",
+        "Construisez le modèle en appelant votre ResidualBlock le nombre de fois demandé, "
+        "sans autre raccourci.",
+        f"expected exactly 2 residual blocks built by your ResidualBlock, got {detail_en}.",
+        "Build the model by calling your ResidualBlock the number of times asked, with no "
+        "other shortcut.")
 
 
 @check("q3.no_skip", 1, "hidden")

@@ -281,3 +281,103 @@ def order_problem(path: list[GraphNode]) -> tuple[str, str] | None:
         if a == RELU and b == BN:
             return f"une BatchNormalization après une ReLU : {seq}", "BatchNormalization after ReLU"
     return seq, "wrong order"
+
+
+# ---------------------------------------------------------------- the student's own block
+
+
+def _node_signature(node: GraphNode) -> tuple:
+    """What a node computes, independent of sizes (filters, kernel size) and weights."""
+    if node.kind == CONV:
+        a = node.attrs
+        return (CONV, a.get("activation"), a.get("padding"), a.get("strides"))
+    if node.kind in (ADD, CONCAT, RELU, BN, INPUT):
+        return (node.kind,)
+    return (node.kind, type(node.op).__name__, node.attrs.get("activation"))
+
+
+class _Signatures:
+    """Canonical ids of computations relative to a start tensor (shared intern table)."""
+
+    def __init__(self):
+        self.table: dict[tuple, int] = {}
+
+    def intern(self, key: tuple) -> int:
+        return self.table.setdefault(key, len(self.table))
+
+    def of(self, graph: Graph, start) -> dict[int, int]:
+        """``{id(tensor): signature id}`` of every tensor, ``start`` being the block input."""
+        sig: dict[int, int] = {id(graph.skip_identity(start)): self.intern(("IN",))}
+        source = self.intern(("SRC",))
+        for n in graph.nodes:
+            for t in n.outputs:
+                if id(t) in sig:
+                    continue
+                if n.kind == IDENTITY and len(n.inputs) == 1:
+                    sig[id(t)] = sig.get(id(n.inputs[0]), source)
+                    continue
+                if n.kind == INPUT or not n.inputs:
+                    sig[id(t)] = source
+                    continue
+                ins = [sig.get(id(u), source) for u in n.inputs]
+                if n.kind == ADD:
+                    ins.sort()
+                sig[id(t)] = self.intern((_node_signature(n), len(n.outputs),
+                                          n.outputs.index(t), tuple(ins)))
+        return sig
+
+
+def own_block_form(block_graph: Graph, table: _Signatures) -> int | None:
+    """Signature id of a block model ``Model(x, ResidualBlock(x))``; None when not residual.
+
+    A block whose computation merges no two tensors (no addition, no
+    concatenation) is not a residual block: it has no form to recognise.
+    """
+    if not block_graph.merges() or not block_graph.inputs:
+        return None
+    sig = table.of(block_graph, block_graph.inputs[0])
+    out = sig.get(id(block_graph.outputs[0]))
+    return None if out == table.intern(("IN",)) else out
+
+
+def find_own_blocks(graph: Graph, block_graph: Graph) -> tuple[int, bool] | None:
+    """Blocks of ``graph`` that compute what the student's own block computes.
+
+    A block of the model is recognised when the computation from one tensor
+    (its input) to another (its output) has exactly the form of
+    ``block_graph`` (the student's ``ResidualBlock`` on a probe input): the
+    same operations in the same arrangement, the sizes (filters, kernel
+    size) aside, whatever that form is (even when question 1 is wrong).
+
+    Returns:
+        None when the student's block is not residual (no merge); else
+        ``(number of blocks found, every merge of the model lies in one of them)``.
+    """
+    table = _Signatures()
+    form = own_block_form(block_graph, table)
+    if form is None:
+        return None
+    found = []  # (start tensor, end tensor)
+    starts = [t for n in graph.nodes for t in n.outputs if n.kind != IDENTITY]
+    for start in starts:
+        sig = table.of(graph, start)
+        for n in graph.nodes:
+            for t in n.outputs:
+                if sig.get(id(t)) == form and n.kind != IDENTITY:
+                    found.append((start, t))
+    ends = {id(t) for _, t in found}
+    covered: set[int] = set()
+    for start, end in found:
+        stop = id(graph.skip_identity(start))
+        todo = [end]
+        while todo:
+            t = todo.pop()
+            if id(t) == stop:
+                continue
+            p = graph.producer(t)
+            if p is None or id(p) in covered or p.kind == INPUT:
+                continue
+            covered.add(id(p))
+            todo += p.inputs
+    merges_covered = all(id(m) in covered for m in graph.merges())
+    return len(ends), merges_covered

@@ -11,7 +11,9 @@ Artefact names per question (see :data:`PROBES`):
   kernel_size=5, kernel_initializer="ones", use_bias=False``); each is
   ``keras.Model(inp, ResidualBlock(inp, **kwargs))``.
 - ``q2``: ``model`` (``build_resnet()``) and ``model_alt``
-  (``build_resnet(input_shape=(32, 32, 3), num_classes=5)``).
+  (``build_resnet(input_shape=(32, 32, 3), num_classes=5)``), and the auxiliary
+  ``own_block`` (the student's ``ResidualBlock`` on an 8x8x4 input, ``filters=4,
+  kernel_size=3``) with which ``q2.blocks`` recognises the student's own blocks.
 - ``q3``: the same with ``build_cnn``.
 """
 from __future__ import annotations
@@ -38,12 +40,19 @@ PROBES: dict[str, list[tuple[str, dict]]] = {
     "q2": [
         ("model", {"kwargs": {}}),
         ("model_alt", {"kwargs": {"input_shape": (32, 32, 3), "num_classes": 5}}),
+        ("own_block", {"block": True, "shape": (8, 8, 4),
+                       "kwargs": {"filters": 4, "kernel_size": 3}}),
     ],
     "q3": [
         ("model", {"kwargs": {}}),
         ("model_alt", {"kwargs": {"input_shape": (32, 32, 3), "num_classes": 5}}),
     ],
 }
+
+#: Artefacts that only help a check (their failure is not the question's failure).
+AUXILIARY = frozenset({"own_block"})
+#: The function that builds blocks (``own_block``).
+BLOCK_FUNCTION = FUNCTIONS["q1"]
 
 FUNCTIONAL_HINT = (
     "Construisez votre modèle avec l'API fonctionnelle et les couches fournies par Keras "
@@ -169,9 +178,9 @@ def short_error(exc: BaseException, limit: int = 240) -> str:
 
 
 def _call_text(question: str, spec: dict) -> str:
-    name = FUNCTIONS[question]
+    name = BLOCK_FUNCTION if spec.get("block") else FUNCTIONS[question]
     args = ", ".join(f"{k}={v!r}" for k, v in spec.get("kwargs", {}).items())
-    if question == "q1":
+    if question == "q1" or spec.get("block"):
         return f"{name}(keras.Input(shape={tuple(spec['shape'])}){', ' + args if args else ''})"
     return f"{name}({args})"
 
@@ -189,7 +198,7 @@ def _build_one(question: str, func, spec: dict):
     import keras
 
     keras.utils.set_random_seed(SEED)
-    if question == "q1":
+    if question == "q1" or spec.get("block"):
         inp = keras.Input(shape=tuple(spec["shape"]))
         out = func(inp, **spec["kwargs"])
         if not keras.backend.is_keras_tensor(out):
@@ -237,8 +246,12 @@ def probe(question: str, namespace: dict) -> dict[str, Any]:
         return {name: failure for name, _ in PROBES[question]}
     artefacts: dict[str, Any] = {}
     for name, spec in PROBES[question]:
+        builder = namespace.get(BLOCK_FUNCTION) if spec.get("block") else func
+        if not callable(builder):
+            artefacts[name] = missing_function("q1")
+            continue
         try:
-            artefacts[name] = _build_one(question, func, spec)
+            artefacts[name] = _build_one(question, builder, spec)
         except NotebookVariableError as exc:
             artefacts[name] = _variable_failure(question, exc.name)
         except NotImplementedError:

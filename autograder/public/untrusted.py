@@ -352,8 +352,9 @@ def _memory_message(memory_gb: float, detail: str) -> str:
 
 
 def _classify(artefacts: dict, memory_gb: float) -> tuple[str, str]:
-    from autograder.public.probe import ProbeFailure
+    from autograder.public.probe import AUXILIARY, ProbeFailure
 
+    artefacts = {k: v for k, v in artefacts.items() if k not in AUXILIARY}
     failures = [a for a in artefacts.values() if isinstance(a, ProbeFailure)]
     for f in failures:
         text = f"{f.message_fr} {f.message_en}"
