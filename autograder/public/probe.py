@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Union
@@ -58,6 +59,11 @@ FUNCTIONAL_HINT = (
     "Construisez votre modèle avec l'API fonctionnelle et les couches fournies par Keras "
     "(keras.layers.Conv2D, BatchNormalization, ReLU, Add...) : pas de sous-classe de "
     "keras.layers.Layer ou de keras.Model, pas de couche Lambda."
+)
+FUNCTIONAL_HINT_EN = (
+    "Build your model with the functional API and the layers Keras provides "
+    "(keras.layers.Conv2D, BatchNormalization, ReLU, Add...): no subclass of "
+    "keras.layers.Layer or keras.Model, no Lambda layer."
 )
 
 
@@ -171,6 +177,47 @@ def _variable_failure(question: str, name: str) -> ProbeFailure:
 Artefact = Union["keras.Model", ProbeFailure]  # noqa: F821
 
 
+_SHAPES = re.compile(r"Inputs have incompatible shapes\. Received shapes (\([^)]*\)) and "
+                     r"(\([^)]*\))")
+_CONCAT = re.compile(r"`Concatenate` layer requires inputs with matching shapes")
+
+
+def translate_error(exc: BaseException, call: str) -> ProbeFailure | None:
+    """A known Keras/TensorFlow error as "attendu / reçu / piste"; None when unknown.
+
+    The addition of two tensors of different shapes (convolutions with Keras's
+    default ``padding="valid"`` shrink the image) raises ``ValueError: Inputs
+    have incompatible shapes...`` deep inside Keras: the student reads which
+    shapes met and where to look, not a stack of TensorFlow words.
+    """
+    text = str(exc)
+    m = _SHAPES.search(text)
+    if m:
+        a, b = m.group(1), m.group(2)
+        return ProbeFailure(
+            "error",
+            f"attendu : `{call}` additionne des tenseurs de même forme, reçu : une addition "
+            f"de tenseurs de formes {a} et {b}, que Keras refuse.",
+            "La branche du bloc doit garder la taille de l'image de son entrée : comparez la "
+            "forme de chaque couche à celle de l'entrée (model.summary()) et regardez les "
+            "arguments des convolutions qui la réduisent.",
+            f"expected `{call}` to add tensors of the same shape, got an addition of tensors "
+            f"of shapes {a} and {b}, which Keras refuses.",
+            "The block's branch must keep the image size of its input: compare the shape of "
+            "each layer with the input's (model.summary()) and look at the arguments of the "
+            "convolutions that shrink it.")
+    if _CONCAT.search(text):
+        return ProbeFailure(
+            "error",
+            f"attendu : `{call}` s'exécute sans erreur, reçu : une concaténation de tenseurs "
+            "de tailles d'image différentes, que Keras refuse.",
+            "Comparez la forme de chaque couche à celle de l'entrée du bloc (model.summary()).",
+            f"expected `{call}` to run without errors, got a concatenation of tensors of "
+            "different image sizes, which Keras refuses.",
+            "Compare the shape of each layer with the block input's (model.summary()).")
+    return None
+
+
 def short_error(exc: BaseException, limit: int = 240) -> str:
     text = f"{type(exc).__name__}: {exc}"
     text = " ".join(text.split())
@@ -191,7 +238,9 @@ def missing_function(question: str) -> ProbeFailure:
         "missing",
         f"attendu : une fonction `{name}` définie dans le notebook, reçu : aucune fonction de ce nom.",
         f"Vérifiez l'orthographe de `{name}` (majuscules comprises) et que sa cellule s'exécute sans erreur.",
-        f"no function named {name} in the notebook")
+        f"expected a function `{name}` defined in the notebook, got no function of that name.",
+        f"Check the spelling of `{name}` (capitals included) and that its cell runs without "
+        "errors.")
 
 
 def _build_one(question: str, func, spec: dict):
@@ -208,7 +257,10 @@ def _build_one(question: str, func, spec: dict):
                 f"reçu : un objet de type {type(out).__name__}.",
                 "Votre fonction doit renvoyer la sortie de la dernière couche (un tenseur), "
                 "pas une couche ni un modèle.",
-                f"ResidualBlock returned {type(out).__name__}, not a KerasTensor")
+                f"expected `{_call_text(question, spec)}` to return a Keras tensor, got an "
+                f"object of type {type(out).__name__}.",
+                "Your function must return the output of the last layer (a tensor), not a "
+                "layer or a model.")
         return keras.Model(inp, out, name="residual_block_probe")
     model = func(**spec["kwargs"])
     if not isinstance(model, keras.Model):
@@ -217,7 +269,9 @@ def _build_one(question: str, func, spec: dict):
             f"attendu : `{_call_text(question, spec)}` renvoie un keras.Model, "
             f"reçu : un objet de type {type(model).__name__}.",
             "Terminez votre fonction par `return keras.Model(inputs=..., outputs=...)`.",
-            f"{FUNCTIONS[question]} returned {type(model).__name__}, not a keras.Model")
+            f"expected `{_call_text(question, spec)}` to return a keras.Model, got an object "
+            f"of type {type(model).__name__}.",
+            "End your function with `return keras.Model(inputs=..., outputs=...)`.")
     if not model.built:
         shape = spec["kwargs"].get("input_shape", (28, 28, 1))
         model.build((None, *shape))
@@ -260,14 +314,19 @@ def probe(question: str, namespace: dict) -> dict[str, Any]:
                 f"attendu : une fonction `{FUNCTIONS[question]}` implémentée, reçu : "
                 "NotImplementedError (la fonction n'est pas encore implémentée).",
                 "Remplacez la ligne `raise NotImplementedError` par votre code, puis relancez la cellule.",
-                f"{FUNCTIONS[question]} raises NotImplementedError")
+                f"expected an implemented function `{FUNCTIONS[question]}`, got "
+                "NotImplementedError (the function is not implemented yet).",
+                "Replace the line `raise NotImplementedError` with your code, then run the cell "
+                "again.")
         except Exception as exc:  # student code: anything may happen
-            artefacts[name] = ProbeFailure(
+            artefacts[name] = translate_error(exc, _call_text(question, spec)) or ProbeFailure(
                 "error",
                 f"attendu : `{_call_text(question, spec)}` s'exécute sans erreur, "
                 f"reçu : {short_error(exc)}.",
                 "Exécutez cet appel vous-même dans une cellule du notebook pour lire l'erreur complète.",
-                f"{_call_text(question, spec)} raised {short_error(exc)}")
+                f"expected `{_call_text(question, spec)}` to run without errors, got "
+                f"{short_error(exc)}.",
+                "Run this call yourself in a notebook cell to read the whole error.")
     return artefacts
 
 
@@ -303,7 +362,9 @@ def save_artefacts(artefacts: dict, directory) -> Path:
                 "save",
                 "attendu : un modèle que Keras sait enregistrer (model.save), "
                 f"reçu : {short_error(exc)}.",
-                FUNCTIONAL_HINT, f"model.save failed: {short_error(exc)}")
+                FUNCTIONAL_HINT,
+                f"expected a model Keras can save (model.save), got {short_error(exc)}.",
+                FUNCTIONAL_HINT_EN)
             index["artefacts"][name] = {**failure.to_dict(), "failure_kind": failure.kind,
                                         "kind": "failure"}
     out = directory / "probe.json"
