@@ -247,3 +247,61 @@ def test_english_version_is_complete(capsys):
     assert "Hint: " in out and not FRENCH.search(out)
     _print_checks(results, "nb.ipynb", "fr", "q1")
     assert "Piste : " in capsys.readouterr().out
+
+
+# ---------------------------------------------------------------- end to end (slow)
+
+@pytest.mark.slow
+def test_check_gives_the_notebook_diagnosis(tmp_path):
+    """``check`` (extract + sandbox) and ``verifier`` give the same message for X_train."""
+    from autograder.public.pipeline import check_notebook
+    from tests.gallery import build_gallery
+
+    path = build_gallery(tmp_path)["reject_notebook_variable"]
+    got = {r.id: r for r in check_notebook(path, question="q3")}["q3.output"]
+    ns = namespace(DATA_CELL, CNN_DATA, data=True)
+    want = results_by_id("q3", ns, ("public",))["q3.output"]
+    assert not got.passed and (got.message, got.hint) == (want.message, want.hint)
+    ok = build_gallery(tmp_path / "ok")["accept_data_cells"]
+    assert all(r.passed for r in check_notebook(ok, question="q3"))
+
+
+@pytest.mark.slow
+def test_nbclient_fix_and_rerun(tmp_path):
+    """A student fixes ResidualBlock, re-runs its cell, then the q2 check cell: fresh result."""
+    from pathlib import Path
+
+    import nbformat
+    from nbclient import NotebookClient
+
+    root = Path(__file__).resolve().parents[1]
+    np.save(tmp_path / "x.npy", np.zeros((2, 28, 28, 1), "float32"))
+    resnet = open_part("resnet_builder").replace(
+        "keras.Model(inputs=inputs, outputs=outputs)", "keras.Model(inputs=[inputs], outputs=[outputs])")
+    cells = [
+        f"import sys\nsys.path.insert(0, {str(root)!r})\n{IMPORTS}"
+        "from autograder.public.notebook import verifier",
+        BLOCK_VALID, resnet,
+        'r = verifier("q2", raise_on_failure=False)',
+        BLOCK,
+        'r = verifier("q2", raise_on_failure=False)',
+        'X_train = np.load("x.npy")',
+        CNN_DATA,
+        'r = verifier("q3", raise_on_failure=False)',
+        CNN_OK,
+        'r = verifier("q3", raise_on_failure=False)',
+    ]
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(c) for c in cells]
+    NotebookClient(nb, timeout=600, kernel_name="python3", allow_errors=False,
+                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+
+    def text(i):
+        return "".join(o.get("text", "") for o in nb.cells[i].outputs)
+
+    assert "❌ q2.output" in text(3) and "formes" in text(3), text(3)
+    assert "Total des vérifications publiques : 2/2" in text(5), text(5)
+    assert "variable `X_train`" in text(8) and "`input_shape`" in text(8), text(8)
+    assert "Total des vérifications publiques : 1/1" in text(10), text(10)
+    for i in (3, 5):
+        assert "structure of" not in text(i) and "UserWarning" not in text(i), text(i)
