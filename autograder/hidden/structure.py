@@ -240,7 +240,7 @@ def q2_blocks(artefacts):
             own = find_own_blocks(graph, graph_of(block))
         except CheckFailed:
             own = None
-    if own is not None and own[0] == 2 and own[1]:
+    if own is not None and own[0] == 2 and not own[1]:
         return
     n = len(blocks)
     detail = f"{n} bloc{'s' if n > 1 else ''} conforme{'s' if n > 1 else ''}"
@@ -249,10 +249,9 @@ def q2_blocks(artefacts):
         k = own[0]
         detail = f"{k} bloc{'s' if k > 1 else ''} construit{'s' if k > 1 else ''} par votre ResidualBlock"
         detail_en = f"{k} block{'s' if k > 1 else ''} built by your ResidualBlock"
-        if k == 2:
-            detail += " et d'autres jonctions"
-            detail_en += " and other merges"
-    if bad and (own is None or blocks):
+        # describe a merge outside the student's blocks, not the q1 mistake again
+        bad = [m for m in bad if any(_ends_at(graph, merge, m) for merge in own[1])]
+    if bad:
         detail += " ; autre jonction : " + bad[0].problem
         detail_en += "; other merge: " + bad[0].problem_en
     raise CheckFailed(
@@ -263,6 +262,16 @@ def q2_blocks(artefacts):
         f"expected exactly 2 residual blocks built by your ResidualBlock, got {detail_en}.",
         "Build the model by calling your ResidualBlock the number of times asked, with no "
         "other shortcut.")
+
+
+def _ends_at(graph, merge, match) -> bool:
+    """Whether the block described by ``match`` is the one whose merge is ``merge``."""
+    from autograder.public.blocks import match_block
+
+    out = merge.outputs[0]
+    cons = graph.consumers(out)
+    ends = [out] + [c.outputs[0] for c in cons if len(cons) == 1]
+    return any(match_block(graph, t).problem == match.problem for t in ends)
 
 
 @check("q3.no_skip", 1, "hidden",

@@ -1,4 +1,4 @@
-# Activation inside the convolutions; build_resnet does not call it and inlines two blocks without BatchNormalization.
+# Activation inside the first convolution; build_resnet does not call it and inlines two blocks of another form (activation inside the second convolution).
 # %%
 # include: imports
 # %%
@@ -18,8 +18,11 @@ def build_resnet(input_shape=(28, 28, 1), num_classes=10):
     x = layers.ReLU()(x)
     x = layers.MaxPooling2D()(x)
     for _ in range(2):
-        y = layers.Conv2D(32, 3, padding="same", activation="relu")(x)
-        y = layers.Conv2D(32, 3, padding="same")(y)
+        y = layers.Conv2D(32, 3, padding="same")(x)
+        y = layers.BatchNormalization()(y)
+        y = layers.ReLU()(y)
+        y = layers.Conv2D(32, 3, padding="same", activation="relu")(y)
+        y = layers.BatchNormalization()(y)
         x = layers.ReLU()(layers.Add()([x, y]))
     x = layers.GlobalAveragePooling2D()(x)
     return keras.Model(inputs, layers.Dense(num_classes, activation="softmax")(x))

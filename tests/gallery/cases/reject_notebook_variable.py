@@ -12,8 +12,14 @@ X_train = X_train.reshape(-1, 28, 28, 1)
 # %%
 def build_cnn(input_shape=(28, 28, 1), num_classes=10):
     inputs = layers.Input(shape=X_train.shape[1:])
-    x = layers.Conv2D(32, 3, padding="same", activation="relu")(inputs)
-    x = layers.Conv2D(32, 3, padding="same", activation="relu")(x)
+    x = layers.Conv2D(32, 3, padding="same")(inputs)
+    x = layers.BatchNormalization()(x)
+    x = layers.ReLU()(x)
+    x = layers.MaxPooling2D()(x)
+    for _ in range(4):
+        x = layers.Conv2D(32, 3, padding="same")(x)
+        x = layers.BatchNormalization()(x)
+        x = layers.ReLU()(x)
     x = layers.GlobalAveragePooling2D()(x)
     outputs = layers.Dense(num_classes, activation="softmax")(x)
     return keras.Model(inputs=inputs, outputs=outputs)
