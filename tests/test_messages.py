@@ -200,7 +200,8 @@ def test_padding_valid_error_is_translated():
 
 
 def test_lambda_message_is_clean(tmp_path):
-    lam = BLOCK.replace("layers.Add()([input, x])", "layers.Lambda(lambda t: t[0] + t[1])([input, x])")
+    lam = BLOCK.replace("layers.Add()([input, x])",
+                        "layers.Lambda(lambda t: t[0] + t[1])([input, x])")
     wrong = roundtrip(probe("q1", namespace(lam)), tmp_path / "a", "q1")["block_8x8x4"]
     assert isinstance(wrong, ProbeFailure) and wrong.kind == "unloadable"
     assert "reçu : une couche Lambda" in wrong.message_fr
@@ -277,7 +278,8 @@ def test_nbclient_fix_and_rerun(tmp_path):
     root = Path(__file__).resolve().parents[1]
     np.save(tmp_path / "x.npy", np.zeros((2, 28, 28, 1), "float32"))
     resnet = open_part("resnet_builder").replace(
-        "keras.Model(inputs=inputs, outputs=outputs)", "keras.Model(inputs=[inputs], outputs=[outputs])")
+        "keras.Model(inputs=inputs, outputs=outputs)",
+        "keras.Model(inputs=[inputs], outputs=[outputs])")
     cells = [
         f"import sys\nsys.path.insert(0, {str(root)!r})\n{IMPORTS}"
         "from autograder.public.notebook import verifier",

@@ -144,7 +144,8 @@ def _bn(x, layer):
         raise CheckFailed(
             f"attendu : une BatchNormalization sur l'axe des canaux (axis=-1), reçu : axis={layer.axis}.",
             "Laissez l'axe par défaut de BatchNormalization.",
-            f"expected a BatchNormalization over the channel axis (axis=-1), got axis={layer.axis}.",
+            "expected a BatchNormalization over the channel axis (axis=-1), got "
+            f"axis={layer.axis}.",
             "Keep BatchNormalization's default axis.")
     inv = 1.0 / np.sqrt(np.asarray(layer.moving_variance) + layer.epsilon)
     gamma = np.asarray(layer.gamma) if layer.scale else 1.0
@@ -247,7 +248,8 @@ def q2_blocks(artefacts):
     detail_en = f"{n} matching block{'s' if n > 1 else ''}"
     if own is not None and not blocks:
         k = own[0]
-        detail = f"{k} bloc{'s' if k > 1 else ''} construit{'s' if k > 1 else ''} par votre ResidualBlock"
+        s = "s" if k > 1 else ""
+        detail = f"{k} bloc{s} construit{s} par votre ResidualBlock"
         detail_en = f"{k} block{'s' if k > 1 else ''} built by your ResidualBlock"
         # describe a merge outside the student's blocks, not the q1 mistake again
         bad = [m for m in bad if any(_ends_at(graph, merge, m) for merge in own[1])]

@@ -302,7 +302,8 @@ def _kinds_problem(kinds, path, seq, seq_en) -> tuple[str, str]:
         return (f"une concaténation au lieu d'une addition : {seq}",
                 f"a concatenation instead of an addition: {seq_en}")
     if ADD not in kinds:
-        return f"aucune addition avec le raccourci : {seq}", f"no addition with the shortcut: {seq_en}"
+        return (f"aucune addition avec le raccourci : {seq}",
+                f"no addition with the shortcut: {seq_en}")
     if kinds and kinds[0] in (BN, RELU):
         return (f"la branche commence par {path[0].label} (pré-activation ?) : {seq}",
                 f"the branch starts with {path[0].label_en} (pre-activation?): {seq_en}")
