@@ -302,7 +302,8 @@ def _kinds_problem(kinds, path, seq, seq_en) -> tuple[str, str]:
         return (f"une concaténation au lieu d'une addition : {seq}",
                 f"a concatenation instead of an addition: {seq_en}")
     if ADD not in kinds:
-        return f"aucune addition avec le raccourci : {seq}", f"no addition with the shortcut: {seq_en}"
+        return (f"aucune addition avec le raccourci : {seq}",
+                f"no addition with the shortcut: {seq_en}")
     if kinds and kinds[0] in (BN, RELU):
         return (f"la branche commence par {path[0].label} (pré-activation ?) : {seq}",
                 f"the branch starts with {path[0].label_en} (pre-activation?): {seq_en}")
@@ -378,7 +379,7 @@ def own_block_form(block_graph: Graph, table: _Signatures) -> int | None:
     return None if out == table.intern(("IN",)) else out
 
 
-def find_own_blocks(graph: Graph, block_graph: Graph) -> tuple[int, bool] | None:
+def find_own_blocks(graph: Graph, block_graph: Graph) -> tuple[int, list] | None:
     """Blocks of ``graph`` that compute what the student's own block computes.
 
     A block of the model is recognised when the computation from one tensor
@@ -389,7 +390,7 @@ def find_own_blocks(graph: Graph, block_graph: Graph) -> tuple[int, bool] | None
 
     Returns:
         None when the student's block is not residual (no merge); else
-        ``(number of blocks found, every merge of the model lies in one of them)``.
+        ``(number of blocks found, merges of the model outside every such block)``.
     """
     table = _Signatures()
     form = own_block_form(block_graph, table)
@@ -417,5 +418,4 @@ def find_own_blocks(graph: Graph, block_graph: Graph) -> tuple[int, bool] | None
                 continue
             covered.add(id(p))
             todo += p.inputs
-    merges_covered = all(id(m) in covered for m in graph.merges())
-    return len(ends), merges_covered
+    return len(ends), [m for m in graph.merges() if id(m) not in covered]

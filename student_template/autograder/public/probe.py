@@ -108,9 +108,9 @@ class NotebookVariableError(NameError):
     parameter to use.
     """
 
-    def __init__(self, name: str):
-        super().__init__(f"la variable {name} du notebook n'existe pas pendant la correction",
-                         name=name)
+    def __init__(self, name: str, reason: str = ""):
+        super().__init__(reason or f"la variable {name} est calculée dans une cellule que la "
+                         "correction n'exécute pas", name=name)
 
 
 class ExplainedNameError(NameError):
@@ -141,7 +141,7 @@ def explain_name_errors(func, unavailable: dict, variables=()):
         except NameError as exc:
             name = getattr(exc, "name", None)
             if name in variables:
-                raise NotebookVariableError(name) from None
+                raise NotebookVariableError(name, unavailable.get(name, "")) from None
             if name in unavailable:
                 raise ExplainedNameError(unavailable[name], name=name) from None
             raise
