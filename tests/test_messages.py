@@ -307,3 +307,22 @@ def test_nbclient_fix_and_rerun(tmp_path):
     assert "Total des vérifications publiques : 1/1" in text(10), text(10)
     for i in (3, 5):
         assert "structure of" not in text(i) and "UserWarning" not in text(i), text(i)
+
+
+def test_english_for_probe_failures_and_runs_that_did_not_finish():
+    from autograder.public.pipeline import _not_run_checks
+    from autograder.public.sandbox import QuestionRun
+
+    blank = namespace("def build_resnet(input_shape=(28, 28, 1), num_classes=10):\n"
+                      "    raise NotImplementedError\n")
+    for ns in (blank, namespace()):  # not implemented, then missing
+        results = run_checks("q2", artefacts_for("q2", ns), ("public", "hidden"))
+        assert results and not any(r.passed for r in results)
+        for r in results:
+            assert "attendu" in r.message and r.hint
+            assert r.message_en and r.hint_en and not FRENCH.search(r.message_en + r.hint_en)
+    for status in ("timeout", "memory", "crashed", "exited", "error"):
+        run = QuestionRun(question="q1", status=status, message="attendu : …, reçu : …")
+        for r in _not_run_checks(run, ("public",)):
+            assert r.title_en and r.message_en and not FRENCH.search(r.message_en)
+            assert (r.hint_en is None) == (not r.hint)
