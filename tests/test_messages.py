@@ -196,7 +196,12 @@ def test_padding_valid_error_is_translated():
     assert "ValueError" not in wrong.message_fr and "Inputs have" not in wrong.message_fr
     assert wrong.hint_fr and "padding" not in wrong.hint_fr  # a hint, not the answer
     assert not FRENCH.search(wrong.message_en + wrong.hint_en)
+    empty = probe("q1", namespace(BLOCK_VALID))["block_kwargs"]  # 7x7 -> 3x3, then a 5x5 kernel
+    assert "reçu : une convolution de noyau 5 × 5 appliquée à une image réduite à 3 × 3" \
+        in empty.message_fr and "ValueError" not in empty.message_fr
+    assert not FRENCH.search(empty.message_en + empty.hint_en)
     assert not isinstance(probe("q1", namespace(BLOCK))["block_8x8x4"], ProbeFailure)
+    assert not isinstance(probe("q1", namespace(BLOCK))["block_kwargs"], ProbeFailure)
 
 
 def test_lambda_message_is_clean(tmp_path):

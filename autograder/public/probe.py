@@ -180,6 +180,14 @@ Artefact = Union["keras.Model", ProbeFailure]  # noqa: F821
 _SHAPES = re.compile(r"Inputs have incompatible shapes\. Received shapes (\([^)]*\)) and "
                      r"(\([^)]*\))")
 _CONCAT = re.compile(r"`Concatenate` layer requires inputs with matching shapes")
+_EMPTY = re.compile(r"Computed output size would be zero or negative\. Received `inputs "
+                    r"shape=\(None, (\d+), (\d+), \d+\)`, `kernel shape=\((\d+), (\d+),")
+_SIZE_HINT = ("La branche du bloc doit garder la taille de l'image de son entrée : comparez la "
+              "forme de chaque couche à celle de l'entrée (model.summary()) et regardez les "
+              "arguments des convolutions qui la réduisent.")
+_SIZE_HINT_EN = ("The block's branch must keep the image size of its input: compare the shape of "
+                 "each layer with the input's (model.summary()) and look at the arguments of the "
+                 "convolutions that shrink it.")
 
 
 def translate_error(exc: BaseException, call: str) -> ProbeFailure | None:
@@ -197,15 +205,20 @@ def translate_error(exc: BaseException, call: str) -> ProbeFailure | None:
         return ProbeFailure(
             "error",
             f"attendu : `{call}` additionne des tenseurs de même forme, reçu : une addition "
-            f"de tenseurs de formes {a} et {b}, que Keras refuse.",
-            "La branche du bloc doit garder la taille de l'image de son entrée : comparez la "
-            "forme de chaque couche à celle de l'entrée (model.summary()) et regardez les "
-            "arguments des convolutions qui la réduisent.",
+            f"de tenseurs de formes {a} et {b}, que Keras refuse.", _SIZE_HINT,
             f"expected `{call}` to add tensors of the same shape, got an addition of tensors "
-            f"of shapes {a} and {b}, which Keras refuses.",
-            "The block's branch must keep the image size of its input: compare the shape of "
-            "each layer with the input's (model.summary()) and look at the arguments of the "
-            "convolutions that shrink it.")
+            f"of shapes {a} and {b}, which Keras refuses.", _SIZE_HINT_EN)
+    m = _EMPTY.search(text)
+    if m:
+        h, w, kh, kw = m.groups()
+        return ProbeFailure(
+            "error",
+            f"attendu : `{call}` s'exécute sans erreur, reçu : une convolution de noyau "
+            f"{kh} × {kw} appliquée à une image réduite à {h} × {w}, dont la sortie serait "
+            "vide, ce que Keras refuse.", _SIZE_HINT,
+            f"expected `{call}` to run without errors, got a convolution with a {kh} × {kw} "
+            f"kernel applied to an image shrunk to {h} × {w}, whose output would be empty, "
+            "which Keras refuses.", _SIZE_HINT_EN)
     if _CONCAT.search(text):
         return ProbeFailure(
             "error",
