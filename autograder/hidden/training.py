@@ -311,6 +311,12 @@ def _budget_text(model, recipe: dict = RECIPE) -> str:
             f"{_thousands(recipe['train_size'])} images d'entraînement")
 
 
+def _budget_text_en(model, recipe: dict = RECIPE) -> str:
+    steps = step_budget(model, recipe)
+    return (f"{steps} steps of {recipe['batch_size']} images drawn from "
+            f"{recipe['train_size']:,} training images")
+
+
 def _thousands(n: int) -> str:
     """6000 -> "6 000" (French thin space)."""
     return f"{n:,}".replace(",", "\u202f")
@@ -323,7 +329,10 @@ def _accuracy_check(artefacts, builder):
         raise CheckFailed(
             f"attendu : un modèle {builder}() d'entrée (None, 28, 28, 1) et de sortie (None, 10) "
             f"pour l'entraîner, reçu : une sortie {got}.",
-            "Corrigez d'abord les vérifications publiques de cette question.", "bad shapes")
+            "Corrigez d'abord les vérifications publiques de cette question.",
+            f"expected a model {builder}() with input (None, 28, 28, 1) and output (None, 10) "
+            f"to train it, got an output {got}.",
+            "First fix the public checks of this question.")
     result = accuracy_of(model)
     acc = result["accuracy"]
     if not np.isfinite(acc) or acc < THRESHOLD:
@@ -334,16 +343,23 @@ def _accuracy_check(artefacts, builder):
             f"avec votre propre entraînement, plus long), reçu : {acc:.1%}.",
             "Votre modèle apprend mal : vérifiez la sortie (probabilités), les activations et "
             "que l'entrée est bien utilisée par toutes les couches.",
-            f"accuracy {acc:.3f} < {THRESHOLD}")
+            f"expected an accuracy of at least {THRESHOLD:.0%} on {RECIPE['test_size']} test "
+            f"images after the grader's short training ({_budget_text_en(model)}, where the "
+            f"reference model gets about {REFERENCE_ACCURACY:.0%}; unrelated to your own, "
+            f"longer training), got {acc:.1%}.",
+            "Your model learns poorly: check the output (probabilities), the activations and "
+            "that every layer uses the input.")
 
 
-@check("q2.accuracy", 2, "hidden")
+@check("q2.accuracy", 2, "hidden",
+       title_en="build_resnet: the model reaches the minimum accuracy after the grader's training.")
 def q2_accuracy(artefacts):
     """build_resnet : le modèle atteint l'exactitude minimale après l'entraînement du correcteur."""
     _accuracy_check(artefacts, "build_resnet")
 
 
-@check("q3.accuracy", 2, "hidden")
+@check("q3.accuracy", 2, "hidden",
+       title_en="build_cnn: the model reaches the minimum accuracy after the grader's training.")
 def q3_accuracy(artefacts):
     """build_cnn : le modèle atteint l'exactitude minimale après l'entraînement du correcteur."""
     _accuracy_check(artefacts, "build_cnn")

@@ -95,6 +95,9 @@ class Extracted:
             cells included).
         unavailable: name -> French reason, for names the kept code does not
             define because their cell was dropped or broken.
+        variables: the names among ``unavailable`` bound only by dropped
+            statements (notebook data variables such as ``X_train``): a graded
+            function reading one fails with :class:`~autograder.public.probe.NotebookVariableError`.
     """
 
     path: str
@@ -102,6 +105,7 @@ class Extracted:
     problems: list[CellProblem] = field(default_factory=list)
     functions: list[str] = field(default_factory=list)
     unavailable: dict[str, str] = field(default_factory=dict)
+    variables: list[str] = field(default_factory=list)
 
     @property
     def star_imports(self) -> bool:
@@ -155,7 +159,8 @@ class Extracted:
                    cells=[CodeCell(**c) for c in data.get("cells", [])],
                    problems=[CellProblem(**p) for p in data.get("problems", [])],
                    functions=list(data.get("functions", [])),
-                   unavailable=dict(data.get("unavailable", {})))
+                   unavailable=dict(data.get("unavailable", {})),
+                   variables=list(data.get("variables", [])))
 
 
 # ---------------------------------------------------------------- reading
@@ -222,17 +227,28 @@ def extract_notebook(path) -> Extracted:
     """
     path = Path(path)
     nb = _read(path)
-    out = Extracted(path=str(path))
-    parsed: list[tuple[int, str, list[ast.stmt]]] = []
-    functions: set[str] = set()
+    sources = []
     for number, cell in enumerate(nb.cells, start=1):
         if cell.get("cell_type") != "code":
             continue
         raw = cell.get("source") or ""
         if isinstance(raw, list):  # pragma: no cover - nbformat normalises
             raw = "".join(raw)
-        if not isinstance(raw, str):
-            continue
+        if isinstance(raw, str):
+            sources.append((number, raw))
+    return extract_sources(sources, str(path))
+
+
+def extract_sources(sources, path: str = "") -> Extracted:
+    """The extraction rule applied to code cells given as ``[(number, source), ...]``.
+
+    Used by :func:`extract_notebook` and, on the notebook's history, by
+    :mod:`autograder.public.notebook` (so that the notebook applies the same rule).
+    """
+    out = Extracted(path=path)
+    parsed: list[tuple[int, str, list[ast.stmt]]] = []
+    functions: set[str] = set()
+    for number, raw in sources:
         # lone surrogates (valid JSON escapes, invalid text) cannot be compiled or sent
         raw = raw.encode("utf-8", "replace").decode("utf-8")
         src = transform_magics(raw)
@@ -276,6 +292,7 @@ def extract_notebook(path) -> Extracted:
     defined = out.defined
     for name, number in analyser.dropped.items():
         if name not in defined:
+            out.variables.append(name)
             out.unavailable[name] = (
                 f"la variable {name} est calculée dans la cellule {number}, que la "
                 f"correction n'exécute pas (entraînement, chargement des données, "

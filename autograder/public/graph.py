@@ -29,6 +29,8 @@ INPUT, CONV, BN, RELU, ADD, IDENTITY, CONCAT, SOFTMAX, DENSE, POOL, OTHER = (
 KIND_FR = {INPUT: "entrée", CONV: "Conv2D", BN: "BatchNormalization", RELU: "ReLU",
            ADD: "addition", IDENTITY: "identité", CONCAT: "concaténation",
            SOFTMAX: "softmax", DENSE: "Dense", POOL: "pooling", OTHER: "autre"}
+KIND_EN = {**KIND_FR, INPUT: "input", ADD: "addition", IDENTITY: "identity",
+           CONCAT: "concatenation", OTHER: "other"}
 
 
 @dataclass(eq=False)
@@ -53,9 +55,21 @@ class GraphNode:
 
     @property
     def label(self) -> str:
+        """French label; a Conv2D with an activation says it (``Conv2D(activation="relu")``)."""
         if self.kind == OTHER:
             return f"{type(self.op).__name__} (opération non reconnue)"
-        return KIND_FR[self.kind]
+        return KIND_FR[self.kind] + self._activation_suffix()
+
+    @property
+    def label_en(self) -> str:
+        """English label."""
+        if self.kind == OTHER:
+            return f"{type(self.op).__name__} (unrecognised operation)"
+        return KIND_EN[self.kind] + self._activation_suffix()
+
+    def _activation_suffix(self) -> str:
+        act = self.attrs.get("activation") if self.kind == CONV else None
+        return f'(activation="{act}")' if act and act != "linear" else ""
 
 
 def _history(tensor):

@@ -16,16 +16,49 @@ from typing import Any
 from autograder.public.probe import (
     FAILURE_KINDS,
     FUNCTIONAL_HINT,
+    FUNCTIONAL_HINT_EN,
     PROBES,
     ProbeFailure,
     save_artefacts,
-    short_error,
 )
 
 _NAME = re.compile(r"^[A-Za-z0-9_]{1,64}$")
 
 NESTED_HINT = ("Appelez directement les couches Keras (et votre fonction ResidualBlock) dans "
                "le modèle, sans les emballer dans un sous-modèle keras.Model ou keras.Sequential.")
+NESTED_HINT_EN = ("Call the Keras layers (and your ResidualBlock function) directly in the "
+                  "model, without wrapping them in a keras.Model or keras.Sequential sub-model.")
+
+_CLASS_NAME = re.compile(r"(?:class_name['\"]?\s*[:=]\s*['\"]|Could not locate class ['\"])"
+                         r"([A-Za-z_][A-Za-z0-9_]{0,63})")
+_KERAS_CLASSES = {"Functional", "Model", "Sequential", "InputLayer"}
+
+
+def _unloadable_what(exc: BaseException) -> tuple[str, str]:
+    """What made a model unloadable, in French and English, without the raw error text.
+
+    A ``Lambda`` layer (arbitrary code, refused in safe mode) or a class Keras
+    does not know (a subclass written in the notebook) are named; any other
+    cause is described generically (the raw text is long and cut mid-word).
+    """
+    text = str(exc)
+    if "Lambda" in text:
+        return "une couche Lambda (du code Python arbitraire, que le correcteur refuse)", \
+            "a Lambda layer (arbitrary Python code, refused by the grader)"
+    names = [n for n in _CLASS_NAME.findall(text) if n not in _KERAS_CLASSES]
+    custom = next((n for n in names if not hasattr(_keras_layers(), n)), None)
+    if custom:
+        return (f"une classe `{custom}` écrite dans le notebook, que le correcteur ne peut pas "
+                "recharger", f"a class `{custom}` written in the notebook, which the grader "
+                "cannot load")
+    return ("un modèle que le correcteur ne peut pas recharger (couche ou modèle "
+            "personnalisé ?)", "a model the grader cannot load (custom layer or model?)")
+
+
+def _keras_layers():
+    import keras
+
+    return keras.layers
 
 
 def flatten_nested(model):
@@ -121,7 +154,8 @@ def load_artefacts(directory, question: str | None = None) -> dict[str, Any]:
             result[name] = ProbeFailure(
                 kind if kind in FAILURE_KINDS else "error",
                 clean_text(entry.get("message_fr")) or "attendu : un modèle, reçu : une erreur.",
-                clean_text(entry.get("hint_fr")), clean_text(entry.get("message_en")))
+                clean_text(entry.get("hint_fr")), clean_text(entry.get("message_en")),
+                clean_text(entry.get("hint_en")))
             continue
         if not path.is_file() or path.is_symlink():
             result[name] = ProbeFailure(
@@ -129,7 +163,9 @@ def load_artefacts(directory, question: str | None = None) -> dict[str, Any]:
                 "attendu : un modèle construit par votre fonction, reçu : rien "
                 "(l'exécution s'est arrêtée avant).",
                 "Exécutez le notebook de haut en bas : il doit aller au bout sans erreur.",
-                f"{name}.keras was not written")
+                "expected a model built by your function, got nothing (the run stopped "
+                "before).", "Run the notebook from top to bottom: it must finish without "
+                "errors.")
             continue
         problem = keras_archive_problem(path)
         if problem:
@@ -137,19 +173,23 @@ def load_artefacts(directory, question: str | None = None) -> dict[str, Any]:
                 "unloadable",
                 "attendu : un modèle Keras enregistré normalement (model.save), reçu : un "
                 "fichier .keras hors des limites du correcteur.",
-                FUNCTIONAL_HINT, f"archive rejected: {problem}")
+                FUNCTIONAL_HINT,
+                "expected a Keras model saved normally (model.save), got a .keras file beyond "
+                "the grader's limits.", FUNCTIONAL_HINT_EN)
             continue
         try:
             model = keras.models.load_model(path, safe_mode=True, compile=False)
             if not isinstance(model, keras.Model):
                 raise TypeError(type(model).__name__)
         except Exception as exc:
+            what_fr, what_en = _unloadable_what(exc)
             result[name] = ProbeFailure(
                 "unloadable",
                 "attendu : un modèle fait de couches Keras standard, assemblées avec l'API "
-                "fonctionnelle, reçu : un modèle que le correcteur ne peut pas recharger "
-                f"({clean_text(short_error(exc, 160), 160)}).",
-                FUNCTIONAL_HINT, f"load_model(safe_mode=True) failed: {short_error(exc)}")
+                f"fonctionnelle, reçu : {what_fr}.",
+                FUNCTIONAL_HINT,
+                "expected a model made of standard Keras layers, assembled with the functional "
+                f"API, got {what_en}.", FUNCTIONAL_HINT_EN)
             continue
         try:
             result[name] = flatten_nested(model)
@@ -158,7 +198,9 @@ def load_artefacts(directory, question: str | None = None) -> dict[str, Any]:
                 "unloadable",
                 "attendu : un modèle dont le correcteur peut lire toutes les couches, reçu : "
                 "un sous-modèle imbriqué qu'il ne sait pas déplier.",
-                NESTED_HINT, f"nested model could not be inlined: {short_error(exc)}")
+                NESTED_HINT,
+                "expected a model whose every layer the grader can read, got a nested "
+                f"sub-model it cannot unfold ({type(exc).__name__}).", NESTED_HINT_EN)
     return result
 
 

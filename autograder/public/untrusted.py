@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import ast
 import builtins
-import functools
 import json
 import linecache
 import os
@@ -191,27 +190,6 @@ class _Skipped(Exception):
     """A statement not executed because it hung in an earlier run."""
 
 
-# A NameError whose message explains which dropped cell the name comes from;
-# named "NameError" so that the student reads "NameError: la variable X ...".
-_Explained = type("NameError", (NameError,), {"__module__": "builtins"})
-
-
-def _explain_name_errors(func, unavailable: dict[str, str]):
-    @functools.wraps(func)
-    def wrapper(*args, **kwargs):
-        try:
-            return func(*args, **kwargs)
-        except _Explained:
-            raise
-        except NameError as exc:
-            name = getattr(exc, "name", None)
-            if name in unavailable:
-                raise _Explained(unavailable[name], name=name) from None
-            raise
-
-    return wrapper
-
-
 #: Top-level imports of these packages are bound to lazy proxies: plotting, data
 #: and notebook libraries cost seconds to import and graded functions seldom
 #: use them; the first real use (attribute, call, subclassing) imports them.
@@ -316,6 +294,7 @@ def execute(code, namespace: dict, skip: dict | None = None, channel=None) -> li
         ``error`` (French). ``code.unavailable`` is extended with the names the
         failing statements would have bound. ``SystemExit`` propagates.
     """
+    from autograder.public.probe import explain_name_errors
     from autograder.public.statements import statement_binds
 
     errors = []
@@ -354,7 +333,7 @@ def execute(code, namespace: dict, skip: dict | None = None, channel=None) -> li
     for name, value in list(namespace.items()):
         if (isinstance(value, types.FunctionType) and value.__globals__ is namespace
                 and _global_names(value.__code__) & set(code.unavailable)):
-            namespace[name] = _explain_name_errors(value, code.unavailable)
+            namespace[name] = explain_name_errors(value, code.unavailable, code.variables)
     return errors
 
 
@@ -368,8 +347,9 @@ def _memory_message(memory_gb: float, detail: str) -> str:
 
 
 def _classify(artefacts: dict, memory_gb: float) -> tuple[str, str]:
-    from autograder.public.probe import ProbeFailure
+    from autograder.public.probe import AUXILIARY, ProbeFailure
 
+    artefacts = {k: v for k, v in artefacts.items() if k not in AUXILIARY}
     failures = [a for a in artefacts.values() if isinstance(a, ProbeFailure)]
     for f in failures:
         text = f"{f.message_fr} {f.message_en}"

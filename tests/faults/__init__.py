@@ -150,7 +150,17 @@ def fault_notebooks() -> dict[str, dict]:
         **ref, "build_resnet": ref["build_resnet"].replace(
             "inputs = keras.layers.Input(shape=input_shape)",
             "inputs = keras.layers.Input(shape=X_train.shape[1:])", 1)})
+    # the pattern issue 13 reports: the notebook-variable policy names X_train on every path
+    cases["notebook_variable_q3"] = make_notebook({
+        **ref, "build_cnn": _set_input_shape(ref["build_cnn"], "X_train.shape[1:]")})
     return cases
+
+
+def _set_input_shape(source: str, expression: str) -> str:
+    """``source`` with its ``Input(shape=input_shape)`` reading ``expression`` instead."""
+    new = source.replace("shape=input_shape", f"shape={expression}", 1)
+    assert new != source, "the reference build_cnn no longer uses shape=input_shape"
+    return new
 
 
 def build_faults(dest_dir) -> dict[str, Path]:

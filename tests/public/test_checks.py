@@ -67,7 +67,7 @@ def test_failure_messages_are_french_and_precise(graded):
             count += 1
             assert r.points == 0
             assert "attendu" in r.message and "reçu" in r.message, (case, r.id, r.message)
-            assert r.hint and r.message_en, (case, r.id)
+            assert r.hint and r.message_en and r.hint_en and r.title_en, (case, r.id)
             assert "Traceback" not in r.message
     assert count > 50
 
@@ -89,6 +89,12 @@ def test_specific_messages(graded):
     assert "Conv2D" in msg("reject_wrong_skip", "q1.shortcut")
     assert "Conv2D n°2" in msg("reject_kwargs_first_conv_only", "q1.kwargs")
     assert "reçu : 1 bloc" in msg("reject_one_block", "q2.blocks")
+    # issue 13: the q1 mistake is charged once; other messages translated or named
+    assert "reçu : 1 bloc construit par votre ResidualBlock" in msg(
+        "reject_conv_activation_one_block", "q2.blocks")
+    assert "autre jonction" in msg("reject_conv_activation_inline_blocks", "q2.blocks")
+    assert "additionne des tenseurs de même forme" in msg("reject_padding_valid", "q1.shape")
+    assert 'activation="relu" dans la Conv2D' in msg("reject_conv_activation", "q1.sequence")
     assert "probabilités" in msg("reject_logits", "q2.output")
     assert "jonction" in msg("reject_cnn_with_skips", "q3.no_skip")
     assert "pas encore implémentée" in msg("blank_template", "q2.output")

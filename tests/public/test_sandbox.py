@@ -77,6 +77,7 @@ FAULTY = [
     ("syntax_error_q3", "q3", TIMEOUT, MEMORY),
     ("missing_q2", "q2", TIMEOUT, MEMORY),
     ("dropped_global_q2", "q2", TIMEOUT, MEMORY),
+    ("notebook_variable_q3", "q3", TIMEOUT, MEMORY),
 ]
 
 

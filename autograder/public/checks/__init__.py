@@ -13,7 +13,7 @@ them (the teacher's side does), and :func:`run_checks` works without them.
 """
 from __future__ import annotations
 
-import traceback
+import warnings
 
 from autograder.public.assignment import QUESTIONS  # noqa: E402
 from autograder.public.checks import public  # noqa: F401  (registers the public checks)
@@ -57,19 +57,28 @@ def max_points(question: str | None = None, visibility=("public", "hidden"),
 
 
 def _result(spec: CheckSpec, passed: bool, message: str, hint: str = "",
-            message_en: str | None = None) -> CheckResult:
+            message_en: str | None = None, hint_en: str | None = None) -> CheckResult:
     return CheckResult(id=spec.id, question=spec.question, title=spec.title,
                        points=spec.points if passed else 0.0, max_points=spec.points,
                        passed=passed, visibility=spec.visibility, message=message,
-                       hint=hint, message_en=message_en)
+                       hint=hint, message_en=message_en, title_en=spec.title_en or None,
+                       hint_en=hint_en if hint else None)
+
+
+#: Keras warnings that are noise for students and in grading logs: a model built with
+#: ``inputs=[x]`` called on one array works, but Keras warns on every call.
+NOISE_WARNINGS = (r"The structure of `?inputs`? doesn't match the expected structure",)
 
 
 def run_one(spec: CheckSpec, artefacts: dict) -> CheckResult:
     """Run one check; never raises."""
     try:
-        spec.func(artefacts)
+        with warnings.catch_warnings():
+            for pattern in NOISE_WARNINGS:
+                warnings.filterwarnings("ignore", message=pattern)
+            spec.func(artefacts)
     except CheckFailed as exc:
-        return _result(spec, False, exc.message, exc.hint, exc.message_en)
+        return _result(spec, False, exc.message, exc.hint, exc.message_en, exc.hint_en)
     except Exception as exc:  # a defect or an unexpected model: fail, do not crash
         detail = f"{type(exc).__name__}: {exc}"[:300]
         return _result(
@@ -77,7 +86,9 @@ def run_one(spec: CheckSpec, artefacts: dict) -> CheckResult:
             f"attendu : une vérification menée à son terme, reçu : une erreur inattendue ({detail}).",
             "Vérifiez que votre fonction renvoie bien ce que demande l'énoncé ; "
             "si le problème persiste, montrez ce message à votre enseignant.",
-            f"unexpected error in the check: {detail}\n{traceback.format_exc(limit=3)}")
+            f"expected a check run to completion, got an unexpected error ({detail}).",
+            "Check that your function returns what the assignment asks for; if the problem "
+            "persists, show this message to your teacher.")
     return _result(spec, True, "Vérification réussie.", "", "Check passed.")
 
 

@@ -49,6 +49,7 @@ class BlockMatch:
 
 EXPECTED_BRANCH = [CONV, BN, RELU, CONV, BN]
 EXPECTED_FR = "Conv2D → BatchNormalization → ReLU → Conv2D → BatchNormalization → addition → ReLU"
+EXPECTED_EN = EXPECTED_FR
 
 
 def branch_kinds(graph: Graph, start, stop) -> list[GraphNode] | None:
@@ -87,8 +88,17 @@ def _chain_to_any_merge(graph: Graph, tensor):
     return list(reversed(chain)), tensor
 
 
-def describe(nodes) -> str:
-    return " → ".join(n.label for n in nodes) if nodes else "(rien)"
+def describe(nodes, lang: str = "fr") -> str:
+    if not nodes:
+        return "(rien)" if lang == "fr" else "(nothing)"
+    return " → ".join(n.label_en if lang == "en" else n.label for n in nodes)
+
+
+def _inner_activations(path) -> list[tuple[int, str]]:
+    """``(number, activation)`` of the Conv2D of ``path`` that hold an activation."""
+    convs = [n for n in path if n.kind == CONV]
+    return [(i, c.attrs.get("activation")) for i, c in enumerate(convs, 1)
+            if c.attrs.get("activation") not in (None, "linear")]
 
 
 def match_block(graph: Graph, out_tensor, strict: bool = True) -> BlockMatch:
@@ -258,26 +268,154 @@ def main_path(graph: Graph, tensor=None) -> list[GraphNode]:
 def order_problem(path: list[GraphNode]) -> tuple[str, str] | None:
     """French and English description of how ``path`` differs from the q1 order.
 
+    An activation inside a Conv2D (``Conv2D(..., activation="relu")``) is named
+    explicitly: it is the usual reason why a ReLU seems to be missing.
+
     Returns:
         None when the kinds are exactly conv, bn, relu, conv, bn, add, relu.
     """
     kinds = [n.kind for n in path]
     if kinds == EXPECTED_BRANCH + [ADD, RELU]:
         return None
-    seq = describe(path)
+    seq, seq_en = describe(path), describe(path, "en")
+    inner = _inner_activations(path)
+    if inner:
+        expanded = []
+        for n in path:
+            expanded.append(n.kind)
+            if n.kind == CONV and n.attrs.get("activation") == "relu":
+                expanded.append(RELU)
+        i, act = inner[0]
+        if expanded == EXPECTED_BRANCH + [ADD, RELU]:
+            return (f'activation="{act}" dans la Conv2D n°{i}, au lieu d\'une couche ReLU à '
+                    f"part après la BatchNormalization : {seq}",
+                    f'activation="{act}" inside Conv2D #{i} instead of a separate ReLU layer '
+                    f"after the BatchNormalization: {seq_en}")
+        problem = _kinds_problem(kinds, path, seq, seq_en)
+        return (f'{problem[0]} (et activation="{act}" dans la Conv2D n°{i})',
+                f'{problem[1]} (and activation="{act}" inside Conv2D #{i})')
+    return _kinds_problem(kinds, path, seq, seq_en)
+
+
+def _kinds_problem(kinds, path, seq, seq_en) -> tuple[str, str]:
     if CONCAT in kinds:
-        return f"une concaténation au lieu d'une addition : {seq}", "Concatenate instead of add"
+        return (f"une concaténation au lieu d'une addition : {seq}",
+                f"a concatenation instead of an addition: {seq_en}")
     if ADD not in kinds:
-        return f"aucune addition avec le raccourci : {seq}", "no addition"
+        return (f"aucune addition avec le raccourci : {seq}",
+                f"no addition with the shortcut: {seq_en}")
     if kinds and kinds[0] in (BN, RELU):
-        return f"la branche commence par {path[0].label} (pré-activation ?) : {seq}", "pre-activation"
+        return (f"la branche commence par {path[0].label} (pré-activation ?) : {seq}",
+                f"the branch starts with {path[0].label_en} (pre-activation?): {seq_en}")
     if kinds[-1] == ADD:
-        return f"pas de ReLU après l'addition : {seq}", "no final ReLU"
+        return f"pas de ReLU après l'addition : {seq}", f"no ReLU after the addition: {seq_en}"
     if kinds.count(CONV) >= 3:
-        return f"{kinds.count(CONV)} convolutions (goulot d'étranglement ?) : {seq}", "bottleneck"
+        return (f"{kinds.count(CONV)} convolutions (goulot d'étranglement ?) : {seq}",
+                f"{kinds.count(CONV)} convolutions (bottleneck?): {seq_en}")
     if kinds.count(BN) < 2:
-        return f"il manque une BatchNormalization : {seq}", "missing BatchNormalization"
+        return (f"il manque une BatchNormalization : {seq}",
+                f"a BatchNormalization is missing: {seq_en}")
     for a, b in zip(kinds, kinds[1:]):
         if a == RELU and b == BN:
-            return f"une BatchNormalization après une ReLU : {seq}", "BatchNormalization after ReLU"
-    return seq, "wrong order"
+            return (f"une BatchNormalization après une ReLU : {seq}",
+                    f"a BatchNormalization after a ReLU: {seq_en}")
+    return seq, seq_en
+
+
+# ---------------------------------------------------------------- the student's own block
+
+
+def _node_signature(node: GraphNode) -> tuple:
+    """What a node computes, independent of sizes (filters, kernel size) and weights."""
+    if node.kind == CONV:
+        a = node.attrs
+        return (CONV, a.get("activation"), a.get("padding"), a.get("strides"))
+    if node.kind in (ADD, CONCAT, RELU, BN, INPUT):
+        return (node.kind,)
+    return (node.kind, type(node.op).__name__, node.attrs.get("activation"))
+
+
+class _Signatures:
+    """Canonical ids of computations relative to a start tensor (shared intern table)."""
+
+    def __init__(self):
+        self.table: dict[tuple, int] = {}
+
+    def intern(self, key: tuple) -> int:
+        return self.table.setdefault(key, len(self.table))
+
+    def of(self, graph: Graph, start) -> dict[int, int]:
+        """``{id(tensor): signature id}`` of every tensor, ``start`` being the block input."""
+        sig: dict[int, int] = {id(graph.skip_identity(start)): self.intern(("IN",))}
+        source = self.intern(("SRC",))
+        for n in graph.nodes:
+            for t in n.outputs:
+                if id(t) in sig:
+                    continue
+                if n.kind == IDENTITY and len(n.inputs) == 1:
+                    sig[id(t)] = sig.get(id(n.inputs[0]), source)
+                    continue
+                if n.kind == INPUT or not n.inputs:
+                    sig[id(t)] = source
+                    continue
+                ins = [sig.get(id(u), source) for u in n.inputs]
+                if n.kind == ADD:
+                    ins.sort()
+                sig[id(t)] = self.intern((_node_signature(n), len(n.outputs),
+                                          n.outputs.index(t), tuple(ins)))
+        return sig
+
+
+def own_block_form(block_graph: Graph, table: _Signatures) -> int | None:
+    """Signature id of a block model ``Model(x, ResidualBlock(x))``; None when not residual.
+
+    A block whose computation merges no two tensors (no addition, no
+    concatenation) is not a residual block: it has no form to recognise.
+    """
+    if not block_graph.merges() or not block_graph.inputs:
+        return None
+    sig = table.of(block_graph, block_graph.inputs[0])
+    out = sig.get(id(block_graph.outputs[0]))
+    return None if out == table.intern(("IN",)) else out
+
+
+def find_own_blocks(graph: Graph, block_graph: Graph) -> tuple[int, list] | None:
+    """Blocks of ``graph`` that compute what the student's own block computes.
+
+    A block of the model is recognised when the computation from one tensor
+    (its input) to another (its output) has exactly the form of
+    ``block_graph`` (the student's ``ResidualBlock`` on a probe input): the
+    same operations in the same arrangement, the sizes (filters, kernel
+    size) aside, whatever that form is (even when question 1 is wrong).
+
+    Returns:
+        None when the student's block is not residual (no merge); else
+        ``(number of blocks found, merges of the model outside every such block)``.
+    """
+    table = _Signatures()
+    form = own_block_form(block_graph, table)
+    if form is None:
+        return None
+    found = []  # (start tensor, end tensor)
+    starts = [t for n in graph.nodes for t in n.outputs if n.kind != IDENTITY]
+    for start in starts:
+        sig = table.of(graph, start)
+        for n in graph.nodes:
+            for t in n.outputs:
+                if sig.get(id(t)) == form and n.kind != IDENTITY:
+                    found.append((start, t))
+    ends = {id(t) for _, t in found}
+    covered: set[int] = set()
+    for start, end in found:
+        stop = id(graph.skip_identity(start))
+        todo = [end]
+        while todo:
+            t = todo.pop()
+            if id(t) == stop:
+                continue
+            p = graph.producer(t)
+            if p is None or id(p) in covered or p.kind == INPUT:
+                continue
+            covered.add(id(p))
+            todo += p.inputs
+    return len(ends), [m for m in graph.merges() if id(m) not in covered]

@@ -131,10 +131,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _print_reason(r, lang: str) -> None:
     msg = r.message_en if lang == "en" and r.message_en else r.message
+    hint = r.hint_en if lang == "en" and r.hint_en else r.hint
     if msg:
         print(f"      {msg}")
-    if r.hint:
-        print(f"      {LABELS[lang]['hint']}{r.hint}")
+    if hint:
+        print(f"      {LABELS[lang]['hint']}{hint}")
 
 
 def _print_checks(results, notebook: str, lang: str, question=None) -> int:
@@ -159,7 +160,8 @@ def _print_checks(results, notebook: str, lang: str, question=None) -> int:
             total += 1
             earned += r.points
             possible += r.max_points
-            print(f"  {'✔' if r.passed else '✘'} {r.title}")
+            title = r.title_en if lang == "en" and r.title_en else r.title
+            print(f"  {'✔' if r.passed else '✘'} {title}")
             if not r.passed:
                 failed += 1
                 if not shared:

@@ -31,12 +31,37 @@ from autograder.public.sandbox import QuestionRun, run_questions
 MESSAGE_LIMIT = 600
 
 
+#: English message and hint of a question whose code did not finish, per status.
+NOT_RUN_EN = {
+    "timeout": ("expected the question's code to finish within the time limit, got a run "
+                "stopped at the limit.",
+                "Look for a loop that never ends (while, recursion) in your function or those it "
+                "calls: building the model must take a few seconds, without training."),
+    "memory": ("expected the question's code to stay within the memory limit, got an "
+               "allocation refused beyond it.",
+               "Your code asks for too much memory: do not load data or create large arrays "
+               "in your functions; check the size of your layers."),
+    "crashed": ("expected the question's code to finish normally, got a Python process that "
+                "stopped abruptly.",
+                "Use neither ctypes nor native extensions, start no other process, and run "
+                "your function alone in a fresh kernel to reproduce the problem."),
+    "exited": ("expected the question's code to return normally, got a call to sys.exit that "
+               "stops the program.",
+               "Call neither sys.exit(), exit() nor os._exit() in the notebook's code."),
+    "error": ("expected the question's code to run, got an error before the checks.",
+              "Run the notebook from top to bottom in a fresh kernel (Kernel > Restart and run "
+              "all) and fix the first error shown."),
+}
+
+
 def _not_run_checks(run: QuestionRun, visibility) -> list[CheckResult]:
     """Every check of a question whose code did not finish: zero, with the run's message."""
+    message_en, hint_en = NOT_RUN_EN.get(run.status, NOT_RUN_EN["error"])
     return [CheckResult(id=s.id, question=s.question, title=s.title, points=0.0,
                         max_points=s.points, passed=False, visibility=s.visibility,
                         message=run.message, hint=run.hint,
-                        message_en=f"question not graded: {run.status}")
+                        message_en=message_en, title_en=s.title_en or None,
+                        hint_en=hint_en if run.hint else None)
             for s in specs()
             if s.question == run.question and s.visibility in visibility and not s.manual]
 
@@ -60,6 +85,8 @@ def check_run(run: QuestionRun, visibility) -> list[CheckResult]:
         r.hint = clean_text(r.hint, MESSAGE_LIMIT)
         if r.message_en is not None:
             r.message_en = clean_text(r.message_en, MESSAGE_LIMIT)
+        if r.hint_en is not None:
+            r.hint_en = clean_text(r.hint_en, MESSAGE_LIMIT)
     return results
 
 

@@ -30,7 +30,9 @@ class CheckResult:
         visibility: ``"public"`` or ``"hidden"``.
         message: French message, "attendu X, reçu Y" when failed.
         hint: French hint (the next step, never the answer); empty when passed.
-        message_en: the message in English, for maintainers.
+        message_en: the message in English (``--lang en``).
+        title_en: the title in English.
+        hint_en: the hint in English.
     """
 
     id: str
@@ -43,6 +45,8 @@ class CheckResult:
     message: str
     hint: str
     message_en: str | None = None
+    title_en: str | None = None
+    hint_en: str | None = None
 
     def to_dict(self) -> dict:
         """JSON-ready dictionary of every field."""
@@ -62,13 +66,16 @@ class CheckFailed(Exception):
         message: French, "attendu X, reçu Y".
         hint: French, what to look at next (never the answer).
         message_en: the same message in English (optional).
+        hint_en: the hint in English (optional).
     """
 
-    def __init__(self, message: str, hint: str = "", message_en: str | None = None):
+    def __init__(self, message: str, hint: str = "", message_en: str | None = None,
+                 hint_en: str | None = None):
         super().__init__(message)
         self.message = message
         self.hint = hint
         self.message_en = message_en
+        self.hint_en = hint_en
 
 
 @dataclass(frozen=True)
@@ -83,6 +90,7 @@ class CheckSpec:
         visibility: ``"public"`` or ``"hidden"``.
         func: the check function, ``func(artefacts) -> None``; None for manual checks.
         manual: True for questions graded by hand (q4): never run automatically.
+        title_en: English title (``--lang en``).
     """
 
     id: str
@@ -92,6 +100,7 @@ class CheckSpec:
     visibility: str
     func: Callable | None = None
     manual: bool = False
+    title_en: str = ""
 
     def to_dict(self) -> dict:
         """JSON-ready description (without the function)."""
@@ -116,29 +125,32 @@ def register(spec: CheckSpec) -> CheckSpec:
     return spec
 
 
-def check(id: str, points: float, visibility: str = "public"):
+def check(id: str, points: float, visibility: str = "public", title_en: str = ""):
     """Decorator registering a check function under ``id``.
 
     Args:
         id: ``"<question>.<name>"``, e.g. ``"q1.shape"``.
         points: maximum points.
         visibility: ``"public"`` or ``"hidden"``.
+        title_en: the English title (the French one is the docstring's first line).
 
     Returns:
         The decorator; the function is returned unchanged.
     """
     def decorator(func):
         register(CheckSpec(id=id, question=id.split(".")[0], title=_title(func),
-                           points=float(points), visibility=visibility, func=func))
+                           points=float(points), visibility=visibility, func=func,
+                           title_en=title_en))
         return func
 
     return decorator
 
 
-def register_manual(id: str, points: float, title: str) -> CheckSpec:
+def register_manual(id: str, points: float, title: str, title_en: str = "") -> CheckSpec:
     """Register a question graded by hand (hidden, never run automatically)."""
     return register(CheckSpec(id=id, question=id.split(".")[0], title=title,
-                              points=float(points), visibility="hidden", manual=True))
+                              points=float(points), visibility="hidden", manual=True,
+                              title_en=title_en))
 
 
 def specs() -> list[CheckSpec]:
