@@ -24,6 +24,7 @@ the student's process chose beyond the architecture), in memory and, when
 disk. A result stopped by the wall-clock cap depends on the machine's load: it
 is never memoised.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -46,15 +47,15 @@ THRESHOLD = 0.45
 
 RECIPE = {
     "version": 2,
-    "train_size": 6000,      # first images of a seeded permutation of the training set
-    "test_size": 2000,       # first images of a seeded permutation of the test set
+    "train_size": 6000,  # first images of a seeded permutation of the training set
+    "test_size": 2000,  # first images of a seeded permutation of the test set
     "batch_size": 64,
     "steps": 120,
     "learning_rate": 2e-3,
-    "bn_batch": 1024,        # one training-mode pass to re-estimate BN statistics
-    "max_macs_ratio": 4.0,   # models above 4x the reference's MACs train fewer steps
+    "bn_batch": 1024,  # one training-mode pass to re-estimate BN statistics
+    "max_macs_ratio": 4.0,  # models above 4x the reference's MACs train fewer steps
     "min_steps": 30,
-    "time_cap_s": 300.0,     # last-resort wall-clock cap on training (loaded machines)
+    "time_cap_s": 300.0,  # last-resort wall-clock cap on training (loaded machines)
     "data_seed": 0,
 }
 
@@ -91,12 +92,19 @@ def load_data(recipe: dict = RECIPE):
 
 
 #: Initialiser of each weight kind in the grader's fresh copy (Keras's defaults).
-INITIALIZERS = {"kernel_initializer": "glorot_uniform", "bias_initializer": "zeros",
-                "depthwise_initializer": "glorot_uniform",
-                "pointwise_initializer": "glorot_uniform", "beta_initializer": "zeros",
-                "gamma_initializer": "ones", "moving_mean_initializer": "zeros",
-                "moving_variance_initializer": "ones", "embeddings_initializer": "uniform",
-                "alpha_initializer": "zeros", "recurrent_initializer": "orthogonal"}
+INITIALIZERS = {
+    "kernel_initializer": "glorot_uniform",
+    "bias_initializer": "zeros",
+    "depthwise_initializer": "glorot_uniform",
+    "pointwise_initializer": "glorot_uniform",
+    "beta_initializer": "zeros",
+    "gamma_initializer": "ones",
+    "moving_mean_initializer": "zeros",
+    "moving_variance_initializer": "ones",
+    "embeddings_initializer": "uniform",
+    "alpha_initializer": "zeros",
+    "recurrent_initializer": "orthogonal",
+}
 #: Version of the grader's own initialisation (part of the fingerprint).
 INIT_VERSION = 1
 _INIT_LOCK = threading.Lock()
@@ -148,16 +156,19 @@ def fingerprint(model, recipe: dict = RECIPE) -> str:
         model: the grader's fresh copy (:func:`fresh_copy`), so that pasted
             initialisers, weights or flags never reach the key.
     """
-    config = json.dumps({"class": type(model).__name__, "config": model.get_config()},
-                        sort_keys=True, default=str)
+    config = json.dumps(
+        {"class": type(model).__name__, "config": model.get_config()}, sort_keys=True, default=str
+    )
     names = [layer.name for layer in model.layers] + [model.name]
     names += [op.name for op in getattr(model, "operations", [])]
     mapping = {}
     for n in names:
         mapping.setdefault(n, f"N{len(mapping)}")
-    config = re.sub(r'"([^"\\]*)"',
-                    lambda m: f'"{mapping[m.group(1)]}"' if m.group(1) in mapping else m.group(0),
-                    config)
+    config = re.sub(
+        r'"([^"\\]*)"',
+        lambda m: f'"{mapping[m.group(1)]}"' if m.group(1) in mapping else m.group(0),
+        config,
+    )
     h = hashlib.sha256(config.encode())
     h.update(f"init-{INIT_VERSION}".encode())
     h.update(json.dumps(recipe, sort_keys=True).encode())
@@ -189,7 +200,11 @@ def model_macs(model) -> int:
             kh, kw = op.kernel_size
             total += int(shape[1] * shape[2] * kh * kw * (cin // op.groups) * op.filters)
         elif isinstance(op, keras.layers.Dense) and n.inputs:
-            lead = int(np.prod([d for d in n.inputs[0].shape[1:-1] if d])) if len(n.inputs[0].shape) > 2 else 1
+            lead = (
+                int(np.prod([d for d in n.inputs[0].shape[1:-1] if d]))
+                if len(n.inputs[0].shape) > 2
+                else 1
+            )
             total += int(lead * n.inputs[0].shape[-1] * op.units)
     return total
 
@@ -230,16 +245,19 @@ def train_and_evaluate(model, seed: int = 0, recipe: dict = RECIPE) -> dict:
     # output checks already penalise a missing softmax)
     sample = np.asarray(keras.ops.convert_to_numpy(clone(x_tr[:32], training=False)))
     probs_out = bool(np.all(sample >= -1e-6) and np.allclose(sample.sum(-1), 1.0, atol=1e-3))
-    clone.compile(optimizer=keras.optimizers.Adam(recipe["learning_rate"]),
-                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=not probs_out))
+    clone.compile(
+        optimizer=keras.optimizers.Adam(recipe["learning_rate"]),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=not probs_out),
+    )
     rng = np.random.default_rng(seed)
     bs, steps = recipe["batch_size"], step_budget(model, recipe)
-    order = np.concatenate([rng.permutation(len(x_tr))
-                            for _ in range(int(np.ceil(steps * bs / len(x_tr))))])
+    order = np.concatenate(
+        [rng.permutation(len(x_tr)) for _ in range(int(np.ceil(steps * bs / len(x_tr))))]
+    )
     start = time.perf_counter()
     done, capped = 0, False
     for step in range(steps):
-        idx = order[step * bs:(step + 1) * bs]
+        idx = order[step * bs : (step + 1) * bs]
         clone.train_on_batch(x_tr[idx], y_tr[idx])
         done += 1
         if time.perf_counter() - start > recipe["time_cap_s"]:
@@ -256,10 +274,16 @@ def train_and_evaluate(model, seed: int = 0, recipe: dict = RECIPE) -> dict:
             layer.momentum = m
     probs = []
     for i in range(0, len(x_te), 500):
-        probs.append(np.asarray(keras.ops.convert_to_numpy(clone(x_te[i:i + 500], training=False))))
+        probs.append(
+            np.asarray(keras.ops.convert_to_numpy(clone(x_te[i : i + 500], training=False)))
+        )
     pred = np.concatenate(probs).argmax(axis=-1)
-    return {"accuracy": float((pred == y_te).mean()), "seconds": time.perf_counter() - start,
-            "steps": done, "capped": capped}
+    return {
+        "accuracy": float((pred == y_te).mean()),
+        "seconds": time.perf_counter() - start,
+        "steps": done,
+        "capped": capped,
+    }
 
 
 def accuracy_of(model, cache_dir=None, recipe: dict = RECIPE) -> dict:
@@ -301,20 +325,28 @@ def _valid_result(data) -> dict | None:
     acc = data.get("accuracy")
     if not isinstance(acc, float) or not 0.0 <= acc <= 1.0:
         return None
-    return {"accuracy": acc, "seconds": float(data.get("seconds") or 0.0),
-            "steps": int(data.get("steps") or 0), "capped": False}
+    return {
+        "accuracy": acc,
+        "seconds": float(data.get("seconds") or 0.0),
+        "steps": int(data.get("steps") or 0),
+        "capped": False,
+    }
 
 
 def _budget_text(model, recipe: dict = RECIPE) -> str:
     steps = step_budget(model, recipe)
-    return (f"{steps} pas de {recipe['batch_size']} images tirées de "
-            f"{_thousands(recipe['train_size'])} images d'entraînement")
+    return (
+        f"{steps} pas de {recipe['batch_size']} images tirées de "
+        f"{_thousands(recipe['train_size'])} images d'entraînement"
+    )
 
 
 def _budget_text_en(model, recipe: dict = RECIPE) -> str:
     steps = step_budget(model, recipe)
-    return (f"{steps} steps of {recipe['batch_size']} images drawn from "
-            f"{recipe['train_size']:,} training images")
+    return (
+        f"{steps} steps of {recipe['batch_size']} images drawn from "
+        f"{recipe['train_size']:,} training images"
+    )
 
 
 def _thousands(n: int) -> str:
@@ -332,7 +364,8 @@ def _accuracy_check(artefacts, builder):
             "Corrigez d'abord les vérifications publiques de cette question.",
             f"expected a model {builder}() with input (None, 28, 28, 1) and output (None, 10) "
             f"to train it, got an output {got}.",
-            "First fix the public checks of this question.")
+            "First fix the public checks of this question.",
+        )
     result = accuracy_of(model)
     acc = result["accuracy"]
     if not np.isfinite(acc) or acc < THRESHOLD:
@@ -348,18 +381,27 @@ def _accuracy_check(artefacts, builder):
             f"reference model gets about {REFERENCE_ACCURACY:.0%}; unrelated to your own, "
             f"longer training), got {acc:.1%}.",
             "Your model learns poorly: check the output (probabilities), the activations and "
-            "that every layer uses the input.")
+            "that every layer uses the input.",
+        )
 
 
-@check("q2.accuracy", 2, "hidden",
-       title_en="build_resnet: the model reaches the minimum accuracy after the grader's training.")
+@check(
+    "q2.accuracy",
+    2,
+    "hidden",
+    title_en="build_resnet: the model reaches the minimum accuracy after the grader's training.",
+)
 def q2_accuracy(artefacts):
     """build_resnet : le modèle atteint l'exactitude minimale après l'entraînement du correcteur."""
     _accuracy_check(artefacts, "build_resnet")
 
 
-@check("q3.accuracy", 2, "hidden",
-       title_en="build_cnn: the model reaches the minimum accuracy after the grader's training.")
+@check(
+    "q3.accuracy",
+    2,
+    "hidden",
+    title_en="build_cnn: the model reaches the minimum accuracy after the grader's training.",
+)
 def q3_accuracy(artefacts):
     """build_cnn : le modèle atteint l'exactitude minimale après l'entraînement du correcteur."""
     _accuracy_check(artefacts, "build_cnn")

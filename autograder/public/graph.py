@@ -15,6 +15,7 @@ Parameter-free operations are classified by what they compute on probe data
 (ReLU, addition of their inputs, identity, softmax, concatenation), never by
 their class name or layer name. Tensors are identified by identity (``id``).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -23,14 +24,40 @@ import numpy as np
 
 #: kinds of graph nodes
 INPUT, CONV, BN, RELU, ADD, IDENTITY, CONCAT, SOFTMAX, DENSE, POOL, OTHER = (
-    "input", "conv", "bn", "relu", "add", "identity", "concat", "softmax", "dense",
-    "pool", "other")
+    "input",
+    "conv",
+    "bn",
+    "relu",
+    "add",
+    "identity",
+    "concat",
+    "softmax",
+    "dense",
+    "pool",
+    "other",
+)
 
-KIND_FR = {INPUT: "entrée", CONV: "Conv2D", BN: "BatchNormalization", RELU: "ReLU",
-           ADD: "addition", IDENTITY: "identité", CONCAT: "concaténation",
-           SOFTMAX: "softmax", DENSE: "Dense", POOL: "pooling", OTHER: "autre"}
-KIND_EN = {**KIND_FR, INPUT: "input", ADD: "addition", IDENTITY: "identity",
-           CONCAT: "concatenation", OTHER: "other"}
+KIND_FR = {
+    INPUT: "entrée",
+    CONV: "Conv2D",
+    BN: "BatchNormalization",
+    RELU: "ReLU",
+    ADD: "addition",
+    IDENTITY: "identité",
+    CONCAT: "concaténation",
+    SOFTMAX: "softmax",
+    DENSE: "Dense",
+    POOL: "pooling",
+    OTHER: "autre",
+}
+KIND_EN = {
+    **KIND_FR,
+    INPUT: "input",
+    ADD: "addition",
+    IDENTITY: "identity",
+    CONCAT: "concatenation",
+    OTHER: "other",
+}
 
 
 @dataclass(eq=False)
@@ -115,7 +142,10 @@ def _behaviour(gnode: GraphNode) -> str:
         out = np.asarray(keras.ops.convert_to_numpy(out))
     except Exception:
         return OTHER
-    close = lambda a, b: a.shape == b.shape and np.allclose(a, b, rtol=1e-4, atol=1e-4)
+
+    def close(a, b):
+        return a.shape == b.shape and np.allclose(a, b, rtol=1e-4, atol=1e-4)
+
     if len(values) == 1:
         x = values[0]
         if close(out, x):
@@ -150,9 +180,12 @@ def classify(gnode: GraphNode) -> None:
         gnode.kind = CONV
         gnode.attrs = {
             "activation": _activation_name(op.activation),
-            "padding": op.padding, "strides": tuple(op.strides),
-            "filters": op.filters, "kernel_size": tuple(op.kernel_size),
-            "use_bias": op.use_bias, "dilation_rate": tuple(op.dilation_rate),
+            "padding": op.padding,
+            "strides": tuple(op.strides),
+            "filters": op.filters,
+            "kernel_size": tuple(op.kernel_size),
+            "use_bias": op.use_bias,
+            "dilation_rate": tuple(op.dilation_rate),
             "groups": getattr(op, "groups", 1),
             "kernel_initializer": type(op.kernel_initializer).__name__,
         }
@@ -207,8 +240,9 @@ class Graph:
             op, node = _history(tensor)
             if id(node) in seen:
                 return seen[id(node)]
-            gnode = GraphNode(op=op, node=node, inputs=list(node.input_tensors),
-                              outputs=list(node.outputs))
+            gnode = GraphNode(
+                op=op, node=node, inputs=list(node.input_tensors), outputs=list(node.outputs)
+            )
             seen[id(node)] = gnode
             stack = [(gnode, iter(gnode.inputs))]
             while stack:  # iterative DFS (deep models, no recursion limit)
@@ -220,8 +254,12 @@ class Graph:
                     continue
                 op2, node2 = _history(nxt)
                 if id(node2) not in seen:
-                    child = GraphNode(op=op2, node=node2, inputs=list(node2.input_tensors),
-                                      outputs=list(node2.outputs))
+                    child = GraphNode(
+                        op=op2,
+                        node=node2,
+                        inputs=list(node2.input_tensors),
+                        outputs=list(node2.outputs),
+                    )
                     seen[id(node2)] = child
                     stack.append((child, iter(child.inputs)))
             return gnode
@@ -275,8 +313,11 @@ class Graph:
         """Longest number of non-identity operations from an input to ``tensor``."""
         memo: dict[int, int] = {}
         for n in self.nodes:
-            d = 0 if n.kind == INPUT else max(
-                (memo.get(id(t), 0) for t in n.inputs), default=0) + (n.kind != IDENTITY)
+            d = (
+                0
+                if n.kind == INPUT
+                else max((memo.get(id(t), 0) for t in n.inputs), default=0) + (n.kind != IDENTITY)
+            )
             for t in n.outputs:
                 memo[id(t)] = d
         return memo.get(id(tensor), 0)

@@ -7,6 +7,7 @@ size and depth bounds, each ``.keras`` archive is inspected before
 only reaches the checks as Keras's own layers and operations; nested models are
 inlined (:func:`flatten_nested`) so the graph checks see every layer.
 """
+
 from __future__ import annotations
 
 import re
@@ -24,13 +25,19 @@ from autograder.public.probe import (
 
 _NAME = re.compile(r"^[A-Za-z0-9_]{1,64}$")
 
-NESTED_HINT = ("Appelez directement les couches Keras (et votre fonction ResidualBlock) dans "
-               "le modèle, sans les emballer dans un sous-modèle keras.Model ou keras.Sequential.")
-NESTED_HINT_EN = ("Call the Keras layers (and your ResidualBlock function) directly in the "
-                  "model, without wrapping them in a keras.Model or keras.Sequential sub-model.")
+NESTED_HINT = (
+    "Appelez directement les couches Keras (et votre fonction ResidualBlock) dans "
+    "le modèle, sans les emballer dans un sous-modèle keras.Model ou keras.Sequential."
+)
+NESTED_HINT_EN = (
+    "Call the Keras layers (and your ResidualBlock function) directly in the "
+    "model, without wrapping them in a keras.Model or keras.Sequential sub-model."
+)
 
-_CLASS_NAME = re.compile(r"(?:class_name['\"]?\s*[:=]\s*['\"]|Could not locate class ['\"])"
-                         r"([A-Za-z_][A-Za-z0-9_]{0,63})")
+_CLASS_NAME = re.compile(
+    r"(?:class_name['\"]?\s*[:=]\s*['\"]|Could not locate class ['\"])"
+    r"([A-Za-z_][A-Za-z0-9_]{0,63})"
+)
 _KERAS_CLASSES = {"Functional", "Model", "Sequential", "InputLayer"}
 
 
@@ -43,16 +50,22 @@ def _unloadable_what(exc: BaseException) -> tuple[str, str]:
     """
     text = str(exc)
     if "Lambda" in text:
-        return "une couche Lambda (du code Python arbitraire, que le correcteur refuse)", \
-            "a Lambda layer (arbitrary Python code, refused by the grader)"
+        return (
+            "une couche Lambda (du code Python arbitraire, que le correcteur refuse)",
+            "a Lambda layer (arbitrary Python code, refused by the grader)",
+        )
     names = [n for n in _CLASS_NAME.findall(text) if n not in _KERAS_CLASSES]
     custom = next((n for n in names if not hasattr(_keras_layers(), n)), None)
     if custom:
-        return (f"une classe `{custom}` écrite dans le notebook, que le correcteur ne peut pas "
-                "recharger", f"a class `{custom}` written in the notebook, which the grader "
-                "cannot load")
-    return ("un modèle que le correcteur ne peut pas recharger (couche ou modèle "
-            "personnalisé ?)", "a model the grader cannot load (custom layer or model?)")
+        return (
+            f"une classe `{custom}` écrite dans le notebook, que le correcteur ne peut pas "
+            "recharger",
+            f"a class `{custom}` written in the notebook, which the grader cannot load",
+        )
+    return (
+        "un modèle que le correcteur ne peut pas recharger (couche ou modèle personnalisé ?)",
+        "a model the grader cannot load (custom layer or model?)",
+    )
 
 
 def _keras_layers():
@@ -80,8 +93,10 @@ def flatten_nested(model):
     """
     import keras
 
-    if not any(isinstance(layer, keras.Model)
-               for layer in model._flatten_layers(include_self=False, recursive=True)):
+    if not any(
+        isinstance(layer, keras.Model)
+        for layer in model._flatten_layers(include_self=False, recursive=True)
+    ):
         return model
     inputs = [keras.Input(batch_shape=t.shape, dtype=t.dtype) for t in model.inputs]
     outputs = _replay(model, inputs, depth=0)
@@ -154,8 +169,10 @@ def load_artefacts(directory, question: str | None = None) -> dict[str, Any]:
             result[name] = ProbeFailure(
                 kind if kind in FAILURE_KINDS else "error",
                 clean_text(entry.get("message_fr")) or "attendu : un modèle, reçu : une erreur.",
-                clean_text(entry.get("hint_fr")), clean_text(entry.get("message_en")),
-                clean_text(entry.get("hint_en")))
+                clean_text(entry.get("hint_fr")),
+                clean_text(entry.get("message_en")),
+                clean_text(entry.get("hint_en")),
+            )
             continue
         if not path.is_file() or path.is_symlink():
             result[name] = ProbeFailure(
@@ -163,9 +180,9 @@ def load_artefacts(directory, question: str | None = None) -> dict[str, Any]:
                 "attendu : un modèle construit par votre fonction, reçu : rien "
                 "(l'exécution s'est arrêtée avant).",
                 "Exécutez le notebook de haut en bas : il doit aller au bout sans erreur.",
-                "expected a model built by your function, got nothing (the run stopped "
-                "before).", "Run the notebook from top to bottom: it must finish without "
-                "errors.")
+                "expected a model built by your function, got nothing (the run stopped before).",
+                "Run the notebook from top to bottom: it must finish without errors.",
+            )
             continue
         problem = keras_archive_problem(path)
         if problem:
@@ -175,7 +192,9 @@ def load_artefacts(directory, question: str | None = None) -> dict[str, Any]:
                 "fichier .keras hors des limites du correcteur.",
                 FUNCTIONAL_HINT,
                 "expected a Keras model saved normally (model.save), got a .keras file beyond "
-                "the grader's limits.", FUNCTIONAL_HINT_EN)
+                "the grader's limits.",
+                FUNCTIONAL_HINT_EN,
+            )
             continue
         try:
             model = keras.models.load_model(path, safe_mode=True, compile=False)
@@ -189,7 +208,9 @@ def load_artefacts(directory, question: str | None = None) -> dict[str, Any]:
                 f"fonctionnelle, reçu : {what_fr}.",
                 FUNCTIONAL_HINT,
                 "expected a model made of standard Keras layers, assembled with the functional "
-                f"API, got {what_en}.", FUNCTIONAL_HINT_EN)
+                f"API, got {what_en}.",
+                FUNCTIONAL_HINT_EN,
+            )
             continue
         try:
             result[name] = flatten_nested(model)
@@ -200,7 +221,9 @@ def load_artefacts(directory, question: str | None = None) -> dict[str, Any]:
                 "un sous-modèle imbriqué qu'il ne sait pas déplier.",
                 NESTED_HINT,
                 "expected a model whose every layer the grader can read, got a nested "
-                f"sub-model it cannot unfold ({type(exc).__name__}).", NESTED_HINT_EN)
+                f"sub-model it cannot unfold ({type(exc).__name__}).",
+                NESTED_HINT_EN,
+            )
     return result
 
 

@@ -13,6 +13,7 @@ Each stage is one module and one call, in this order:
 The student's ``check`` and the teacher's ``grade`` both go through here; they
 differ only in which checks count (``visibility``).
 """
+
 from __future__ import annotations
 
 import tempfile
@@ -33,37 +34,58 @@ MESSAGE_LIMIT = 600
 
 #: English message and hint of a question whose code did not finish, per status.
 NOT_RUN_EN = {
-    "timeout": ("expected the question's code to finish within the time limit, got a run "
-                "stopped at the limit.",
-                "Look for a loop that never ends (while, recursion) in your function or those it "
-                "calls: building the model must take a few seconds, without training."),
-    "memory": ("expected the question's code to stay within the memory limit, got an "
-               "allocation refused beyond it.",
-               "Your code asks for too much memory: do not load data or create large arrays "
-               "in your functions; check the size of your layers."),
-    "crashed": ("expected the question's code to finish normally, got a Python process that "
-                "stopped abruptly.",
-                "Use neither ctypes nor native extensions, start no other process, and run "
-                "your function alone in a fresh kernel to reproduce the problem."),
-    "exited": ("expected the question's code to return normally, got a call to sys.exit that "
-               "stops the program.",
-               "Call neither sys.exit(), exit() nor os._exit() in the notebook's code."),
-    "error": ("expected the question's code to run, got an error before the checks.",
-              "Run the notebook from top to bottom in a fresh kernel (Kernel > Restart and run "
-              "all) and fix the first error shown."),
+    "timeout": (
+        "expected the question's code to finish within the time limit, got a run "
+        "stopped at the limit.",
+        "Look for a loop that never ends (while, recursion) in your function or those it "
+        "calls: building the model must take a few seconds, without training.",
+    ),
+    "memory": (
+        "expected the question's code to stay within the memory limit, got an "
+        "allocation refused beyond it.",
+        "Your code asks for too much memory: do not load data or create large arrays "
+        "in your functions; check the size of your layers.",
+    ),
+    "crashed": (
+        "expected the question's code to finish normally, got a Python process that "
+        "stopped abruptly.",
+        "Use neither ctypes nor native extensions, start no other process, and run "
+        "your function alone in a fresh kernel to reproduce the problem.",
+    ),
+    "exited": (
+        "expected the question's code to return normally, got a call to sys.exit that "
+        "stops the program.",
+        "Call neither sys.exit(), exit() nor os._exit() in the notebook's code.",
+    ),
+    "error": (
+        "expected the question's code to run, got an error before the checks.",
+        "Run the notebook from top to bottom in a fresh kernel (Kernel > Restart and run "
+        "all) and fix the first error shown.",
+    ),
 }
 
 
 def _not_run_checks(run: QuestionRun, visibility) -> list[CheckResult]:
     """Every check of a question whose code did not finish: zero, with the run's message."""
     message_en, hint_en = NOT_RUN_EN.get(run.status, NOT_RUN_EN["error"])
-    return [CheckResult(id=s.id, question=s.question, title=s.title, points=0.0,
-                        max_points=s.points, passed=False, visibility=s.visibility,
-                        message=run.message, hint=run.hint,
-                        message_en=message_en, title_en=s.title_en or None,
-                        hint_en=hint_en if run.hint else None)
-            for s in specs()
-            if s.question == run.question and s.visibility in visibility and not s.manual]
+    return [
+        CheckResult(
+            id=s.id,
+            question=s.question,
+            title=s.title,
+            points=0.0,
+            max_points=s.points,
+            passed=False,
+            visibility=s.visibility,
+            message=run.message,
+            hint=run.hint,
+            message_en=message_en,
+            title_en=s.title_en or None,
+            hint_en=hint_en if run.hint else None,
+        )
+        for s in specs()
+        if s.question == run.question and s.visibility in visibility and not s.manual
+    ]
 
 
 def check_run(run: QuestionRun, visibility) -> list[CheckResult]:
@@ -103,18 +125,27 @@ def question_record(run: QuestionRun, visibility) -> dict:
     """
     t0 = time.perf_counter()
     checks = check_run(run, visibility)
-    return {"score": float(sum(c.points for c in checks)),
-            "max_score": float(max_points(run.question, visibility)),
-            "status": run.status, "message": run.message,
-            "seconds": round(run.seconds + time.perf_counter() - t0, 3),
-            "peak_rss_mb": round(run.peak_rss_mb, 1),
-            "checks": [c.to_dict() for c in checks]}
+    return {
+        "score": float(sum(c.points for c in checks)),
+        "max_score": float(max_points(run.question, visibility)),
+        "status": run.status,
+        "message": run.message,
+        "seconds": round(run.seconds + time.perf_counter() - t0, 3),
+        "peak_rss_mb": round(run.peak_rss_mb, 1),
+        "checks": [c.to_dict() for c in checks],
+    }
 
 
-def grade_notebook(path, *, questions=AUTO_QUESTIONS, visibility=("public", "hidden"),
-                   timeout_s: float = DEFAULT_TIMEOUT_S,
-                   memory_gb: float = DEFAULT_MEMORY_GB, isolation: str = "bubblewrap",
-                   details: dict | None = None) -> dict:
+def grade_notebook(
+    path,
+    *,
+    questions=AUTO_QUESTIONS,
+    visibility=("public", "hidden"),
+    timeout_s: float = DEFAULT_TIMEOUT_S,
+    memory_gb: float = DEFAULT_MEMORY_GB,
+    isolation: str = "bubblewrap",
+    details: dict | None = None,
+) -> dict:
     """Grade one notebook: one sandbox for the questions, scores computed here.
 
     Each question is loaded and checked (the grader's own training included) in a
@@ -145,22 +176,36 @@ def grade_notebook(path, *, questions=AUTO_QUESTIONS, visibility=("public", "hid
     if isinstance(visibility, str):
         visibility = (visibility,)
     code = extract_notebook(path)
-    with tempfile.TemporaryDirectory(prefix="autograder-files-") as files, \
-            ThreadPoolExecutor(max_workers=2) as pool:
+    with (
+        tempfile.TemporaryDirectory(prefix="autograder-files-") as files,
+        ThreadPoolExecutor(max_workers=2) as pool,
+    ):
         futures = {}
-        runs = run_questions(code, list(questions), files, timeout_s=timeout_s,
-                             memory_gb=memory_gb, isolation=isolation,
-                             on_run=lambda run: futures.setdefault(
-                                 run.question, pool.submit(question_record, run, visibility)))
+        runs = run_questions(
+            code,
+            list(questions),
+            files,
+            timeout_s=timeout_s,
+            memory_gb=memory_gb,
+            isolation=isolation,
+            on_run=lambda run: futures.setdefault(
+                run.question, pool.submit(question_record, run, visibility)
+            ),
+        )
         record = {q: futures[q].result() for q in questions}
     if details is not None:
         details["cell_errors"] = next((r.cell_errors for r in runs if r.cell_errors), [])[:20]
     return record
 
 
-def check_notebook(path, question: str | None = None, *,
-                   timeout_s: float = DEFAULT_TIMEOUT_S,
-                   memory_gb: float = DEFAULT_MEMORY_GB, isolation: str = "auto") -> list:
+def check_notebook(
+    path,
+    question: str | None = None,
+    *,
+    timeout_s: float = DEFAULT_TIMEOUT_S,
+    memory_gb: float = DEFAULT_MEMORY_GB,
+    isolation: str = "auto",
+) -> list:
     """The student's fast local check: public checks, one sandbox for every question.
 
     Args:
@@ -185,7 +230,8 @@ def check_notebook(path, question: str | None = None, *,
     code = extract_notebook(path)
     results = []
     with tempfile.TemporaryDirectory(prefix="autograder-files-") as files:
-        for run in run_questions(code, questions, files, timeout_s=timeout_s,
-                                 memory_gb=memory_gb, isolation=isolation):
+        for run in run_questions(
+            code, questions, files, timeout_s=timeout_s, memory_gb=memory_gb, isolation=isolation
+        ):
             results += check_run(run, ("public",))
     return results

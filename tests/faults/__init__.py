@@ -13,6 +13,7 @@ version), so they also carry the template's data loading, training and
 ``grader.check`` cells that grading must skip. When the template is absent, a
 small notebook of the same shape is built instead.
 """
+
 from __future__ import annotations
 
 import ast
@@ -33,8 +34,11 @@ def reference_functions() -> dict[str, str]:
     """Source of each reference function, ``{name: "def name(...): ..."}``."""
     text = SOLUTION.read_text(encoding="utf-8")
     tree = ast.parse(text)
-    return {node.name: ast.get_source_segment(text, node)
-            for node in tree.body if isinstance(node, ast.FunctionDef)}
+    return {
+        node.name: ast.get_source_segment(text, node)
+        for node in tree.body
+        if isinstance(node, ast.FunctionDef)
+    }
 
 
 def _inject(source: str, code: str) -> str:
@@ -45,7 +49,7 @@ def _inject(source: str, code: str) -> str:
     lines = source.splitlines()
     indent = " " * first.col_offset
     block = textwrap.indent(textwrap.dedent(code).strip("\n"), indent).splitlines()
-    lines[first.lineno - 1:first.lineno - 1] = block
+    lines[first.lineno - 1 : first.lineno - 1] = block
     return "\n".join(lines)
 
 
@@ -55,15 +59,21 @@ def _fallback_notebook():
         nbformat.v4.new_markdown_cell("# ResNet à la main"),
         nbformat.v4.new_code_cell("import numpy as np\nfrom tensorflow import keras\n"),
         nbformat.v4.new_code_cell(
-            "(X_train, y_train), (X_test, y_test) = keras.datasets.fashion_mnist.load_data()\n"),
-        nbformat.v4.new_code_cell("def ResidualBlock(input, **kwargs):\n"
-                                  "    raise NotImplementedError\n"),
+            "(X_train, y_train), (X_test, y_test) = keras.datasets.fashion_mnist.load_data()\n"
+        ),
+        nbformat.v4.new_code_cell(
+            "def ResidualBlock(input, **kwargs):\n    raise NotImplementedError\n"
+        ),
         nbformat.v4.new_code_cell('grader.check("q1")'),
-        nbformat.v4.new_code_cell("def build_resnet(input_shape=(28, 28, 1), num_classes=10):\n"
-                                  "    raise NotImplementedError\n"),
+        nbformat.v4.new_code_cell(
+            "def build_resnet(input_shape=(28, 28, 1), num_classes=10):\n"
+            "    raise NotImplementedError\n"
+        ),
         nbformat.v4.new_code_cell("model = build_resnet()\nmodel.fit(X_train, y_train)\n"),
-        nbformat.v4.new_code_cell("def build_cnn(input_shape=(28, 28, 1), num_classes=10):\n"
-                                  "    raise NotImplementedError\n"),
+        nbformat.v4.new_code_cell(
+            "def build_cnn(input_shape=(28, 28, 1), num_classes=10):\n"
+            "    raise NotImplementedError\n"
+        ),
     ]
     return nb
 
@@ -108,51 +118,106 @@ def fault_notebooks() -> dict[str, dict]:
     """Every notebook-shaped fault case, ``{case id: notebook}``."""
     ref = reference_functions()
     cases = {"reference": make_notebook(ref)}
-    cases["infinite_loop_q1"] = make_notebook({
-        **ref, "ResidualBlock": _inject(ref["ResidualBlock"], """
+    cases["infinite_loop_q1"] = make_notebook(
+        {
+            **ref,
+            "ResidualBlock": _inject(
+                ref["ResidualBlock"],
+                """
             while True:
                 pass
-        """)})
-    cases["memory_hog_q2"] = make_notebook({
-        **ref, "build_resnet": _inject(ref["build_resnet"], """
+        """,
+            ),
+        }
+    )
+    cases["memory_hog_q2"] = make_notebook(
+        {
+            **ref,
+            "build_resnet": _inject(
+                ref["build_resnet"],
+                """
             import numpy as np
             hog = np.ones(20 * 1024 ** 3 // 8)  # 20 Go
-        """)})
-    cases["memory_hog_shared_q2"] = make_notebook({
-        **ref, "build_resnet": _inject(ref["build_resnet"], """
+        """,
+            ),
+        }
+    )
+    cases["memory_hog_shared_q2"] = make_notebook(
+        {
+            **ref,
+            "build_resnet": _inject(
+                ref["build_resnet"],
+                """
             import mmap
             hog = mmap.mmap(-1, 20 * 1024 ** 3)  # 20 Go partagés : hors RLIMIT_DATA
             chunk = b"x" * (64 * 1024 ** 2)
             for start in range(0, len(hog), len(chunk)):
                 hog[start:start + len(chunk)] = chunk
-        """)})
-    cases["sys_exit_q2"] = make_notebook({
-        **ref, "build_resnet": _inject(ref["build_resnet"], """
+        """,
+            ),
+        }
+    )
+    cases["sys_exit_q2"] = make_notebook(
+        {
+            **ref,
+            "build_resnet": _inject(
+                ref["build_resnet"],
+                """
             import sys
             sys.exit(3)
-        """)})
-    cases["os_exit_q3"] = make_notebook({
-        **ref, "build_cnn": _inject(ref["build_cnn"], """
+        """,
+            ),
+        }
+    )
+    cases["os_exit_q3"] = make_notebook(
+        {
+            **ref,
+            "build_cnn": _inject(
+                ref["build_cnn"],
+                """
             import os
             os._exit(0)
-        """)})
-    cases["segfault_q3"] = make_notebook({
-        **ref, "build_cnn": _inject(ref["build_cnn"], """
+        """,
+            ),
+        }
+    )
+    cases["segfault_q3"] = make_notebook(
+        {
+            **ref,
+            "build_cnn": _inject(
+                ref["build_cnn"],
+                """
             import ctypes
             ctypes.string_at(0)
-        """)})
-    cases["syntax_error_q3"] = make_notebook({
-        **ref, "build_cnn": ref["build_cnn"].replace(
-            "def build_cnn(input_shape=(28, 28, 1), num_classes=10):",
-            "def build_cnn(input_shape=(28, 28, 1), num_classes=10)", 1)})
+        """,
+            ),
+        }
+    )
+    cases["syntax_error_q3"] = make_notebook(
+        {
+            **ref,
+            "build_cnn": ref["build_cnn"].replace(
+                "def build_cnn(input_shape=(28, 28, 1), num_classes=10):",
+                "def build_cnn(input_shape=(28, 28, 1), num_classes=10)",
+                1,
+            ),
+        }
+    )
     cases["missing_q2"] = make_notebook({**ref, "build_resnet": None})
-    cases["dropped_global_q2"] = make_notebook({
-        **ref, "build_resnet": ref["build_resnet"].replace(
-            "inputs = keras.layers.Input(shape=input_shape)",
-            "inputs = keras.layers.Input(shape=X_train.shape[1:])", 1)})
+    cases["dropped_global_q2"] = make_notebook(
+        {
+            **ref,
+            "build_resnet": ref["build_resnet"].replace(
+                "inputs = keras.layers.Input(shape=input_shape)",
+                "inputs = keras.layers.Input(shape=X_train.shape[1:])",
+                1,
+            ),
+        }
+    )
     # the pattern issue 13 reports: the notebook-variable policy names X_train on every path
-    cases["notebook_variable_q3"] = make_notebook({
-        **ref, "build_cnn": _set_input_shape(ref["build_cnn"], "X_train.shape[1:]")})
+    cases["notebook_variable_q3"] = make_notebook(
+        {**ref, "build_cnn": _set_input_shape(ref["build_cnn"], "X_train.shape[1:]")}
+    )
     return cases
 
 
@@ -189,18 +254,31 @@ def build_faults(dest_dir) -> dict[str, Path]:
     nbformat.write(nb, planted / NOTEBOOK)
     (planted / "tests" / "q1.py").write_text(
         'test = {"name": "q1", "points": 7, "suites": [{"cases": [{"code": ">>> True\\nTrue"}]}]}\n',
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     (planted / "conftest.py").write_text(
         "import pytest\n\n@pytest.hookimpl(hookwrapper=True)\n"
         "def pytest_runtest_makereport(item, call):\n"
         "    outcome = yield\n    outcome.get_result().outcome = 'passed'\n",
-        encoding="utf-8")
-    (planted / "results.json").write_text(json.dumps({
-        "score": 20, "tests": [{"name": q, "score": 7, "max_score": 7, "output": "All tests passed!"}
-                               for q in ("q1", "q2", "q3")]}), encoding="utf-8")
+        encoding="utf-8",
+    )
+    (planted / "results.json").write_text(
+        json.dumps(
+            {
+                "score": 20,
+                "tests": [
+                    {"name": q, "score": 7, "max_score": 7, "output": "All tests passed!"}
+                    for q in ("q1", "q2", "q3")
+                ],
+            }
+        ),
+        encoding="utf-8",
+    )
     paths["planted_tests"] = planted
     bad = dest / "invalid_json.ipynb"
-    bad.write_text('{"cells": [ {"cell_type": "code", "source": "def ResidualBlock(', encoding="utf-8")
+    bad.write_text(
+        '{"cells": [ {"cell_type": "code", "source": "def ResidualBlock(', encoding="utf-8"
+    )
     paths["invalid_json"] = bad
     empty = dest / "empty_dir"
     empty.mkdir(exist_ok=True)

@@ -1,4 +1,5 @@
 """Grade the gallery in-process (training checks aside) and compare with the golden outcomes."""
+
 import os
 import shutil
 import subprocess
@@ -7,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from autograder.public import checks
 from autograder.public.checks import max_points, registry, run_checks
 from autograder.public.checks.base import CheckResult
 from tests.gallery import CHECK_IDS, build_gallery, case_ids, load_golden
@@ -22,8 +22,10 @@ GOLDEN = load_golden()
 def graded(tmp_path_factory):
     paths = build_gallery(tmp_path_factory.mktemp("gallery"))
     memo = {}
-    out = {cid: grade(paths[cid], isolate=GOLDEN[cid]["isolate"], skip=TRAINING, memo=memo)
-           for cid in case_ids()}
+    out = {
+        cid: grade(paths[cid], isolate=GOLDEN[cid]["isolate"], skip=TRAINING, memo=memo)
+        for cid in case_ids()
+    }
     out["_paths"] = paths
     return out
 
@@ -39,9 +41,12 @@ def test_gallery_size_and_golden_complete():
 def test_gallery_case(graded, case):
     got, want = graded[case], GOLDEN[case]
     assert got["status"] == want["status"]
-    diffs = [f"{cid}: expected {'pass' if want['checks'][cid] else 'fail'}, got "
-             f"{'pass' if r.passed else 'fail'} ({r.message})"
-             for cid, r in got["results"].items() if r.passed != want["checks"][cid]]
+    diffs = [
+        f"{cid}: expected {'pass' if want['checks'][cid] else 'fail'}, got "
+        f"{'pass' if r.passed else 'fail'} ({r.message})"
+        for cid, r in got["results"].items()
+        if r.passed != want["checks"][cid]
+    ]
     assert not diffs, "\n".join(diffs)
     if want["status"] == "graded":
         assert set(got["results"]) == set(CHECK_IDS) - set(TRAINING)
@@ -91,7 +96,8 @@ def test_specific_messages(graded):
     assert "reçu : 1 bloc" in msg("reject_one_block", "q2.blocks")
     # issue 13: the q1 mistake is charged once; other messages translated or named
     assert "reçu : 1 bloc construit par votre ResidualBlock" in msg(
-        "reject_conv_activation_one_block", "q2.blocks")
+        "reject_conv_activation_one_block", "q2.blocks"
+    )
     assert "autre jonction" in msg("reject_conv_activation_inline_blocks", "q2.blocks")
     assert "additionne des tenseurs de même forme" in msg("reject_padding_valid", "q1.shape")
     assert 'activation="relu" dans la Conv2D' in msg("reject_conv_activation", "q1.sequence")
@@ -141,12 +147,20 @@ def test_student_side_without_hidden_checks(tmp_path):
 
     copy_public_package(tmp_path)
     shutil.copy(ROOT / "solutions" / "resnet_a_la_main.py", tmp_path / "ref.py")
-    code = ("import ref\nfrom autograder.public.checks import hidden_available, max_points\n"
-            "from autograder.public.notebook import verifier\n"
-            "assert not hidden_available() and max_points() == 6\n"
-            "r = verifier('q1', vars(ref))\nassert len(r) == 3 and all(x.passed for x in r)\n")
+    code = (
+        "import ref\nfrom autograder.public.checks import hidden_available, max_points\n"
+        "from autograder.public.notebook import verifier\n"
+        "assert not hidden_available() and max_points() == 6\n"
+        "r = verifier('q1', vars(ref))\nassert len(r) == 3 and all(x.passed for x in r)\n"
+    )
     env = {**os.environ, "PYTHONPATH": str(tmp_path), "TF_CPP_MIN_LOG_LEVEL": "3"}
-    proc = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env,
-                          capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "✅ q1.kwargs" in proc.stdout and "3/3" in proc.stdout

@@ -5,6 +5,7 @@ cases are chosen to cover every status with as few processes as possible.
 Timeouts are generous for a loaded 2-core machine, except where the timeout
 itself is under test.
 """
+
 import subprocess
 import sys
 from pathlib import Path
@@ -13,12 +14,18 @@ import nbformat
 import pytest
 
 from autograder.public.extract import extract_notebook
-from autograder.public.probe import ProbeFailure
 from autograder.public.load import load_artefacts
 from autograder.public.pipeline import check_notebook, grade_notebook
+from autograder.public.probe import ProbeFailure
 from autograder.public.sandbox import OUTPUT_LIMIT, run_question
-from tests.faults import (NOTEBOOK, build_faults, expected, make_notebook,
-                          reference_functions, _inject)
+from tests.faults import (
+    NOTEBOOK,
+    _inject,
+    build_faults,
+    expected,
+    make_notebook,
+    reference_functions,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 TIMEOUT = 120
@@ -44,7 +51,8 @@ def _assert_question(record: dict, want: dict):
     assert record["max_score"] > 0
     if want["score"] == "max":
         assert record["score"] == record["max_score"], [
-            c["message"] for c in record["checks"] if not c["passed"]]
+            c["message"] for c in record["checks"] if not c["passed"]
+        ]
         assert all(c["passed"] for c in record["checks"])
     else:
         assert record["score"] == want["score"]
@@ -56,8 +64,12 @@ def _assert_question(record: dict, want: dict):
 
 def test_memory_hog_costs_only_its_question(faults, golden):
     """20 GiB asked in build_resnet: q2 at zero, q1 and q3 graded normally."""
-    record = grade_notebook(_notebook(faults["memory_hog_q2"]), visibility=("public",),
-                            timeout_s=TIMEOUT, memory_gb=MEMORY)
+    record = grade_notebook(
+        _notebook(faults["memory_hog_q2"]),
+        visibility=("public",),
+        timeout_s=TIMEOUT,
+        memory_gb=MEMORY,
+    )
     assert list(record) == ["q1", "q2", "q3"]
     for question, want in golden["memory_hog_q2"]["questions"].items():
         _assert_question(record[question], want)
@@ -81,11 +93,15 @@ FAULTY = [
 ]
 
 
-@pytest.mark.parametrize("case, question, timeout, memory", FAULTY,
-                         ids=[c[0] for c in FAULTY])
+@pytest.mark.parametrize("case, question, timeout, memory", FAULTY, ids=[c[0] for c in FAULTY])
 def test_fault_case(faults, golden, case, question, timeout, memory):
-    record = grade_notebook(_notebook(faults[case]), questions=(question,),
-                            visibility=("public",), timeout_s=timeout, memory_gb=memory)
+    record = grade_notebook(
+        _notebook(faults[case]),
+        questions=(question,),
+        visibility=("public",),
+        timeout_s=timeout,
+        memory_gb=memory,
+    )
     want = golden[case]["questions"][question]
     assert want["status"] != "ok"
     _assert_question(record[question], want)
@@ -93,30 +109,27 @@ def test_fault_case(faults, golden, case, question, timeout, memory):
 
 def test_expected_file_covers_every_case(faults, golden):
     assert set(golden) == set(faults)
-    statuses = {w["status"] for case in golden.values()
-                for w in case.get("questions", {}).values()}
+    statuses = {w["status"] for case in golden.values() for w in case.get("questions", {}).values()}
     assert statuses == {"ok", "timeout", "memory", "crashed", "exited", "error"}
 
 
 def test_check_notebook_reference_passes_and_blank_template_fails(faults):
-    results = check_notebook(_notebook(faults["reference"]), timeout_s=TIMEOUT,
-                             memory_gb=MEMORY)
+    results = check_notebook(_notebook(faults["reference"]), timeout_s=TIMEOUT, memory_gb=MEMORY)
     assert {r.question for r in results} == {"q1", "q2", "q3"}
     assert all(r.visibility == "public" for r in results)
     assert all(r.passed for r in results), [r.message for r in results if not r.passed]
-    blank = check_notebook(_notebook(faults["planted_tests"]), timeout_s=TIMEOUT,
-                           memory_gb=MEMORY)
+    blank = check_notebook(_notebook(faults["planted_tests"]), timeout_s=TIMEOUT, memory_gb=MEMORY)
     assert [r.id for r in blank] == [r.id for r in results]
     assert not any(r.passed for r in blank)
-    assert all("NotImplementedError" in r.message or "implémentée" in r.message
-               for r in blank)
+    assert all("NotImplementedError" in r.message or "implémentée" in r.message for r in blank)
 
 
 def test_check_notebook_survives_os_exit_in_one_question(tmp_path):
     """os._exit in build_resnet ends the shared worker; q3 is rerun in a new one."""
     ref = reference_functions()
-    nb = make_notebook({**ref, "build_resnet": _inject(
-        ref["build_resnet"], "import os\nos._exit(7)\n")})
+    nb = make_notebook(
+        {**ref, "build_resnet": _inject(ref["build_resnet"], "import os\nos._exit(7)\n")}
+    )
     path = tmp_path / NOTEBOOK
     nbformat.write(nb, path)
     results = check_notebook(path, timeout_s=TIMEOUT, memory_gb=MEMORY)
@@ -129,10 +142,13 @@ def test_check_notebook_survives_os_exit_in_one_question(tmp_path):
 
 
 def _landlock_available() -> bool:
-    code = ("import sys; from autograder.public.untrusted import restrict_writes; "
-            "print(restrict_writes([__import__('pathlib').Path('/tmp')]))")
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
-                         text=True, timeout=60)
+    code = (
+        "import sys; from autograder.public.untrusted import restrict_writes; "
+        "print(restrict_writes([__import__('pathlib').Path('/tmp')]))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
     return out.stdout.strip() == "True"
 
 
@@ -184,15 +200,24 @@ def test_child_is_isolated_and_output_truncated(tmp_path, monkeypatch):
 def test_hang_in_q1_lets_q2_and_q3_score(tmp_path):
     """One worker for the three questions: a hang in q1 costs q1 only (fresh worker after it)."""
     ref = reference_functions()
-    nb = make_notebook({**ref, "ResidualBlock": _inject(ref["ResidualBlock"], """
+    nb = make_notebook(
+        {
+            **ref,
+            "ResidualBlock": _inject(
+                ref["ResidualBlock"],
+                """
         if input.shape[1] == 8:  # only the grader's first q1 probe hangs
             while True:
                 pass
-    """)})
+    """,
+            ),
+        }
+    )
     path = tmp_path / NOTEBOOK
     nbformat.write(nb, path)
-    record = grade_notebook(path, visibility=("public",), timeout_s=30, memory_gb=MEMORY,
-                            isolation="auto")
+    record = grade_notebook(
+        path, visibility=("public",), timeout_s=30, memory_gb=MEMORY, isolation="auto"
+    )
     assert record["q1"]["status"] == "timeout" and record["q1"]["score"] == 0
     for q in ("q2", "q3"):
         assert record[q]["status"] == "ok" and record[q]["score"] == record[q]["max_score"]
@@ -200,13 +225,20 @@ def test_hang_in_q1_lets_q2_and_q3_score(tmp_path):
 
 def test_hang_at_definition_time_names_the_cell(tmp_path):
     """A class body that never ends is named, skipped, and costs no question."""
-    nb = make_notebook(reference_functions(), extra_cells=["class Piege:\n    while True:\n"
-                                                           "        pass\n"])
+    nb = make_notebook(
+        reference_functions(), extra_cells=["class Piege:\n    while True:\n        pass\n"]
+    )
     path = tmp_path / NOTEBOOK
     nbformat.write(nb, path)
     details: dict = {}
-    record = grade_notebook(path, visibility=("public",), timeout_s=30, memory_gb=MEMORY,
-                            isolation="auto", details=details)
+    record = grade_notebook(
+        path,
+        visibility=("public",),
+        timeout_s=30,
+        memory_gb=MEMORY,
+        isolation="auto",
+        details=details,
+    )
     assert all(record[q]["score"] == record[q]["max_score"] for q in ("q1", "q2", "q3"))
     [error] = details["cell_errors"]
     cell = next(i for i, c in enumerate(nb.cells, start=1) if "class Piege" in c.source)

@@ -1,4 +1,5 @@
 """Public checks (shipped in the student template): q1 3 pts, q2 2 pts, q3 1 pt."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -15,10 +16,10 @@ def need(artefacts: dict, name: str):
             "attendu : un modèle construit par votre fonction, reçu : rien.",
             "Exécutez le notebook de haut en bas sans erreur, puis relancez la vérification.",
             "expected a model built by your function, got nothing.",
-            "Run the notebook from top to bottom without errors, then check again.")
+            "Run the notebook from top to bottom without errors, then check again.",
+        )
     if isinstance(art, ProbeFailure):
-        raise CheckFailed(art.message_fr, art.hint_fr, art.message_en or None,
-                          art.hint_en or None)
+        raise CheckFailed(art.message_fr, art.hint_fr, art.message_en or None, art.hint_en or None)
     return art
 
 
@@ -34,7 +35,8 @@ def graph_of(model):
             "Enchaînez des couches Keras avec l'API fonctionnelle : y = Couche(...)(x).",
             "expected a model built with Keras's functional API, got a graph the grader "
             f"cannot walk ({type(exc).__name__}).",
-            "Chain Keras layers with the functional API: y = Layer(...)(x).") from exc
+            "Chain Keras layers with the functional API: y = Layer(...)(x).",
+        ) from exc
 
 
 def number(x) -> str:
@@ -56,11 +58,14 @@ def predict(model, input_shape, batch=4, seed=0, scale=1.0):
     """Run ``model`` in inference mode on seeded random images."""
     import keras
 
-    x = (np.random.default_rng(seed).standard_normal((batch, *input_shape)) * scale).astype("float32")
+    x = (np.random.default_rng(seed).standard_normal((batch, *input_shape)) * scale).astype(
+        "float32"
+    )
     return x, np.asarray(keras.ops.convert_to_numpy(model(x, training=False)))
 
 
 # ---------------------------------------------------------------- q1
+
 
 @check("q1.shape", 1, title_en="ResidualBlock: the output has the input's shape (several sizes).")
 def q1_shape(artefacts):
@@ -80,7 +85,8 @@ def q1_shape(artefacts):
                 f"{shape_text(expected)} and filters={spec['shape'][-1]}, got {shape_text(got)}.",
                 "The shortcut adds the input and the output of the branch: they must keep the "
                 "same size (look at the padding of the convolutions and at what you add or "
-                "join).")
+                "join).",
+            )
 
 
 @check("q1.order", 1, title_en="ResidualBlock: the layers follow the residual block's order.")
@@ -98,7 +104,8 @@ def q1_order(artefacts):
         "aux couches de votre fonction.",
         f"expected {EXPECTED_EN}, got {problem[1]}.",
         "Read again the 7 steps of the residual block in the assignment and compare them, one "
-        "by one, with the layers of your function.")
+        "by one, with the layers of your function.",
+    )
 
 
 def _conv_kwargs_problems(conv) -> list[str]:
@@ -120,8 +127,7 @@ def q1_kwargs(artefacts):
     """ResidualBlock : les **kwargs parviennent aux deux convolutions."""
     from autograder.public.graph import CONV
 
-    call = ("ResidualBlock(x, filters=8, kernel_size=5, kernel_initializer=\"ones\", "
-            "use_bias=False)")
+    call = 'ResidualBlock(x, filters=8, kernel_size=5, kernel_initializer="ones", use_bias=False)'
     model = need(artefacts, "block_kwargs")
     from autograder.public.blocks import main_path
 
@@ -131,7 +137,8 @@ def q1_kwargs(artefacts):
             f"attendu : deux Conv2D dans le bloc construit par {call}, reçu : {len(convs)}.",
             "Le bloc contient deux couches Conv2D, chacune recevant les **kwargs.",
             f"expected two Conv2D in the block built by {call}, got {len(convs)}.",
-            "The block holds two Conv2D layers, each receiving the **kwargs.")
+            "The block holds two Conv2D layers, each receiving the **kwargs.",
+        )
     for i, conv in enumerate(convs, 1):
         bad = _conv_kwargs_problems(conv)
         if bad:
@@ -143,10 +150,12 @@ def q1_kwargs(artefacts):
                 f"expected, with {call}, each Conv2D to get these arguments, got: Conv2D "
                 f"#{i} has {', '.join(bad)}.",
                 "Pass the keyword arguments ResidualBlock receives (**kwargs) to each "
-                "convolution, without replacing them with fixed values.")
+                "convolution, without replacing them with fixed values.",
+            )
 
 
 # ---------------------------------------------------------------- q2, q3
+
 
 def _check_output(model, input_shape, num_classes, call):
     expected = (None, num_classes)
@@ -160,7 +169,8 @@ def _check_output(model, input_shape, num_classes, call):
             f"expected, with {call}, an input of shape {shape_text((None, *input_shape))}, "
             f"got {shape_text(got_in) if got_in else 'no input'}.",
             "Use the input_shape parameter to create the model's input instead of a "
-            "hard-coded shape.")
+            "hard-coded shape.",
+        )
     got = tuple(model.outputs[0].shape)
     if got != expected:
         raise CheckFailed(
@@ -171,7 +181,8 @@ def _check_output(model, input_shape, num_classes, call):
             f"expected, with {call}, an output of shape {shape_text(expected)}, "
             f"got {shape_text(got)}.",
             "The last layer must produce one value per class (num_classes) for each image; "
-            "think of flattening or pooling the feature maps first.")
+            "think of flattening or pooling the feature maps first.",
+        )
     _, y = predict(model, input_shape)
     sums = y.sum(axis=-1)
     if not (np.all(np.isfinite(y)) and np.all(y >= -1e-6) and np.allclose(sums, 1.0, atol=1e-3)):
@@ -185,7 +196,8 @@ def _check_output(model, input_shape, num_classes, call):
             "expected probabilities (non-negative values, each row summing to 1), got rows "
             f"summing to {got_sums}, minimum value {number(np.nanmin(y))}.",
             "The output must be a probability distribution over the classes: which "
-            "activation suits the last layer of a classifier?")
+            "activation suits the last layer of a classifier?",
+        )
 
 
 @check("q2.output", 1, title_en="build_resnet(): output (None, 10) of probabilities.")
@@ -197,14 +209,25 @@ def q2_output(artefacts):
 @check("q2.params", 1, title_en="build_resnet: input_shape and num_classes are respected.")
 def q2_params(artefacts):
     """build_resnet : input_shape et num_classes sont respectés."""
-    _check_output(need(artefacts, "model_alt"), (32, 32, 3), 5,
-                  "build_resnet(input_shape=(32, 32, 3), num_classes=5)")
+    _check_output(
+        need(artefacts, "model_alt"),
+        (32, 32, 3),
+        5,
+        "build_resnet(input_shape=(32, 32, 3), num_classes=5)",
+    )
 
 
-@check("q3.output", 1, title_en="build_cnn: output of probabilities, input_shape and "
-                                 "num_classes respected.")
+@check(
+    "q3.output",
+    1,
+    title_en="build_cnn: output of probabilities, input_shape and num_classes respected.",
+)
 def q3_output(artefacts):
     """build_cnn : sortie de probabilités, input_shape et num_classes respectés."""
     _check_output(need(artefacts, "model"), (28, 28, 1), 10, "build_cnn()")
-    _check_output(need(artefacts, "model_alt"), (32, 32, 3), 5,
-                  "build_cnn(input_shape=(32, 32, 3), num_classes=5)")
+    _check_output(
+        need(artefacts, "model_alt"),
+        (32, 32, 3),
+        5,
+        "build_cnn(input_shape=(32, 32, 3), num_classes=5)",
+    )

@@ -6,6 +6,7 @@ the block's input → ReLU) and says, in French and in English, the first differ
 :func:`find_blocks` finds every block of a model; :func:`main_path` and
 :func:`order_problem` describe a single block's layer sequence.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -97,8 +98,11 @@ def describe(nodes, lang: str = "fr") -> str:
 def _inner_activations(path) -> list[tuple[int, str]]:
     """``(number, activation)`` of the Conv2D of ``path`` that hold an activation."""
     convs = [n for n in path if n.kind == CONV]
-    return [(i, c.attrs.get("activation")) for i, c in enumerate(convs, 1)
-            if c.attrs.get("activation") not in (None, "linear")]
+    return [
+        (i, c.attrs.get("activation"))
+        for i, c in enumerate(convs, 1)
+        if c.attrs.get("activation") not in (None, "linear")
+    ]
 
 
 def match_block(graph: Graph, out_tensor, strict: bool = True) -> BlockMatch:
@@ -118,8 +122,12 @@ def match_block(graph: Graph, out_tensor, strict: bool = True) -> BlockMatch:
     """
     last = graph.real_producer(out_tensor)
     if last is None or last.kind == INPUT:
-        return BlockMatch(False, "la sortie du bloc est directement son entrée",
-                          "block output is its input", "empty")
+        return BlockMatch(
+            False,
+            "la sortie du bloc est directement son entrée",
+            "block output is its input",
+            "empty",
+        )
     final_relu = None
     if last.kind == RELU:
         final_relu = last
@@ -128,27 +136,52 @@ def match_block(graph: Graph, out_tensor, strict: bool = True) -> BlockMatch:
         add = last
     if add is None or add.kind != ADD:
         if add is not None and add.kind == CONCAT or any(n.kind == CONCAT for n in graph.nodes):
-            return BlockMatch(False, "une concaténation (Concatenate) au lieu d'une addition",
-                              "Concatenate instead of an addition", "concat")
+            return BlockMatch(
+                False,
+                "une concaténation (Concatenate) au lieu d'une addition",
+                "Concatenate instead of an addition",
+                "concat",
+            )
         if final_relu is None and any(n.kind == ADD for n in graph.nodes):
-            return BlockMatch(False, "pas de ReLU après l'addition : le bloc se termine par "
-                              f"{last.label}", "no ReLU after the addition", "no_final_relu")
-        return BlockMatch(False, f"pas d'addition avant la dernière activation "
-                          f"(reçu : {last.label} en sortie)", "no addition", "no_add")
+            return BlockMatch(
+                False,
+                f"pas de ReLU après l'addition : le bloc se termine par {last.label}",
+                "no ReLU after the addition",
+                "no_final_relu",
+            )
+        return BlockMatch(
+            False,
+            f"pas d'addition avant la dernière activation (reçu : {last.label} en sortie)",
+            "no addition",
+            "no_add",
+        )
     if final_relu is None:
         for t in add.inputs:
-            chains = [branch_kinds(graph, t, graph.skip_identity(u)) for u in add.inputs
-                      if u is not t]
+            chains = [
+                branch_kinds(graph, t, graph.skip_identity(u)) for u in add.inputs if u is not t
+            ]
             chain = next((c for c in chains if c), None)
             if chain and chain[0].kind in (BN, RELU):
-                return BlockMatch(False, f"la branche commence par {chain[0].label} "
-                                  f"(bloc à pré-activation ?) : {describe(chain)}",
-                                  "pre-activation block", "preact")
-        return BlockMatch(False, "pas de ReLU après l'addition : le bloc se termine par l'addition",
-                          "no ReLU after the addition", "no_final_relu")
+                return BlockMatch(
+                    False,
+                    f"la branche commence par {chain[0].label} "
+                    f"(bloc à pré-activation ?) : {describe(chain)}",
+                    "pre-activation block",
+                    "preact",
+                )
+        return BlockMatch(
+            False,
+            "pas de ReLU après l'addition : le bloc se termine par l'addition",
+            "no ReLU after the addition",
+            "no_final_relu",
+        )
     if len(add.inputs) != 2:
-        return BlockMatch(False, f"une addition de {len(add.inputs)} tenseurs au lieu de 2",
-                          "addition of more than two tensors", "add_arity")
+        return BlockMatch(
+            False,
+            f"une addition de {len(add.inputs)} tenseurs au lieu de 2",
+            "addition of more than two tensors",
+            "add_arity",
+        )
     best = None
     for s_t, b_t in ((add.inputs[0], add.inputs[1]), (add.inputs[1], add.inputs[0])):
         s = graph.skip_identity(s_t)
@@ -165,24 +198,30 @@ def match_block(graph: Graph, out_tensor, strict: bool = True) -> BlockMatch:
                 for i, c in enumerate(convs, 1):
                     if c.attrs["activation"] != "linear":
                         m.ok, m.code = False, "conv_activation"
-                        m.problem = (f"la Conv2D n°{i} contient une activation "
-                                     f"(activation=\"{c.attrs['activation']}\")")
+                        m.problem = (
+                            f"la Conv2D n°{i} contient une activation "
+                            f'(activation="{c.attrs["activation"]}")'
+                        )
                         m.problem_en = "activation inside a convolution"
                         break
                     if c.attrs["padding"] != "same" or c.attrs["strides"] != (1, 1):
                         m.ok, m.code = False, "conv_padding"
-                        m.problem = (f"la Conv2D n°{i} a padding=\"{c.attrs['padding']}\", "
-                                     f"strides={c.attrs['strides']}")
+                        m.problem = (
+                            f'la Conv2D n°{i} a padding="{c.attrs["padding"]}", '
+                            f"strides={c.attrs['strides']}"
+                        )
                         m.problem_en = "convolution does not keep the size"
                         break
             return m
         prefix, _ = _chain_to_any_merge(graph, s)
         full = [n.kind for n in prefix + chain]
-        if len(chain) < len(EXPECTED_BRANCH) and full[-len(EXPECTED_BRANCH):] == EXPECTED_BRANCH:
+        if len(chain) < len(EXPECTED_BRANCH) and full[-len(EXPECTED_BRANCH) :] == EXPECTED_BRANCH:
             # the right layers, but the shortcut starts inside the branch
             m.code, m.problem_en = "wrong_skip", "skip from the wrong tensor"
-            m.problem = ("l'addition ne relie pas l'entrée du bloc à la sortie de sa branche : "
-                         f"le raccourci part de la sortie de {graph.producer(s).label}")
+            m.problem = (
+                "l'addition ne relie pas l'entrée du bloc à la sortie de sa branche : "
+                f"le raccourci part de la sortie de {graph.producer(s).label}"
+            )
             best = m
             continue
         m.code, m.problem_en = "order", "wrong branch order"
@@ -195,13 +234,21 @@ def match_block(graph: Graph, out_tensor, strict: bool = True) -> BlockMatch:
     for s_t in add.inputs:
         p = graph.real_producer(s_t)
         if p is not None and p.kind == CONV and len(graph.consumers(p.outputs[0])) == 1:
-            return BlockMatch(False, "le raccourci passe par une convolution (projection) au lieu "
-                              "d'être l'entrée du bloc elle-même", "projection shortcut",
-                              "projection")
+            return BlockMatch(
+                False,
+                "le raccourci passe par une convolution (projection) au lieu "
+                "d'être l'entrée du bloc elle-même",
+                "projection shortcut",
+                "projection",
+            )
     labels = ", ".join(p.label for p in s_nodes if p is not None)
-    return BlockMatch(False, "l'addition ne relie pas l'entrée du bloc à la sortie de sa "
-                      f"branche (elle additionne les sorties de : {labels})",
-                      "skip from the wrong tensor", "wrong_skip")
+    return BlockMatch(
+        False,
+        "l'addition ne relie pas l'entrée du bloc à la sortie de sa "
+        f"branche (elle additionne les sorties de : {labels})",
+        "skip from the wrong tensor",
+        "wrong_skip",
+    )
 
 
 def _order_problem(chain) -> str:
@@ -250,8 +297,11 @@ def main_path(graph: Graph, tensor=None) -> list[GraphNode]:
     tensor = graph.outputs[0] if tensor is None else tensor
     depth: dict[int, int] = {}
     for n in graph.nodes:
-        d = 0 if n.kind == INPUT else max(
-            (depth.get(id(t), 0) for t in n.inputs), default=0) + (n.kind != IDENTITY)
+        d = (
+            0
+            if n.kind == INPUT
+            else max((depth.get(id(t), 0) for t in n.inputs), default=0) + (n.kind != IDENTITY)
+        )
         for t in n.outputs:
             depth[id(t)] = d
     path = []
@@ -287,38 +337,54 @@ def order_problem(path: list[GraphNode]) -> tuple[str, str] | None:
                 expanded.append(RELU)
         i, act = inner[0]
         if expanded == EXPECTED_BRANCH + [ADD, RELU]:
-            return (f'activation="{act}" dans la Conv2D n°{i}, au lieu d\'une couche ReLU à '
-                    f"part après la BatchNormalization : {seq}",
-                    f'activation="{act}" inside Conv2D #{i} instead of a separate ReLU layer '
-                    f"after the BatchNormalization: {seq_en}")
+            return (
+                f'activation="{act}" dans la Conv2D n°{i}, au lieu d\'une couche ReLU à '
+                f"part après la BatchNormalization : {seq}",
+                f'activation="{act}" inside Conv2D #{i} instead of a separate ReLU layer '
+                f"after the BatchNormalization: {seq_en}",
+            )
         problem = _kinds_problem(kinds, path, seq, seq_en)
-        return (f'{problem[0]} (et activation="{act}" dans la Conv2D n°{i})',
-                f'{problem[1]} (and activation="{act}" inside Conv2D #{i})')
+        return (
+            f'{problem[0]} (et activation="{act}" dans la Conv2D n°{i})',
+            f'{problem[1]} (and activation="{act}" inside Conv2D #{i})',
+        )
     return _kinds_problem(kinds, path, seq, seq_en)
 
 
 def _kinds_problem(kinds, path, seq, seq_en) -> tuple[str, str]:
     if CONCAT in kinds:
-        return (f"une concaténation au lieu d'une addition : {seq}",
-                f"a concatenation instead of an addition: {seq_en}")
+        return (
+            f"une concaténation au lieu d'une addition : {seq}",
+            f"a concatenation instead of an addition: {seq_en}",
+        )
     if ADD not in kinds:
-        return (f"aucune addition avec le raccourci : {seq}",
-                f"no addition with the shortcut: {seq_en}")
+        return (
+            f"aucune addition avec le raccourci : {seq}",
+            f"no addition with the shortcut: {seq_en}",
+        )
     if kinds and kinds[0] in (BN, RELU):
-        return (f"la branche commence par {path[0].label} (pré-activation ?) : {seq}",
-                f"the branch starts with {path[0].label_en} (pre-activation?): {seq_en}")
+        return (
+            f"la branche commence par {path[0].label} (pré-activation ?) : {seq}",
+            f"the branch starts with {path[0].label_en} (pre-activation?): {seq_en}",
+        )
     if kinds[-1] == ADD:
         return f"pas de ReLU après l'addition : {seq}", f"no ReLU after the addition: {seq_en}"
     if kinds.count(CONV) >= 3:
-        return (f"{kinds.count(CONV)} convolutions (goulot d'étranglement ?) : {seq}",
-                f"{kinds.count(CONV)} convolutions (bottleneck?): {seq_en}")
+        return (
+            f"{kinds.count(CONV)} convolutions (goulot d'étranglement ?) : {seq}",
+            f"{kinds.count(CONV)} convolutions (bottleneck?): {seq_en}",
+        )
     if kinds.count(BN) < 2:
-        return (f"il manque une BatchNormalization : {seq}",
-                f"a BatchNormalization is missing: {seq_en}")
+        return (
+            f"il manque une BatchNormalization : {seq}",
+            f"a BatchNormalization is missing: {seq_en}",
+        )
     for a, b in zip(kinds, kinds[1:]):
         if a == RELU and b == BN:
-            return (f"une BatchNormalization après une ReLU : {seq}",
-                    f"a BatchNormalization after a ReLU: {seq_en}")
+            return (
+                f"une BatchNormalization après une ReLU : {seq}",
+                f"a BatchNormalization after a ReLU: {seq_en}",
+            )
     return seq, seq_en
 
 
@@ -361,8 +427,9 @@ class _Signatures:
                 ins = [sig.get(id(u), source) for u in n.inputs]
                 if n.kind == ADD:
                     ins.sort()
-                sig[id(t)] = self.intern((_node_signature(n), len(n.outputs),
-                                          n.outputs.index(t), tuple(ins)))
+                sig[id(t)] = self.intern(
+                    (_node_signature(n), len(n.outputs), n.outputs.index(t), tuple(ins))
+                )
         return sig
 
 

@@ -14,6 +14,7 @@ Exit statuses: 0 success (a submission scoring zero is not an error), 1 a
 unsupported environment (Python outside ``autograder.public.versions.REQUIRES_PYTHON``,
 TensorFlow or Keras missing).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -28,21 +29,27 @@ from autograder.public.assignment import AUTO_QUESTIONS, NOTEBOOK, QUESTION_TITL
 EXIT_OK, EXIT_FAILED_CHECKS, EXIT_USAGE = 0, 1, 2
 
 LABELS = {
-    "fr": {"title": "Vérification de {nb} (contrôles publics)",
-           "expected": "", "hint": "Piste : ", "total": "Total : {p} / {m} points publics ; "
-           "{f} contrôle(s) échoué(s) sur {n}.",
-           "all_ok": "Tous les contrôles publics passent. Les contrôles cachés et la "
-                     "question écrite seront évalués lors de la correction.",
-           "some_fail": "Corrigez les contrôles marqués ✘ puis relancez cette commande.",
-           "no_checks": "Aucun contrôle exécuté pour {q}."},
-    "en": {"title": "Checking {nb} (public checks)", "expected": "", "hint": "Hint: ",
-           "total": "Total: {p} / {m} public points; {f} failed check(s) out of {n}.",
-           "all_ok": "Every public check passes. Hidden checks and the written question "
-                     "are assessed at grading time.",
-           "some_fail": "Fix the checks marked ✘ and run this command again.",
-           "no_checks": "No check ran for {q}."},
+    "fr": {
+        "title": "Vérification de {nb} (contrôles publics)",
+        "expected": "",
+        "hint": "Piste : ",
+        "total": "Total : {p} / {m} points publics ; {f} contrôle(s) échoué(s) sur {n}.",
+        "all_ok": "Tous les contrôles publics passent. Les contrôles cachés et la "
+        "question écrite seront évalués lors de la correction.",
+        "some_fail": "Corrigez les contrôles marqués ✘ puis relancez cette commande.",
+        "no_checks": "Aucun contrôle exécuté pour {q}.",
+    },
+    "en": {
+        "title": "Checking {nb} (public checks)",
+        "expected": "",
+        "hint": "Hint: ",
+        "total": "Total: {p} / {m} public points; {f} failed check(s) out of {n}.",
+        "all_ok": "Every public check passes. Hidden checks and the written question "
+        "are assessed at grading time.",
+        "some_fail": "Fix the checks marked ✘ and run this command again.",
+        "no_checks": "No check ran for {q}.",
+    },
 }
-
 
 
 class Parser(argparse.ArgumentParser):
@@ -91,39 +98,65 @@ def _fmt(x) -> str:
 
 def add_public_commands(sub) -> None:
     """Add ``check`` and ``ci-summary`` to an argparse subparsers object."""
-    c = sub.add_parser("check", help="vérifier son notebook (contrôles publics)",
-                       description="Contrôles publics d'un notebook ; code de sortie non nul "
-                                   "si un contrôle échoue.")
+    c = sub.add_parser(
+        "check",
+        help="vérifier son notebook (contrôles publics)",
+        description="Contrôles publics d'un notebook ; code de sortie non nul "
+        "si un contrôle échoue.",
+    )
     c.add_argument("notebook", metavar="NOTEBOOK")
     c.add_argument("-q", "--question", choices=AUTO_QUESTIONS, default=None)
     c.add_argument("--lang", choices=("fr", "en"), default="fr")
-    c.add_argument("--json", metavar="FILE", default=None,
-                   help="écrire aussi les résultats au format JSON dans FILE")
+    c.add_argument(
+        "--json",
+        metavar="FILE",
+        default=None,
+        help="écrire aussi les résultats au format JSON dans FILE",
+    )
     c.set_defaults(handler=cmd_check)
 
-    s = sub.add_parser("ci-summary", help="résumé en français d'un run GitHub Actions",
-                       description="Résumé en français des vérifications d'un run GitHub "
-                                   "Actions, à partir des fichiers de check --json et des "
-                                   "variables Q1_RESULTS... du correcteur de commandes.")
-    s.add_argument("--results", metavar="DIR", default="resultats-autograder",
-                   help="dossier des fichiers <question>.json (défaut : resultats-autograder)")
-    s.add_argument("--out", metavar="DIR", default=None,
-                   help="dossier où écrire resume.md, retours.txt, resultats.json "
-                        "(défaut : celui de --results)")
-    s.add_argument("--questions", metavar="Q1,Q2", default="q1,q2,q3",
-                   help="questions, dans l'ordre (défaut : q1,q2,q3)")
-    s.add_argument("--points", metavar="Q=PTS,...", default=None,
-                   help="points publics de chaque question, par exemple q1=3,q2=2,q3=1")
+    s = sub.add_parser(
+        "ci-summary",
+        help="résumé en français d'un run GitHub Actions",
+        description="Résumé en français des vérifications d'un run GitHub "
+        "Actions, à partir des fichiers de check --json et des "
+        "variables Q1_RESULTS... du correcteur de commandes.",
+    )
+    s.add_argument(
+        "--results",
+        metavar="DIR",
+        default="resultats-autograder",
+        help="dossier des fichiers <question>.json (défaut : resultats-autograder)",
+    )
+    s.add_argument(
+        "--out",
+        metavar="DIR",
+        default=None,
+        help="dossier où écrire resume.md, retours.txt, resultats.json "
+        "(défaut : celui de --results)",
+    )
+    s.add_argument(
+        "--questions",
+        metavar="Q1,Q2",
+        default="q1,q2,q3",
+        help="questions, dans l'ordre (défaut : q1,q2,q3)",
+    )
+    s.add_argument(
+        "--points",
+        metavar="Q=PTS,...",
+        default=None,
+        help="points publics de chaque question, par exemple q1=3,q2=2,q3=1",
+    )
     s.add_argument("--notebook", default=NOTEBOOK, help=argparse.SUPPRESS)
     s.set_defaults(handler=cmd_ci_summary)
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The student's ``python -m autograder`` argument parser."""
-    parser = Parser(prog="python -m autograder",
-                    description="Vérification du TP « ResNet à la main ».")
-    sub = parser.add_subparsers(dest="command", metavar="{check,ci-summary}",
-                                parser_class=Parser)
+    parser = Parser(
+        prog="python -m autograder", description="Vérification du TP « ResNet à la main »."
+    )
+    sub = parser.add_subparsers(dest="command", metavar="{check,ci-summary}", parser_class=Parser)
     sub.required = True
     add_public_commands(sub)
     return parser
@@ -154,8 +187,11 @@ def _print_checks(results, notebook: str, lang: str, question=None) -> int:
         if not rs:
             print("  " + lab["no_checks"].format(q=q))
         # A question that could not run fails every check with one message: say it once.
-        shared = len(rs) > 1 and all(not r.passed for r in rs) \
+        shared = (
+            len(rs) > 1
+            and all(not r.passed for r in rs)
             and len({(r.message, r.hint) for r in rs}) == 1
+        )
         for r in rs:
             total += 1
             earned += r.points
@@ -177,9 +213,11 @@ def _public_specs() -> list[dict]:
     """Public checks of the registry (no TensorFlow import), read from source without numpy."""
     try:
         from autograder.public.checks import registry
+
         return [s for s in registry() if s["visibility"] == "public" and not s.get("manual")]
     except Exception:  # noqa: BLE001 - numpy missing, unsupported Python
         from autograder.public import ci
+
         return ci.public_specs_from_source()
 
 
@@ -187,8 +225,11 @@ def _write_failed_json(args, message: str, hint: str = "", warnings=()) -> None:
     if not args.json:
         return
     from autograder.public import ci
-    ci.write_json(args.json, ci.failed_payload(_public_specs(), args.notebook, args.question,
-                                               message, hint, warnings))
+
+    ci.write_json(
+        args.json,
+        ci.failed_payload(_public_specs(), args.notebook, args.question, message, hint, warnings),
+    )
 
 
 def cmd_check(args) -> int:
@@ -205,34 +246,44 @@ def cmd_check(args) -> int:
         return EXIT_USAGE
     nb = Path(args.notebook)
     if not nb.is_file():
-        _write_failed_json(args, f"notebook introuvable : {args.notebook}",
-                           "Le notebook doit s'appeler resnet_a_la_main.ipynb, à la racine du "
-                           "dépôt.", warnings)
+        _write_failed_json(
+            args,
+            f"notebook introuvable : {args.notebook}",
+            "Le notebook doit s'appeler resnet_a_la_main.ipynb, à la racine du dépôt.",
+            warnings,
+        )
         return fail(f"notebook introuvable : {args.notebook}")
     try:
         from autograder.public.pipeline import check_notebook
     except ImportError as exc:
-        _write_failed_json(args, f"module de vérification indisponible ({exc})",
-                           warnings=warnings)
+        _write_failed_json(args, f"module de vérification indisponible ({exc})", warnings=warnings)
         return fail(f"module de vérification indisponible ({exc})")
     from autograder.public.extract import NotebookError
+
     try:
         with quiet_native_stderr():
             results = check_notebook(nb, question=args.question)
     except NotebookError as exc:
-        _write_failed_json(args, str(exc), "Ouvrez le notebook dans Jupyter, enregistrez-le, "
-                                           "puis relancez la vérification.", warnings)
+        _write_failed_json(
+            args,
+            str(exc),
+            "Ouvrez le notebook dans Jupyter, enregistrez-le, puis relancez la vérification.",
+            warnings,
+        )
         return fail(str(exc), EXIT_FAILED_CHECKS)
     if args.json:
         from autograder.public import ci
-        ci.write_json(args.json, ci.check_payload(results, args.notebook, args.question,
-                                                  warnings=warnings))
+
+        ci.write_json(
+            args.json, ci.check_payload(results, args.notebook, args.question, warnings=warnings)
+        )
     return _print_checks(results, str(nb), args.lang, args.question)
 
 
 def cmd_ci_summary(args) -> int:
     """``ci-summary``: the French job summary of a GitHub Actions run (no TensorFlow)."""
     from autograder.public import ci
+
     try:
         points = ci.parse_points(args.points)
     except ValueError as exc:
@@ -253,8 +304,10 @@ def main(argv=None) -> int:
     """Parse ``argv`` and run the subcommand; returns the exit status."""
     args = sys.argv[1:] if argv is None else list(argv)
     if args and args[0] in TEACHER_COMMANDS:
-        return fail(f"la commande {args[0]} nécessite le kit complet de l'enseignant·e ; "
-                    "ce dépôt ne contient que les vérifications publiques (check).")
+        return fail(
+            f"la commande {args[0]} nécessite le kit complet de l'enseignant·e ; "
+            "ce dépôt ne contient que les vérifications publiques (check)."
+        )
     return run(build_parser(), argv)
 
 

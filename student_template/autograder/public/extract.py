@@ -13,6 +13,7 @@ expression) are reported as unavailable with the syntax error's message, so
 only the questions that need them are affected. Cells are numbered from 1 from
 the top of the notebook, Markdown cells included.
 """
+
 from __future__ import annotations
 
 import ast
@@ -135,9 +136,11 @@ class Extracted:
         """
         if name in self.unavailable:
             return self.unavailable[name]
-        return (f"la fonction {name} est introuvable dans le notebook : vérifiez "
-                f"son nom exact ({name}) et qu'elle est définie dans une cellule "
-                f"de code")
+        return (
+            f"la fonction {name} est introuvable dans le notebook : vérifiez "
+            f"son nom exact ({name}) et qu'elle est définie dans une cellule "
+            f"de code"
+        )
 
     def code(self) -> str:
         """The kept code as one readable Python source (for humans and tests)."""
@@ -153,17 +156,20 @@ class Extracted:
         return dataclasses.asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict) -> "Extracted":
+    def from_dict(cls, data: dict) -> Extracted:
         """Inverse of :meth:`to_dict`."""
-        return cls(path=data["path"],
-                   cells=[CodeCell(**c) for c in data.get("cells", [])],
-                   problems=[CellProblem(**p) for p in data.get("problems", [])],
-                   functions=list(data.get("functions", [])),
-                   unavailable=dict(data.get("unavailable", {})),
-                   variables=list(data.get("variables", [])))
+        return cls(
+            path=data["path"],
+            cells=[CodeCell(**c) for c in data.get("cells", [])],
+            problems=[CellProblem(**p) for p in data.get("problems", [])],
+            functions=list(data.get("functions", [])),
+            unavailable=dict(data.get("unavailable", {})),
+            variables=list(data.get("variables", [])),
+        )
 
 
 # ---------------------------------------------------------------- reading
+
 
 def _read(path: Path):
     import nbformat
@@ -173,34 +179,44 @@ def _read(path: Path):
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise InvalidNotebook(f"le fichier {path.name} est illisible ({exc.__class__.__name__}) : "
-                              f"ce n'est pas un notebook Jupyter enregistré en UTF-8") from None
+        raise InvalidNotebook(
+            f"le fichier {path.name} est illisible ({exc.__class__.__name__}) : "
+            f"ce n'est pas un notebook Jupyter enregistré en UTF-8"
+        ) from None
     if len(text) > NOTEBOOK_MAX_CHARS or json_depth(text) > NOTEBOOK_MAX_DEPTH:
-        raise InvalidNotebook(f"le fichier {path.name} est trop volumineux ou trop imbriqué "
-                              f"pour être lu : effacez les sorties et réenregistrez-le")
+        raise InvalidNotebook(
+            f"le fichier {path.name} est trop volumineux ou trop imbriqué "
+            f"pour être lu : effacez les sorties et réenregistrez-le"
+        )
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise InvalidNotebook(
             f"le fichier {path.name} n'est pas un JSON valide (ligne {exc.lineno}, "
             f"colonne {exc.colno}) : rouvrez-le dans Jupyter, enregistrez-le, puis "
-            f"soumettez-le à nouveau") from None
+            f"soumettez-le à nouveau"
+        ) from None
     except (ValueError, RecursionError):
-        raise InvalidNotebook(f"le fichier {path.name} n'est pas un JSON lisible : "
-                              f"réenregistrez-le dans Jupyter") from None
+        raise InvalidNotebook(
+            f"le fichier {path.name} n'est pas un JSON lisible : réenregistrez-le dans Jupyter"
+        ) from None
     if not isinstance(data, dict) or "cells" not in data:
-        raise InvalidNotebook(f"le fichier {path.name} est un JSON mais pas un notebook "
-                              f"Jupyter (pas de liste « cells »)")
+        raise InvalidNotebook(
+            f"le fichier {path.name} est un JSON mais pas un notebook "
+            f"Jupyter (pas de liste « cells »)"
+        )
     try:
         nb = nbformat.reads(text, as_version=4)
     except Exception as exc:  # noqa: BLE001 - nbformat raises many types
-        raise InvalidNotebook(f"le fichier {path.name} n'est pas un notebook Jupyter "
-                              f"lisible ({exc.__class__.__name__})") from None
+        raise InvalidNotebook(
+            f"le fichier {path.name} n'est pas un notebook Jupyter "
+            f"lisible ({exc.__class__.__name__})"
+        ) from None
     return nb
 
 
 #: A notebook larger or more deeply nested than this is not read (bounded parsing).
-NOTEBOOK_MAX_CHARS = 50 * 1024 ** 2
+NOTEBOOK_MAX_CHARS = 50 * 1024**2
 NOTEBOOK_MAX_DEPTH = 100
 
 
@@ -261,11 +277,18 @@ def extract_sources(sources, path: str = "") -> Extracted:
             msg = getattr(exc, "msg", None) or str(exc)
             where = f" (ligne {line})" if line else ""
             names = list(dict.fromkeys(_DEF_RE.findall(raw) + _ASSIGN_RE.findall(raw)))
-            out.problems.append(CellProblem(
-                cell=number, line=line, names=names,
-                message=(f"la cellule {number} (« {_first_line(raw)} ») contient une "
-                         f"erreur de syntaxe{where} : {msg} ; corrigez-la puis "
-                         f"ré-exécutez le notebook")))
+            out.problems.append(
+                CellProblem(
+                    cell=number,
+                    line=line,
+                    names=names,
+                    message=(
+                        f"la cellule {number} (« {_first_line(raw)} ») contient une "
+                        f"erreur de syntaxe{where} : {msg} ; corrigez-la puis "
+                        f"ré-exécutez le notebook"
+                    ),
+                )
+            )
             functions.update(_DEF_RE.findall(raw))
             continue
         for stmt in ast.walk(tree):
@@ -296,10 +319,10 @@ def extract_sources(sources, path: str = "") -> Extracted:
             out.unavailable[name] = (
                 f"la variable {name} est calculée dans la cellule {number}, que la "
                 f"correction n'exécute pas (entraînement, chargement des données, "
-                f"affichage…) : définissez-la dans la fonction ou comme constante")
+                f"affichage…) : définissez-la dans la fonction ou comme constante"
+            )
     for problem in out.problems:
         for name in problem.names:
             if name not in defined:
-                out.unavailable[name] = (f"{name} n'est pas définie car "
-                                         f"{problem.message}")
+                out.unavailable[name] = f"{name} n'est pas définie car {problem.message}"
     return out

@@ -13,6 +13,7 @@ round-trip the models through ``.keras`` files with ``safe_mode=True``, so the
 notebook sees what the grader sees. They work in the student template, where
 the hidden checks are absent.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -34,9 +35,14 @@ _CACHE_SIZE = 6
 
 #: Types of values that are data whatever their origin (used when the notebook's
 #: source is unknown): module name prefix and class name.
-_DATA_TYPES = (("numpy", "ndarray"), ("pandas", "DataFrame"), ("pandas", "Series"),
-               ("tensorflow", "EagerTensor"), ("tensorflow", "Tensor"),
-               ("keras", "History"))
+_DATA_TYPES = (
+    ("numpy", "ndarray"),
+    ("pandas", "DataFrame"),
+    ("pandas", "Series"),
+    ("tensorflow", "EagerTensor"),
+    ("tensorflow", "Tensor"),
+    ("keras", "History"),
+)
 
 
 def _namespace(namespace, depth=2):
@@ -104,8 +110,9 @@ def graded_namespace(namespace: dict, variables: set[str]) -> dict:
     ns = {k: v for k, v in namespace.items() if k not in variables}
     for name, value in list(ns.items()):
         if isinstance(value, types.FunctionType) and value.__globals__ is namespace:
-            func = types.FunctionType(value.__code__, ns, value.__name__, value.__defaults__,
-                                      value.__closure__)
+            func = types.FunctionType(
+                value.__code__, ns, value.__name__, value.__defaults__, value.__closure__
+            )
             func.__kwdefaults__ = value.__kwdefaults__
             func.__qualname__, func.__doc__ = value.__qualname__, value.__doc__
             func.__dict__.update(value.__dict__)
@@ -164,8 +171,13 @@ def fingerprint(question: str, namespace: dict) -> str:
             except ValueError:  # pragma: no cover - unusual constants
                 digest.update(f"code {id(code)}".encode())
             for default in (func.__defaults__ or ()) + tuple((func.__kwdefaults__ or {}).values()):
-                digest.update((repr(default) if _simple(default) else
-                               f"{type(default).__qualname__} {id(default)}").encode()[:4096])
+                digest.update(
+                    (
+                        repr(default)
+                        if _simple(default)
+                        else f"{type(default).__qualname__} {id(default)}"
+                    ).encode()[:4096]
+                )
             for cell in func.__closure__ or ():
                 try:
                     digest.update(f"cell {id(cell.cell_contents)}".encode())
@@ -228,8 +240,13 @@ def format_report(results: list[CheckResult], lang: str = "fr") -> str:
     return "\n".join(lines)
 
 
-def verifier(question: str, namespace: dict | None = None, raise_on_failure: bool = True,
-             quiet: bool = False, lang: str = "fr") -> list[CheckResult]:
+def verifier(
+    question: str,
+    namespace: dict | None = None,
+    raise_on_failure: bool = True,
+    quiet: bool = False,
+    lang: str = "fr",
+) -> list[CheckResult]:
     """Run the public checks of ``question`` and print a French report.
 
     Args:
@@ -249,8 +266,9 @@ def verifier(question: str, namespace: dict | None = None, raise_on_failure: boo
     failed = [r for r in results if not r.passed]
     if failed and raise_on_failure:
         hint = LABELS.get(lang, LABELS["fr"])["hint"].strip()
-        raise AssertionError("\n".join(f"{r.id} : {_texts(r, lang)[1]} {hint} {_texts(r, lang)[2]}"
-                                       for r in failed))
+        raise AssertionError(
+            "\n".join(f"{r.id} : {_texts(r, lang)[1]} {hint} {_texts(r, lang)[2]}" for r in failed)
+        )
     return results
 
 

@@ -16,6 +16,7 @@ Artefact names per question (see :data:`PROBES`):
   kernel_size=3``) with which ``q2.blocks`` recognises the student's own blocks.
 - ``q3``: the same with ``build_cnn``.
 """
+
 from __future__ import annotations
 
 import functools
@@ -41,8 +42,10 @@ PROBES: dict[str, list[tuple[str, dict]]] = {
     "q2": [
         ("model", {"kwargs": {}}),
         ("model_alt", {"kwargs": {"input_shape": (32, 32, 3), "num_classes": 5}}),
-        ("own_block", {"block": True, "shape": (8, 8, 4),
-                       "kwargs": {"filters": 4, "kernel_size": 3}}),
+        (
+            "own_block",
+            {"block": True, "shape": (8, 8, 4), "kwargs": {"filters": 4, "kernel_size": 3}},
+        ),
     ],
     "q3": [
         ("model", {"kwargs": {}}),
@@ -87,13 +90,25 @@ class ProbeFailure:
     hint_en: str = ""
 
     def to_dict(self) -> dict:
-        return {"kind": self.kind, "message_fr": self.message_fr,
-                "hint_fr": self.hint_fr, "message_en": self.message_en,
-                "hint_en": self.hint_en}
+        return {
+            "kind": self.kind,
+            "message_fr": self.message_fr,
+            "hint_fr": self.hint_fr,
+            "message_en": self.message_en,
+            "hint_en": self.hint_en,
+        }
 
 
-FAILURE_KINDS = ("missing", "not-implemented", "error", "wrong-type", "save", "unloadable",
-                 "absent", "notebook-variable")
+FAILURE_KINDS = (
+    "missing",
+    "not-implemented",
+    "error",
+    "wrong-type",
+    "save",
+    "unloadable",
+    "absent",
+    "notebook-variable",
+)
 
 
 class NotebookVariableError(NameError):
@@ -109,8 +124,11 @@ class NotebookVariableError(NameError):
     """
 
     def __init__(self, name: str, reason: str = ""):
-        super().__init__(reason or f"la variable {name} est calculée dans une cellule que la "
-                         "correction n'exécute pas", name=name)
+        super().__init__(
+            reason
+            or f"la variable {name} est calculée dans une cellule que la correction n'exécute pas",
+            name=name,
+        )
 
 
 class ExplainedNameError(NameError):
@@ -152,17 +170,25 @@ def explain_name_errors(func, unavailable: dict, variables=()):
 def _variable_failure(question: str, name: str) -> ProbeFailure:
     func = FUNCTIONS[question]
     if question == "q1":
-        fr = ("le bloc reçoit son entrée en paramètre et ses réglages par **kwargs, "
-              "déduisez tout le reste de ces paramètres")
-        en = ("the block receives its input as a parameter and its settings as **kwargs: "
-              "derive everything else from them")
+        fr = (
+            "le bloc reçoit son entrée en paramètre et ses réglages par **kwargs, "
+            "déduisez tout le reste de ces paramètres"
+        )
+        en = (
+            "the block receives its input as a parameter and its settings as **kwargs: "
+            "derive everything else from them"
+        )
     else:
-        fr = ("la forme des images arrive par le paramètre `input_shape` (et le nombre de "
-              "classes par `num_classes`), car le correcteur appelle la fonction avec "
-              "d'autres valeurs que celles de vos données")
-        en = ("the image shape comes from the `input_shape` parameter (and the number of "
-              "classes from `num_classes`), because the grader calls the function with other "
-              "values than your data's")
+        fr = (
+            "la forme des images arrive par le paramètre `input_shape` (et le nombre de "
+            "classes par `num_classes`), car le correcteur appelle la fonction avec "
+            "d'autres valeurs que celles de vos données"
+        )
+        en = (
+            "the image shape comes from the `input_shape` parameter (and the number of "
+            "classes from `num_classes`), because the grader calls the function with other "
+            "values than your data's"
+        )
     return ProbeFailure(
         "notebook-variable",
         f"attendu : `{func}` n'utilise que ses paramètres (et des constantes), reçu : une "
@@ -172,22 +198,32 @@ def _variable_failure(question: str, name: str) -> ProbeFailure:
         f"expected `{func}` to use only its parameters (and constants), got: it reads the "
         f"notebook variable `{name}`, computed in a cell grading does not run (data loading, "
         "training...).",
-        f"Do not use `{name}` in `{func}`; {en}.")
+        f"Do not use `{name}` in `{func}`; {en}.",
+    )
+
 
 Artefact = Union["keras.Model", ProbeFailure]  # noqa: F821
 
 
-_SHAPES = re.compile(r"Inputs have incompatible shapes\. Received shapes (\([^)]*\)) and "
-                     r"(\([^)]*\))")
+_SHAPES = re.compile(
+    r"Inputs have incompatible shapes\. Received shapes (\([^)]*\)) and "
+    r"(\([^)]*\))"
+)
 _CONCAT = re.compile(r"`Concatenate` layer requires inputs with matching shapes")
-_EMPTY = re.compile(r"Computed output size would be zero or negative\. Received `inputs "
-                    r"shape=\(None, (\d+), (\d+), \d+\)`, `kernel shape=\((\d+), (\d+),")
-_SIZE_HINT = ("La branche du bloc doit garder la taille de l'image de son entrée : comparez la "
-              "forme de chaque couche à celle de l'entrée (model.summary()) et regardez les "
-              "arguments des convolutions qui la réduisent.")
-_SIZE_HINT_EN = ("The block's branch must keep the image size of its input: compare the shape of "
-                 "each layer with the input's (model.summary()) and look at the arguments of the "
-                 "convolutions that shrink it.")
+_EMPTY = re.compile(
+    r"Computed output size would be zero or negative\. Received `inputs "
+    r"shape=\(None, (\d+), (\d+), \d+\)`, `kernel shape=\((\d+), (\d+),"
+)
+_SIZE_HINT = (
+    "La branche du bloc doit garder la taille de l'image de son entrée : comparez la "
+    "forme de chaque couche à celle de l'entrée (model.summary()) et regardez les "
+    "arguments des convolutions qui la réduisent."
+)
+_SIZE_HINT_EN = (
+    "The block's branch must keep the image size of its input: compare the shape of "
+    "each layer with the input's (model.summary()) and look at the arguments of the "
+    "convolutions that shrink it."
+)
 
 
 def translate_error(exc: BaseException, call: str) -> ProbeFailure | None:
@@ -205,9 +241,12 @@ def translate_error(exc: BaseException, call: str) -> ProbeFailure | None:
         return ProbeFailure(
             "error",
             f"attendu : `{call}` additionne des tenseurs de même forme, reçu : une addition "
-            f"de tenseurs de formes {a} et {b}, que Keras refuse.", _SIZE_HINT,
+            f"de tenseurs de formes {a} et {b}, que Keras refuse.",
+            _SIZE_HINT,
             f"expected `{call}` to add tensors of the same shape, got an addition of tensors "
-            f"of shapes {a} and {b}, which Keras refuses.", _SIZE_HINT_EN)
+            f"of shapes {a} and {b}, which Keras refuses.",
+            _SIZE_HINT_EN,
+        )
     m = _EMPTY.search(text)
     if m:
         h, w, kh, kw = m.groups()
@@ -215,10 +254,13 @@ def translate_error(exc: BaseException, call: str) -> ProbeFailure | None:
             "error",
             f"attendu : `{call}` s'exécute sans erreur, reçu : une convolution de noyau "
             f"{kh} × {kw} appliquée à une image réduite à {h} × {w}, dont la sortie serait "
-            "vide, ce que Keras refuse.", _SIZE_HINT,
+            "vide, ce que Keras refuse.",
+            _SIZE_HINT,
             f"expected `{call}` to run without errors, got a convolution with a {kh} × {kw} "
             f"kernel applied to an image shrunk to {h} × {w}, whose output would be empty, "
-            "which Keras refuses.", _SIZE_HINT_EN)
+            "which Keras refuses.",
+            _SIZE_HINT_EN,
+        )
     if _CONCAT.search(text):
         return ProbeFailure(
             "error",
@@ -227,7 +269,8 @@ def translate_error(exc: BaseException, call: str) -> ProbeFailure | None:
             "Comparez la forme de chaque couche à celle de l'entrée du bloc (model.summary()).",
             f"expected `{call}` to run without errors, got a concatenation of tensors of "
             "different image sizes, which Keras refuses.",
-            "Compare the shape of each layer with the block input's (model.summary()).")
+            "Compare the shape of each layer with the block input's (model.summary()).",
+        )
     return None
 
 
@@ -253,7 +296,8 @@ def missing_function(question: str) -> ProbeFailure:
         f"Vérifiez l'orthographe de `{name}` (majuscules comprises) et que sa cellule s'exécute sans erreur.",
         f"expected a function `{name}` defined in the notebook, got no function of that name.",
         f"Check the spelling of `{name}` (capitals included) and that its cell runs without "
-        "errors.")
+        "errors.",
+    )
 
 
 def _build_one(question: str, func, spec: dict):
@@ -273,7 +317,8 @@ def _build_one(question: str, func, spec: dict):
                 f"expected `{_call_text(question, spec)}` to return a Keras tensor, got an "
                 f"object of type {type(out).__name__}.",
                 "Your function must return the output of the last layer (a tensor), not a "
-                "layer or a model.")
+                "layer or a model.",
+            )
         return keras.Model(inp, out, name="residual_block_probe")
     model = func(**spec["kwargs"])
     if not isinstance(model, keras.Model):
@@ -284,7 +329,8 @@ def _build_one(question: str, func, spec: dict):
             "Terminez votre fonction par `return keras.Model(inputs=..., outputs=...)`.",
             f"expected `{_call_text(question, spec)}` to return a keras.Model, got an object "
             f"of type {type(model).__name__}.",
-            "End your function with `return keras.Model(inputs=..., outputs=...)`.")
+            "End your function with `return keras.Model(inputs=..., outputs=...)`.",
+        )
     if not model.built:
         shape = spec["kwargs"].get("input_shape", (28, 28, 1))
         model.build((None, *shape))
@@ -330,7 +376,8 @@ def probe(question: str, namespace: dict) -> dict[str, Any]:
                 f"expected an implemented function `{FUNCTIONS[question]}`, got "
                 "NotImplementedError (the function is not implemented yet).",
                 "Replace the line `raise NotImplementedError` with your code, then run the cell "
-                "again.")
+                "again.",
+            )
         except Exception as exc:  # student code: anything may happen
             artefacts[name] = translate_error(exc, _call_text(question, spec)) or ProbeFailure(
                 "error",
@@ -339,7 +386,8 @@ def probe(question: str, namespace: dict) -> dict[str, Any]:
                 "Exécutez cet appel vous-même dans une cellule du notebook pour lire l'erreur complète.",
                 f"expected `{_call_text(question, spec)}` to run without errors, got "
                 f"{short_error(exc)}.",
-                "Run this call yourself in a notebook cell to read the whole error.")
+                "Run this call yourself in a notebook cell to read the whole error.",
+            )
     return artefacts
 
 
@@ -358,13 +406,17 @@ def save_artefacts(artefacts: dict, directory) -> Path:
     index: dict[str, Any] = {"artefacts": {}}
     try:
         import keras
+
         index["keras_version"] = keras.__version__
     except Exception:  # pragma: no cover
         pass
     for name, art in artefacts.items():
         if isinstance(art, ProbeFailure):
-            index["artefacts"][name] = {**art.to_dict(), "failure_kind": art.kind,
-                                        "kind": "failure"}
+            index["artefacts"][name] = {
+                **art.to_dict(),
+                "failure_kind": art.kind,
+                "kind": "failure",
+            }
             continue
         path = directory / f"{name}.keras"
         try:
@@ -377,9 +429,13 @@ def save_artefacts(artefacts: dict, directory) -> Path:
                 f"reçu : {short_error(exc)}.",
                 FUNCTIONAL_HINT,
                 f"expected a model Keras can save (model.save), got {short_error(exc)}.",
-                FUNCTIONAL_HINT_EN)
-            index["artefacts"][name] = {**failure.to_dict(), "failure_kind": failure.kind,
-                                        "kind": "failure"}
+                FUNCTIONAL_HINT_EN,
+            )
+            index["artefacts"][name] = {
+                **failure.to_dict(),
+                "failure_kind": failure.kind,
+                "kind": "failure",
+            }
     out = directory / "probe.json"
     out.write_text(json.dumps(index, ensure_ascii=False, indent=1), encoding="utf-8")
     return out

@@ -31,6 +31,7 @@ A question that calls ``sys.exit`` is recorded as ``exited`` and the next
 question still runs; ``os._exit``, a crash or a kill leave no result and the
 parent tells why from the exit status.
 """
+
 from __future__ import annotations
 
 import ast
@@ -45,7 +46,7 @@ from pathlib import Path
 
 from autograder.public.fsutil import atomic_write_json
 
-GIB = 1024 ** 3
+GIB = 1024**3
 
 
 def _set_limits(memory_gb: float) -> None:
@@ -55,8 +56,11 @@ def _set_limits(memory_gb: float) -> None:
     except ImportError:  # pragma: no cover - not POSIX: the parent's watchdog only
         return
     limit = int(memory_gb * GIB)
-    for res, value in ((resource.RLIMIT_DATA, limit), (resource.RLIMIT_CORE, 0),
-                       (resource.RLIMIT_FSIZE, 512 * 1024 ** 2)):
+    for res, value in (
+        (resource.RLIMIT_DATA, limit),
+        (resource.RLIMIT_CORE, 0),
+        (resource.RLIMIT_FSIZE, 512 * 1024**2),
+    ):
         try:
             resource.setrlimit(res, (value, value))
         except (ValueError, OSError):  # pragma: no cover - already lower
@@ -104,12 +108,18 @@ def restrict_writes(allowed: list[Path]) -> bool:
             _fields_ = [("allowed_access", ctypes.c_uint64), ("parent_fd", ctypes.c_int32)]
 
         attr = RulesetAttr(handled)
-        fd = syscall(_LANDLOCK_CREATE_RULESET, ctypes.byref(attr),
-                     ctypes.c_size_t(ctypes.sizeof(attr)), ctypes.c_uint32(0))
+        fd = syscall(
+            _LANDLOCK_CREATE_RULESET,
+            ctypes.byref(attr),
+            ctypes.c_size_t(ctypes.sizeof(attr)),
+            ctypes.c_uint32(0),
+        )
         if fd < 0:
             return False
         try:
-            rules = [(Path(p), handled) for p in allowed] + [(Path("/dev"), write | (handled & (1 << 14)))]
+            rules = [(Path(p), handled) for p in allowed] + [
+                (Path("/dev"), write | (handled & (1 << 14)))
+            ]
             for path, access in rules:
                 try:
                     pfd = os.open(path, os.O_PATH)
@@ -117,8 +127,16 @@ def restrict_writes(allowed: list[Path]) -> bool:
                     continue
                 try:
                     rule = PathBeneath(access, pfd)
-                    if syscall(_LANDLOCK_ADD_RULE, ctypes.c_int(fd), ctypes.c_int(1),
-                               ctypes.byref(rule), ctypes.c_uint32(0)) != 0:
+                    if (
+                        syscall(
+                            _LANDLOCK_ADD_RULE,
+                            ctypes.c_int(fd),
+                            ctypes.c_int(1),
+                            ctypes.byref(rule),
+                            ctypes.c_uint32(0),
+                        )
+                        != 0
+                    ):
                         return False
                 finally:
                     os.close(pfd)
@@ -158,7 +176,7 @@ class Channel:
         data = kind + len(payload).to_bytes(4, "big") + payload
         try:
             while data:
-                data = data[os.write(self.fd, data):]
+                data = data[os.write(self.fd, data) :]
         except OSError:  # the parent stopped listening: nothing else to do
             self.fd = None
 
@@ -193,8 +211,9 @@ class _Skipped(Exception):
 #: Top-level imports of these packages are bound to lazy proxies: plotting, data
 #: and notebook libraries cost seconds to import and graded functions seldom
 #: use them; the first real use (attribute, call, subclassing) imports them.
-LAZY_PACKAGES = frozenset({"matplotlib", "seaborn", "pandas", "sklearn", "scipy",
-                           "plotly", "IPython", "tqdm", "PIL"})
+LAZY_PACKAGES = frozenset(
+    {"matplotlib", "seaborn", "pandas", "sklearn", "scipy", "plotly", "IPython", "tqdm", "PIL"}
+)
 
 
 class _Lazy:
@@ -270,9 +289,13 @@ def _lazy_bindings(stmt) -> dict | None:
                 root = a.name.split(".")[0]
                 out[root] = _Lazy(root, also=(a.name,) if a.name != root else ())
         return out
-    if isinstance(stmt, ast.ImportFrom) and stmt.level == 0 and stmt.module \
-            and stmt.module.split(".")[0] in LAZY_PACKAGES \
-            and all(a.name != "*" for a in stmt.names):
+    if (
+        isinstance(stmt, ast.ImportFrom)
+        and stmt.level == 0
+        and stmt.module
+        and stmt.module.split(".")[0] in LAZY_PACKAGES
+        and all(a.name != "*" for a in stmt.names)
+    ):
         return {a.asname or a.name: _Lazy(stmt.module, a.name) for a in stmt.names}
     return None
 
@@ -300,8 +323,7 @@ def execute(code, namespace: dict, skip: dict | None = None, channel=None) -> li
     errors = []
     for cell in code.cells:
         filename = f"<cellule {cell.index}>"
-        linecache.cache[filename] = (len(cell.source), None,
-                                     cell.source.splitlines(True), filename)
+        linecache.cache[filename] = (len(cell.source), None, cell.source.splitlines(True), filename)
         body = ast.parse(cell.source, filename).body
         for i in cell.keep:
             stmt = body[i]
@@ -321,29 +343,41 @@ def execute(code, namespace: dict, skip: dict | None = None, channel=None) -> li
                     detail = code.unavailable[exc.name]
                 else:
                     detail = _short(exc)
-                message = (f"la cellule {cell.index} (ligne {stmt.lineno}) a levé une "
-                           f"erreur : {detail}")
+                message = (
+                    f"la cellule {cell.index} (ligne {stmt.lineno}) a levé une erreur : {detail}"
+                )
                 if isinstance(exc, _Skipped):
                     message = str(exc)
-                errors.append({"cell": cell.index, "line": stmt.lineno,
-                               "names": names, "error": message})
+                errors.append(
+                    {"cell": cell.index, "line": stmt.lineno, "names": names, "error": message}
+                )
                 for name in names:
                     if name not in namespace:
                         code.unavailable.setdefault(name, f"{name} n'est pas définie car {message}")
     for name, value in list(namespace.items()):
-        if (isinstance(value, types.FunctionType) and value.__globals__ is namespace
-                and _global_names(value.__code__) & set(code.unavailable)):
+        if (
+            isinstance(value, types.FunctionType)
+            and value.__globals__ is namespace
+            and _global_names(value.__code__) & set(code.unavailable)
+        ):
             namespace[name] = explain_name_errors(value, code.unavailable, code.variables)
     return errors
 
 
-_MEMORY_MARKS = ("MemoryError", "ResourceExhausted", "bad_alloc", "Unable to allocate",
-                 "OOM when allocating")
+_MEMORY_MARKS = (
+    "MemoryError",
+    "ResourceExhausted",
+    "bad_alloc",
+    "Unable to allocate",
+    "OOM when allocating",
+)
 
 
 def _memory_message(memory_gb: float, detail: str) -> str:
-    return (f"attendu : au plus {memory_gb:g} Go de mémoire, reçu : une allocation "
-            f"refusée au-delà de cette limite ({detail[:200]}).")
+    return (
+        f"attendu : au plus {memory_gb:g} Go de mémoire, reçu : une allocation "
+        f"refusée au-delà de cette limite ({detail[:200]})."
+    )
 
 
 def _classify(artefacts: dict, memory_gb: float) -> tuple[str, str]:
@@ -355,7 +389,7 @@ def _classify(artefacts: dict, memory_gb: float) -> tuple[str, str]:
         text = f"{f.message_fr} {f.message_en}"
         for mark in _MEMORY_MARKS:
             if mark in text:
-                return "memory", _memory_message(memory_gb, text[text.index(mark):].strip(" ."))
+                return "memory", _memory_message(memory_gb, text[text.index(mark) :].strip(" ."))
     if artefacts and len(failures) == len(artefacts):
         return "error", failures[0].message_fr
     return "ok", ""
@@ -384,9 +418,11 @@ def main(argv: list[str] | None = None) -> int:
         exit_during_exec = None
     except SystemExit as exc:
         errors, exit_during_exec = [], exc
-    atomic_write_json(out / "exec" / "exec.json",
-                      {"errors": errors, "writes_confined": confined,
-                       "seconds": time.perf_counter() - started}, indent=None)
+    atomic_write_json(
+        out / "exec" / "exec.json",
+        {"errors": errors, "writes_confined": confined, "seconds": time.perf_counter() - started},
+        indent=None,
+    )
     channel.folder(out / "exec")
     for question in job["questions"]:
         channel.stage(stage="question", question=question)
@@ -409,8 +445,10 @@ def main(argv: list[str] | None = None) -> int:
             except MemoryError as exc:
                 result = {"status": "memory", "message": _memory_message(memory_gb, _short(exc))}
             except BaseException as exc:  # noqa: BLE001 - keep going to the next question
-                result = {"status": "error",
-                          "message": f"erreur inattendue pendant la construction : {_short(exc)}"}
+                result = {
+                    "status": "error",
+                    "message": f"erreur inattendue pendant la construction : {_short(exc)}",
+                }
         result["seconds"] = time.perf_counter() - t0
         atomic_write_json(qdir / "result.json", result, indent=None)
         channel.folder(qdir)
@@ -421,8 +459,10 @@ def main(argv: list[str] | None = None) -> int:
 
 def _exit_message(exc: SystemExit, name: str | None) -> str:
     where = f"`{name}`" if name else "le code du notebook"
-    return (f"attendu : {where} rend la main normalement, reçu : un appel à sys.exit"
-            f"({exc.code!r}) qui arrête le programme.")
+    return (
+        f"attendu : {where} rend la main normalement, reçu : un appel à sys.exit"
+        f"({exc.code!r}) qui arrête le programme."
+    )
 
 
 if __name__ == "__main__":

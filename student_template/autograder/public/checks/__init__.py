@@ -11,6 +11,7 @@ Public checks live in :mod:`autograder.public.checks.public`. Hidden checks live
 are not shipped in the student template: importing :mod:`autograder.hidden` registers
 them (the teacher's side does), and :func:`run_checks` works without them.
 """
+
 from __future__ import annotations
 
 import warnings
@@ -19,8 +20,16 @@ from autograder.public.assignment import QUESTIONS  # noqa: E402
 from autograder.public.checks import public  # noqa: F401  (registers the public checks)
 from autograder.public.checks.base import CheckFailed, CheckResult, CheckSpec, specs
 
-__all__ = ["CheckFailed", "CheckResult", "CheckSpec", "run_checks", "registry",
-           "max_points", "QUESTIONS", "hidden_available"]
+__all__ = [
+    "CheckFailed",
+    "CheckResult",
+    "CheckSpec",
+    "run_checks",
+    "registry",
+    "max_points",
+    "QUESTIONS",
+    "hidden_available",
+]
 
 
 def hidden_available() -> bool:
@@ -31,9 +40,13 @@ def hidden_available() -> bool:
 def _selected(question, visibility, include_manual=False):
     if isinstance(visibility, str):
         visibility = (visibility,)
-    return [s for s in specs()
-            if (question is None or s.question == question)
-            and s.visibility in visibility and (include_manual or not s.manual)]
+    return [
+        s
+        for s in specs()
+        if (question is None or s.question == question)
+        and s.visibility in visibility
+        and (include_manual or not s.manual)
+    ]
 
 
 def registry() -> list[dict]:
@@ -41,8 +54,9 @@ def registry() -> list[dict]:
     return [s.to_dict() for s in specs()]
 
 
-def max_points(question: str | None = None, visibility=("public", "hidden"),
-               include_manual: bool = False) -> float:
+def max_points(
+    question: str | None = None, visibility=("public", "hidden"), include_manual: bool = False
+) -> float:
     """Points at stake.
 
     Args:
@@ -56,13 +70,28 @@ def max_points(question: str | None = None, visibility=("public", "hidden"),
     return float(sum(s.points for s in _selected(question, visibility, include_manual)))
 
 
-def _result(spec: CheckSpec, passed: bool, message: str, hint: str = "",
-            message_en: str | None = None, hint_en: str | None = None) -> CheckResult:
-    return CheckResult(id=spec.id, question=spec.question, title=spec.title,
-                       points=spec.points if passed else 0.0, max_points=spec.points,
-                       passed=passed, visibility=spec.visibility, message=message,
-                       hint=hint, message_en=message_en, title_en=spec.title_en or None,
-                       hint_en=hint_en if hint else None)
+def _result(
+    spec: CheckSpec,
+    passed: bool,
+    message: str,
+    hint: str = "",
+    message_en: str | None = None,
+    hint_en: str | None = None,
+) -> CheckResult:
+    return CheckResult(
+        id=spec.id,
+        question=spec.question,
+        title=spec.title,
+        points=spec.points if passed else 0.0,
+        max_points=spec.points,
+        passed=passed,
+        visibility=spec.visibility,
+        message=message,
+        hint=hint,
+        message_en=message_en,
+        title_en=spec.title_en or None,
+        hint_en=hint_en if hint else None,
+    )
 
 
 #: Keras warnings that are noise for students and in grading logs: a model built with
@@ -82,13 +111,15 @@ def run_one(spec: CheckSpec, artefacts: dict) -> CheckResult:
     except Exception as exc:  # a defect or an unexpected model: fail, do not crash
         detail = f"{type(exc).__name__}: {exc}"[:300]
         return _result(
-            spec, False,
+            spec,
+            False,
             f"attendu : une vérification menée à son terme, reçu : une erreur inattendue ({detail}).",
             "Vérifiez que votre fonction renvoie bien ce que demande l'énoncé ; "
             "si le problème persiste, montrez ce message à votre enseignant.",
             f"expected a check run to completion, got an unexpected error ({detail}).",
             "Check that your function returns what the assignment asks for; if the problem "
-            "persists, show this message to your teacher.")
+            "persists, show this message to your teacher.",
+        )
     return _result(spec, True, "Vérification réussie.", "", "Check passed.")
 
 
@@ -110,5 +141,4 @@ def run_checks(question: str, artefacts: dict, visibility=("public",)) -> list[C
         selected = _selected(question, visibility)
     except Exception:  # pragma: no cover - defensive
         return []
-    return [run_one(spec, artefacts if isinstance(artefacts, dict) else {})
-            for spec in selected]
+    return [run_one(spec, artefacts if isinstance(artefacts, dict) else {}) for spec in selected]

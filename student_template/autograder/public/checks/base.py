@@ -7,11 +7,12 @@ never the answer) and an optional English message. The French title of a check
 is the first line of its docstring. :func:`autograder.public.checks.run_checks` turns
 every outcome, unexpected exceptions included, into a :class:`CheckResult`.
 """
+
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 VISIBILITIES = ("public", "hidden")
 
@@ -53,7 +54,7 @@ class CheckResult:
         return dataclasses.asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict) -> "CheckResult":
+    def from_dict(cls, data: dict) -> CheckResult:
         """Inverse of :meth:`to_dict` (unknown keys are ignored)."""
         names = {f.name for f in dataclasses.fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in names})
@@ -69,8 +70,13 @@ class CheckFailed(Exception):
         hint_en: the hint in English (optional).
     """
 
-    def __init__(self, message: str, hint: str = "", message_en: str | None = None,
-                 hint_en: str | None = None):
+    def __init__(
+        self,
+        message: str,
+        hint: str = "",
+        message_en: str | None = None,
+        hint_en: str | None = None,
+    ):
         super().__init__(message)
         self.message = message
         self.hint = hint
@@ -104,9 +110,14 @@ class CheckSpec:
 
     def to_dict(self) -> dict:
         """JSON-ready description (without the function)."""
-        return {"id": self.id, "question": self.question, "title": self.title,
-                "points": self.points, "visibility": self.visibility,
-                "manual": self.manual}
+        return {
+            "id": self.id,
+            "question": self.question,
+            "title": self.title,
+            "points": self.points,
+            "visibility": self.visibility,
+            "manual": self.manual,
+        }
 
 
 _REGISTRY: dict[str, CheckSpec] = {}
@@ -137,10 +148,19 @@ def check(id: str, points: float, visibility: str = "public", title_en: str = ""
     Returns:
         The decorator; the function is returned unchanged.
     """
+
     def decorator(func):
-        register(CheckSpec(id=id, question=id.split(".")[0], title=_title(func),
-                           points=float(points), visibility=visibility, func=func,
-                           title_en=title_en))
+        register(
+            CheckSpec(
+                id=id,
+                question=id.split(".")[0],
+                title=_title(func),
+                points=float(points),
+                visibility=visibility,
+                func=func,
+                title_en=title_en,
+            )
+        )
         return func
 
     return decorator
@@ -148,9 +168,17 @@ def check(id: str, points: float, visibility: str = "public", title_en: str = ""
 
 def register_manual(id: str, points: float, title: str, title_en: str = "") -> CheckSpec:
     """Register a question graded by hand (hidden, never run automatically)."""
-    return register(CheckSpec(id=id, question=id.split(".")[0], title=title,
-                              points=float(points), visibility="hidden", manual=True,
-                              title_en=title_en))
+    return register(
+        CheckSpec(
+            id=id,
+            question=id.split(".")[0],
+            title=title,
+            points=float(points),
+            visibility="hidden",
+            manual=True,
+            title_en=title_en,
+        )
+    )
 
 
 def specs() -> list[CheckSpec]:

@@ -4,6 +4,7 @@ messages, silenced Keras warnings, complete English version).
 
 Each behaviour has a wrong variant (fails with the message) and a correct one (passes).
 """
+
 import re
 import textwrap
 import warnings
@@ -19,7 +20,7 @@ from autograder.public.probe import ProbeFailure, explain_name_errors, probe
 
 IMPORTS = "import numpy as np\nimport keras\nfrom keras import layers\n"
 
-BLOCK = '''
+BLOCK = """
 def ResidualBlock(input, **kwargs):
     x = layers.Conv2D(padding="same", **kwargs)(input)
     x = layers.BatchNormalization()(x)
@@ -28,22 +29,22 @@ def ResidualBlock(input, **kwargs):
     x = layers.BatchNormalization()(x)
     x = layers.Add()([input, x])
     return layers.ReLU()(x)
-'''
+"""
 # activation inside the first Conv2D and no separate ReLU
-BLOCK_INNER_RELU = BLOCK.replace('layers.Conv2D(padding="same", **kwargs)(input)',
-                                 'layers.Conv2D(padding="same", activation="relu", **kwargs)(input)'
-                                 ).replace("    x = layers.ReLU()(x)\n    x = layers.Conv2D",
-                                           "    x = layers.Conv2D")
+BLOCK_INNER_RELU = BLOCK.replace(
+    'layers.Conv2D(padding="same", **kwargs)(input)',
+    'layers.Conv2D(padding="same", activation="relu", **kwargs)(input)',
+).replace("    x = layers.ReLU()(x)\n    x = layers.Conv2D", "    x = layers.Conv2D")
 BLOCK_VALID = BLOCK.replace('padding="same", ', "")
 
-CNN = '''
+CNN = """
 def build_cnn(input_shape=(28, 28, 1), num_classes=10):
     inputs = layers.Input(shape=SHAPE)
     x = layers.Conv2D(8, 3, padding="same", activation="relu")(inputs)
     x = layers.Conv2D(8, 3, padding="same", activation="relu")(x)
     x = layers.GlobalAveragePooling2D()(x)
     return keras.Model(inputs, layers.Dense(num_classes, activation="softmax")(x))
-'''
+"""
 CNN_DATA = CNN.replace("SHAPE", "X_train.shape[1:]")
 CNN_OK = CNN.replace("SHAPE", "input_shape")
 DATA_CELL = "X_train = scaler.fit_transform(X_raw)"
@@ -121,13 +122,17 @@ def test_master_example_cell_does_not_read_data_shape():
     import json
     from pathlib import Path
 
-    nb = json.loads((Path(__file__).parents[1] / "assignment" / "resnet_a_la_main.ipynb")
-                    .read_text(encoding="utf-8"))
+    nb = json.loads(
+        (Path(__file__).parents[1] / "assignment" / "resnet_a_la_main.ipynb").read_text(
+            encoding="utf-8"
+        )
+    )
     code = ["".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code"]
     assert not any("shape=X_train.shape" in c for c in code)
 
 
 # ---------------------------------------------------------------- item 4: fresh results
+
 
 def test_verifier_probes_again_after_a_fix():
     ns = namespace(BLOCK_VALID, open_part("resnet_builder"))
@@ -166,6 +171,7 @@ def open_part(name):
 
 # ---------------------------------------------------------------- item 6: messages
 
+
 def test_numbers_are_rounded():
     from autograder.public.checks.public import number, number_list
 
@@ -197,16 +203,20 @@ def test_padding_valid_error_is_translated():
     assert wrong.hint_fr and "padding" not in wrong.hint_fr  # a hint, not the answer
     assert not FRENCH.search(wrong.message_en + wrong.hint_en)
     empty = probe("q1", namespace(BLOCK_VALID))["block_kwargs"]  # 7x7 -> 3x3, then a 5x5 kernel
-    assert "reçu : une convolution de noyau 5 × 5 appliquée à une image réduite à 3 × 3" \
-        in empty.message_fr and "ValueError" not in empty.message_fr
+    assert (
+        "reçu : une convolution de noyau 5 × 5 appliquée à une image réduite à 3 × 3"
+        in empty.message_fr
+        and "ValueError" not in empty.message_fr
+    )
     assert not FRENCH.search(empty.message_en + empty.hint_en)
     assert not isinstance(probe("q1", namespace(BLOCK))["block_8x8x4"], ProbeFailure)
     assert not isinstance(probe("q1", namespace(BLOCK))["block_kwargs"], ProbeFailure)
 
 
 def test_lambda_message_is_clean(tmp_path):
-    lam = BLOCK.replace("layers.Add()([input, x])",
-                        "layers.Lambda(lambda t: t[0] + t[1])([input, x])")
+    lam = BLOCK.replace(
+        "layers.Add()([input, x])", "layers.Lambda(lambda t: t[0] + t[1])([input, x])"
+    )
     wrong = roundtrip(probe("q1", namespace(lam)), tmp_path / "a", "q1")["block_8x8x4"]
     assert isinstance(wrong, ProbeFailure) and wrong.kind == "unloadable"
     assert "reçu : une couche Lambda" in wrong.message_fr
@@ -237,8 +247,9 @@ def test_english_version_is_complete(capsys):
     from autograder.public.checks.base import specs
 
     assert all(s.title_en and not FRENCH.search(s.title_en) for s in specs())
-    results = run_checks("q1", artefacts_for("q1", namespace(BLOCK_INNER_RELU)),
-                         ("public", "hidden"))
+    results = run_checks(
+        "q1", artefacts_for("q1", namespace(BLOCK_INNER_RELU)), ("public", "hidden")
+    )
     failed = [r for r in results if not r.passed]
     assert failed
     for r in failed:
@@ -256,6 +267,7 @@ def test_english_version_is_complete(capsys):
 
 
 # ---------------------------------------------------------------- end to end (slow)
+
 
 @pytest.mark.slow
 def test_check_gives_the_notebook_diagnosis(tmp_path):
@@ -280,15 +292,17 @@ def test_nbclient_fix_and_rerun(tmp_path):
     import nbformat
     from nbclient import NotebookClient
 
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     np.save(tmp_path / "x.npy", np.zeros((2, 28, 28, 1), "float32"))
     resnet = open_part("resnet_builder").replace(
         "keras.Model(inputs=inputs, outputs=outputs)",
-        "keras.Model(inputs=[inputs], outputs=[outputs])")
+        "keras.Model(inputs=[inputs], outputs=[outputs])",
+    )
     cells = [
         f"import sys\nsys.path.insert(0, {str(root)!r})\n{IMPORTS}"
         "from autograder.public.notebook import verifier",
-        BLOCK_VALID, resnet,
+        BLOCK_VALID,
+        resnet,
         'r = verifier("q2", raise_on_failure=False)',
         BLOCK,
         'r = verifier("q2", raise_on_failure=False)',
@@ -300,8 +314,13 @@ def test_nbclient_fix_and_rerun(tmp_path):
     ]
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell(c) for c in cells]
-    NotebookClient(nb, timeout=600, kernel_name="python3", allow_errors=False,
-                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+    NotebookClient(
+        nb,
+        timeout=600,
+        kernel_name="python3",
+        allow_errors=False,
+        resources={"metadata": {"path": str(tmp_path)}},
+    ).execute()
 
     def text(i):
         return "".join(o.get("text", "") for o in nb.cells[i].outputs)
@@ -318,8 +337,10 @@ def test_english_for_probe_failures_and_runs_that_did_not_finish():
     from autograder.public.pipeline import _not_run_checks
     from autograder.public.sandbox import QuestionRun
 
-    blank = namespace("def build_resnet(input_shape=(28, 28, 1), num_classes=10):\n"
-                      "    raise NotImplementedError\n")
+    blank = namespace(
+        "def build_resnet(input_shape=(28, 28, 1), num_classes=10):\n"
+        "    raise NotImplementedError\n"
+    )
     for ns in (blank, namespace()):  # not implemented, then missing
         results = run_checks("q2", artefacts_for("q2", ns), ("public", "hidden"))
         assert results and not any(r.passed for r in results)
