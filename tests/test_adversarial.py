@@ -303,6 +303,7 @@ def attacked_class(tmp_path_factory):
     }
 
 
+@pytest.mark.slow
 @needs_bwrap
 def test_no_attack_gains_a_point(attacked_class):
     records = attacked_class["records"]
@@ -318,6 +319,7 @@ def test_no_attack_gains_a_point(attacked_class):
         )
 
 
+@pytest.mark.slow
 @needs_bwrap
 def test_victims_keep_every_point(attacked_class):
     records = attacked_class["records"]
@@ -330,6 +332,7 @@ def test_victims_keep_every_point(attacked_class):
         )
 
 
+@pytest.mark.slow
 @needs_bwrap
 def test_run_completes_with_every_row(attacked_class):
     out, records = attacked_class["out"], attacked_class["records"]
@@ -348,6 +351,7 @@ def test_run_completes_with_every_row(attacked_class):
     assert (out / "report.html").is_file()
 
 
+@pytest.mark.slow
 @needs_bwrap
 def test_nothing_outside_changed_and_no_process_left(attacked_class):
     assert attacked_class["before"] == attacked_class["after"]
@@ -355,6 +359,7 @@ def test_nothing_outside_changed_and_no_process_left(attacked_class):
     assert not (Path(os.__file__).parent / f"{MARK}.py").exists()
 
 
+@pytest.mark.slow
 @needs_bwrap
 def test_identical_notebooks_are_flagged_not_penalised(attacked_class):
     records = attacked_class["records"]
@@ -364,6 +369,7 @@ def test_identical_notebooks_are_flagged_not_penalised(attacked_class):
     assert "identique" in html and "copie_identique" in html
 
 
+@pytest.mark.slow
 @needs_bwrap
 def test_hang_at_definition_names_the_cell_and_costs_nothing_else(attacked_class):
     rec = attacked_class["records"]["class_body_hang"]
@@ -372,6 +378,7 @@ def test_hang_at_definition_names_the_cell_and_costs_nothing_else(attacked_class
     }
 
 
+@pytest.mark.slow
 @needs_bwrap
 def test_hostile_artefacts_cost_only_their_questions(attacked_class):
     rec = attacked_class["records"]["hostile_artefacts"]
@@ -380,6 +387,7 @@ def test_hostile_artefacts_cost_only_their_questions(attacked_class):
     assert all(q["status"] in ("ok", "error") for q in rec["questions"].values())
 
 
+@pytest.mark.slow
 @needs_bwrap
 def test_student_text_is_inert_in_every_output(attacked_class):
     out = attacked_class["out"]

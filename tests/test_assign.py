@@ -273,6 +273,7 @@ def test_clean_solution_source_strips_markers_and_prompts():
 # ----------------------------------------------------------------------------- (b) notebook runs
 
 
+@pytest.mark.slow
 def test_blank_template_fails_its_checks_in_french(isolated_template, monkeypatch):
     nb = nbformat.read(str(isolated_template / assign.NOTEBOOK), as_version=4)
     stubs = [c for c in nb.cells if assign.ANSWER_TAG in _tags(c) and c.cell_type == "code"]
@@ -300,6 +301,7 @@ def test_blank_template_fails_its_checks_in_french(isolated_template, monkeypatc
     assert "pas encore écrite" in errors[0].evalue
 
 
+@pytest.mark.slow
 def test_filled_template_passes_its_checks(isolated_template, filled_notebook, monkeypatch):
     nb = _execute(_without_training(filled_notebook), isolated_template, monkeypatch)
     errors = [
@@ -345,6 +347,7 @@ TEACHER_ONLY = (
 )
 
 
+@pytest.mark.slow
 def test_no_teacher_module_is_importable_from_a_student_repository(isolated_template):
     code = (
         "import importlib, json, pkgutil, sys\n"
@@ -381,6 +384,7 @@ def test_no_teacher_module_is_importable_from_a_student_repository(isolated_temp
     }
 
 
+@pytest.mark.slow
 def test_template_checks_run_alone(isolated_template, filled_notebook):
     if not (isolated_template / "autograder" / "public" / "cli.py").is_file():
         pytest.fail("student_template/autograder/public/cli.py is missing: run `make assign`")
@@ -397,6 +401,7 @@ def test_template_checks_run_alone(isolated_template, filled_notebook):
 # ----------------------------------------------------------------------------- (d) solution
 
 
+@pytest.mark.slow
 def test_solution_notebook_matches_master(otter_build):
     path = ROOT / assign.SOLUTION_NOTEBOOK
     assert path.is_file(), "run `python -m autograder.assign --execute-solution`"

@@ -324,6 +324,7 @@ def test_schema_check_catches_bad_documents():
 # --------------------------------------------------------------------------- runs
 
 
+@pytest.mark.slow
 def test_reference_gets_every_public_point(runs):
     doc = runs["reference"]["result"]
     assert result_problems(doc) == []
@@ -341,6 +342,7 @@ def test_reference_gets_every_public_point(runs):
     )
 
 
+@pytest.mark.slow
 def test_blank_template_gets_zero_despite_a_planted_library(runs):
     doc = runs["template"]["result"]
     assert result_problems(doc) == []
@@ -352,6 +354,7 @@ def test_blank_template_gets_zero_despite_a_planted_library(runs):
     assert "❌ à revoir" in body and "#### À revoir" in body and "*Piste :*" in body
 
 
+@pytest.mark.slow
 def test_beginner_case_gets_the_points_check_gives(runs, tmp_path):
     """A gallery mistake: partial score, check by check the same as `python -m autograder check`."""
     doc = runs[BEGINNER]["result"]
@@ -390,6 +393,7 @@ def test_beginner_case_gets_the_points_check_gives(runs, tmp_path):
     assert f"**{failed[0]['test-name'].split(' ')[0]}**" in runs[BEGINNER]["body"]
 
 
+@pytest.mark.slow
 def test_install_step_ran_offline(runs):
     """pip ran (dry run, no index) and found every requirement of the bundle satisfied."""
     assert "pip install -r requirements-checks.txt" in runs["reference"]["proc"].stdout

@@ -24,6 +24,8 @@ import pytest
 
 from tests.faults import NOTEBOOK, make_notebook, reference_functions
 
+pytestmark = pytest.mark.slow  # end to end: see pyproject.toml's markers
+
 pytest.importorskip("distributed")
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -90,6 +90,7 @@ def quick(tmp_path_factory):
     return log
 
 
+@pytest.mark.slow
 def test_kill_leaves_only_complete_run_files(quick):
     killed = quick["after_kill"]
     assert 1 <= len(killed) < len(quick["planned"])
@@ -97,6 +98,7 @@ def test_kill_leaves_only_complete_run_files(quick):
         assert "test_accuracy" in json.loads(content)
 
 
+@pytest.mark.slow
 def test_resume_trains_only_the_missing_runs(quick):
     planned, killed = quick["planned"], quick["after_kill"]
     missing = [k for k in planned if f"{k}.json" not in killed]
@@ -115,6 +117,7 @@ def test_resume_trains_only_the_missing_runs(quick):
     assert meta["complete"] and meta["runs_available"] == len(planned)
 
 
+@pytest.mark.slow
 def test_quick_outputs_and_summary_fields(quick):
     comp, depth = quick["out"] / "comparison", quick["out"] / "depth"
     for name in (
@@ -176,6 +179,7 @@ def test_quick_outputs_and_summary_fields(quick):
     assert meta["versions"]["keras"] and meta["config_hash"] == "+".join(c.digest() for c in cfgs)
 
 
+@pytest.mark.slow
 def test_interpretation_numbers_are_the_saved_numbers(quick, capsys):
     comp = quick["out"] / "comparison"
     summary = json.loads((comp / "summary.json").read_text())
@@ -299,6 +303,7 @@ def test_long_budget_is_the_documented_one():
     assert [s.model for s in specs[:2]] == list(E.MODELS) and specs[0].seed == specs[1].seed
 
 
+@pytest.mark.slow
 def test_long_budget_end_to_end_and_read_back(quick, tmp_path):
     """`long --quick` trains both models once; the summary reads back what the runs saved."""
     cfg = E.long_config(quick=True)
