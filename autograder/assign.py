@@ -35,10 +35,11 @@ import sys
 import tempfile
 from pathlib import Path
 
+from autograder.public.assignment import NOTEBOOK
+
 ROOT = Path(__file__).resolve().parents[1]
-MASTER = ROOT / "assignment" / "resnet_a_la_main.ipynb"
+MASTER = ROOT / "assignment" / NOTEBOOK
 STUDENT_FILES = ROOT / "assignment" / "student_files"
-from autograder.public.assignment import NOTEBOOK  # noqa: E402
 
 BUILD = ROOT / "build" / "otter"
 

@@ -26,10 +26,13 @@ import textwrap
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-TEMPLATE = ROOT / "student_template" / "resnet_a_la_main.ipynb"
+sys.path.insert(0, str(ROOT))
+
+from autograder.public.assignment import NOTEBOOK, QUESTION_FUNCTIONS  # noqa: E402
+
+TEMPLATE = ROOT / "student_template" / NOTEBOOK
 SOLUTION = ROOT / "solutions" / "resnet_a_la_main.py"
-NOTEBOOK = "resnet_a_la_main.ipynb"
-FUNCTIONS = ("ResidualBlock", "build_resnet", "build_cnn")
+FUNCTIONS = tuple(QUESTION_FUNCTIONS.values())
 
 _RELU_IN_CONV = """
 # Erreur typique : l'activation est placée dans la convolution (avant la normalisation).

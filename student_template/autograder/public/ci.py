@@ -22,6 +22,7 @@ import json
 import os
 from pathlib import Path
 
+from autograder.public.assignment import NOTEBOOK
 from autograder.public.assignment import QUESTION_FUNCTIONS as FUNCTIONS
 from autograder.public.fsutil import atomic_write_json
 
@@ -338,7 +339,7 @@ def summarize(
     results_dir=RESULTS_DIR,
     env=None,
     points=None,
-    notebook: str = "resnet_a_la_main.ipynb",
+    notebook: str = NOTEBOOK,
 ) -> dict:
     """Everything the summary step shows and saves.
 
@@ -429,7 +430,7 @@ def run_summary(
     out_dir=None,
     env=None,
     points=None,
-    notebook: str = "resnet_a_la_main.ipynb",
+    notebook: str = NOTEBOOK,
 ) -> dict:
     """:func:`summarize`, then write ``resume.md``, ``retours.txt``, ``resultats.json``
     in ``out_dir`` (default: ``results_dir``) and append to ``$GITHUB_STEP_SUMMARY``."""
