@@ -262,8 +262,13 @@ def results_json(record: dict, lang: str = "fr") -> dict:
 def grades_csv(records: list[dict], maxima: dict[str, float]) -> str:
     """otter-grader's ``final_grades.csv``: a points-per-question row, then one row per id.
 
-    ``percent_correct`` is a fraction of every point, the hand-graded q4
-    included (as in otter), so it changes once q4 is filled in.
+    A hand-graded question (q4) is left blank in every student row, for the
+    teacher to fill in; its maximum is in the points-per-question row.
+    ``total_points_earned`` and ``percent_correct`` cover the automatically
+    graded questions only: ``percent_correct`` is the fraction (0 to 1) of the
+    automatic points, the same figure as ``gradebook.csv``'s ``percent``
+    divided by 100 (a perfect automatic score reads 1 in both). A submission
+    that is not graded counts 0, as in ``gradebook.csv``.
 
     Args:
         records: submission records (dictionaries).
@@ -277,7 +282,7 @@ def grades_csv(records: list[dict], maxima: dict[str, float]) -> str:
     writer.writerow(
         ["file", *QUESTIONS, "total_points_earned", "percent_correct", "grading_status"]
     )
-    possible = sum(maxima.get(q, 0.0) for q in QUESTIONS)
+    possible = sum(maxima.get(q, 0.0) for q in AUTO_QUESTIONS)
     writer.writerow(
         [
             "points-per-question",
@@ -288,19 +293,24 @@ def grades_csv(records: list[dict], maxima: dict[str, float]) -> str:
         ]
     )
     for r in sorted(records, key=lambda r: r["id"]):
-        scores = {q: float(r["questions"].get(q, {}).get("score", 0)) for q in QUESTIONS}
+        graded = r["status"] == STATUS_GRADED
+        scores = {
+            q: float(r["questions"].get(q, {}).get("score", 0)) if graded else 0.0
+            for q in AUTO_QUESTIONS
+        }
         total = sum(scores.values())
-        if r["status"] == STATUS_GRADED:
+        if graded:
             status = "Completed"
         else:
             status = f"{r['status']}: {r.get('message', '')}".strip().rstrip(":")
-        percent = f"{(total / possible) if possible else 0:.4f}".rstrip("0").rstrip(".")
+        # Rounded as gradebook.csv's percent (two decimals of a percentage).
+        percent = round(100 * total / possible, 2) / 100 if possible else 0.0
         writer.writerow(
             [
                 r["id"],
-                *(format_points(scores[q]) for q in QUESTIONS),
+                *(format_points(scores[q]) if q in scores else "" for q in QUESTIONS),
                 format_points(total),
-                percent,
+                f"{percent:.4f}".rstrip("0").rstrip("."),
                 status,
             ]
         )

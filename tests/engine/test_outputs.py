@@ -7,8 +7,10 @@ import io
 import json
 
 from autograder.engine.discovery import Submission
-from autograder.engine.outputs import md, render_feedback, write_outputs
+from autograder.engine.outputs import grades_csv, md, render_feedback, write_outputs
 from autograder.engine.records import base_record
+from autograder.report.html import write_gradebook
+from autograder.report.stats import normalise_record
 from tests.engine.test_records import MAXIMA, graded_record
 
 #: The feedback of :func:`tests.test_records.graded_record`, as the engine has always written it.
@@ -66,9 +68,11 @@ def test_outputs_schema_and_french_feedback(tmp_path):
         "percent_correct",
         "grading_status",
     ]
-    assert rows[1][0] == "points-per-question" and rows[1][5] == "24"
+    # q4's maximum is listed; the total is the automatic points' (issue 13: was 24, q4 included)
+    assert rows[1][0] == "points-per-question" and rows[1][4:6] == ["4", "20"]
     assert [r[0] for r in rows[2:]] == ["alice", "bob"]
-    assert rows[3][1:6] == ["3", "0", "0", "0", "3"] and rows[3][7] == "Completed"
+    # q4 (hand-graded) is blank, not 0 (issue 13)
+    assert rows[3][1:7] == ["3", "0", "0", "", "3", "0.15"] and rows[3][7] == "Completed"
     assert rows[2][5] == "0" and rows[2][7].startswith("missing")
     res = json.loads((tmp_path / "results" / "bob.json").read_text())
     assert res["score"] == 3.0
@@ -113,3 +117,30 @@ def test_md_escapes_markup_outside_code_spans():
     assert md("a_b `c_d` *e*") == "a\\_b `c_d` \\*e\\*"
     assert md("un ` seul") == "un  seul"
     assert md("ligne\nsuivante") == "ligne suivante"
+
+
+def test_grades_csv_and_gradebook_agree_on_the_percentage(tmp_path):
+    """percent_correct is the fraction of the automatic points, as gradebook.csv (issue 13).
+
+    A perfect automatic score read 0.85 in grades.csv (q4's points counted
+    against it) while gradebook.csv said 100.00; q4 read 0 before it was graded.
+    """
+    perfect = graded_record("ann").to_dict()
+    for q in ("q1", "q2", "q3"):
+        perfect["questions"][q]["score"] = MAXIMA[q]
+    perfect["total"], perfect["percent"] = 20.0, 100.0
+    absent = base_record(
+        Submission(id="zoe", source="", status="missing", message="Aucun rendu trouvé."), MAXIMA
+    ).to_dict()
+    recs = [perfect, graded_record("bob").to_dict(), absent]
+    rows = {r[0]: r for r in csv.reader(io.StringIO(grades_csv(recs, MAXIMA)))}
+    assert rows["ann"][1:7] == ["7", "8", "5", "", "20", "1"]
+    assert rows["zoe"][4:7] == ["", "0", "0"]
+    gradebook = write_gradebook(
+        [normalise_record(r, r["id"]) for r in recs], tmp_path / "gradebook.csv"
+    )
+    book = {r["student_id"]: r for r in csv.DictReader(gradebook.open())}
+    assert book["ann"]["percent"] == "100.00"
+    for sid in ("ann", "bob", "zoe"):
+        assert f"{100 * float(rows[sid][6]):.2f}" == book[sid]["percent"]
+        assert float(rows[sid][5]) == float(book[sid]["total"])
