@@ -19,10 +19,10 @@ from autograder.public.assignment import QUESTION_OK, QUESTION_STATUS_LABELS, ST
 from autograder.public.fsutil import atomic_write_text
 from autograder.report.plots import make_plots
 from autograder.report.stats import (
-    flatten_parameters,
     fmt,
     load_records,
     load_run,
+    parameter_rows,
     question_ids,
     split_scale,
     student_rows,
@@ -96,7 +96,7 @@ def render_html(records: list[dict], run: dict, out_dir: str | os.PathLike) -> s
         plots=make_plots(records, stats),
         rows=student_rows(records, out_dir, qids),
         qids=qids,
-        params=flatten_parameters(rest),
+        params=parameter_rows(rest),
         scale=scale,
         files=[(name, label) for name, label in OUTPUT_FILES if (Path(out_dir) / name).exists()],
         fmt=fmt,

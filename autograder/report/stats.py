@@ -421,6 +421,63 @@ def flatten_parameters(data, prefix: str = "") -> list[tuple[str, str]]:
     return rows
 
 
+#: French names of the sections of ``run.json`` (its first-level keys) in the parameters table.
+RUN_SECTIONS_FR = {
+    "run_id": "identifiant du passage",
+    "status": "état",
+    "started": "début",
+    "finished": "fin",
+    "seconds": "durée (s)",
+    "grader_fingerprint": "empreinte du correcteur",
+    "grader_version": "version du correcteur",
+    "parameters": "paramètres",
+    "versions": "versions",
+    "check_parameters": "paramètres des vérifications",
+    "max_points": "points maximaux",
+    "thresholds": "seuils",
+    "seeds": "graines",
+    "timeout": "délai (s)",
+    "memory_gb": "mémoire (Go)",
+    "jobs": "processus",
+    "inputs": "entrées",
+    "roster": "liste d'appel",
+    "submissions": "copies",
+    "graded": "corrigées lors de ce passage",
+    "reused": "reprises sans changement",
+    "errors": "erreurs du correcteur",
+    "missing": "non rendues",
+    "statuses": "statuts",
+}
+#: French values of ``run.json``'s ``status``.
+RUN_STATUS_FR = {"running": "en cours", "finished": "terminée", "interrupted": "interrompue"}
+
+
+def parameter_rows(run: dict) -> list[tuple[str, str, bool, str]]:
+    """The parameters table in French: ``(section, detail, detail is code, text)`` rows.
+
+    The section is the French name of ``run.json``'s first-level key
+    (:data:`RUN_SECTIONS_FR`; an unknown key is shown as it is), the detail the
+    rest of the dotted key (a technical name, shown as code), a submission
+    status its French label.
+
+    Args:
+        run: ``run.json`` without its scale (see :func:`split_scale`).
+
+    Returns:
+        The rows, in :func:`flatten_parameters` order.
+    """
+    rows = []
+    for key, text in flatten_parameters(run):
+        head, _, rest = key.partition(".")
+        code = head != "statuses"
+        if not code:
+            rest = STATUS_LABELS.get(rest, rest)
+        if key == "status":
+            text = RUN_STATUS_FR.get(text, text)
+        rows.append((RUN_SECTIONS_FR.get(head, head), rest, code, text))
+    return rows
+
+
 def split_scale(run: dict) -> tuple[dict, list[dict]]:
     """Split the registry of checks (``run["checks"]``) from the other parameters.
 

@@ -88,3 +88,16 @@ def test_a_stub_is_not_a_frequent_mistake():
     assert stats["not_implemented"] == [("q2", 2)]
     checks = {c["id"]: c for c in stats["checks"]}
     assert checks["q2.output"]["passed"] == 1  # the pass rate still counts them as not passed
+
+
+def test_parameters_table_is_in_french():
+    """run.json's sections get French names, statuses their labels (issue 13)."""
+    rows = report.stats.parameter_rows(
+        {"status": "finished", "statuses": {"graded": 6, "missing": 1}, "parameters": {"jobs": 2}}
+    )
+    assert rows == [
+        ("état", "", True, "terminée"),
+        ("statuts", "corrigé", False, "6"),
+        ("statuts", "non rendu", False, "1"),
+        ("paramètres", "jobs", True, "2"),
+    ]
