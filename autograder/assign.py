@@ -278,6 +278,28 @@ def write_generated_student_files(student: Path) -> list[Path]:
     return list(files)
 
 
+def write_protected_list(readme: Path) -> None:
+    """Replace the marker line of the student README with the list of protected files.
+
+    The list comes from :mod:`autograder.delivery.tamper` (the paths the tamper
+    check compares), so the README states exactly what is checked.
+
+    Args:
+        readme: the copied ``README.md`` of the student template.
+
+    Raises:
+        ValueError: the README has no marker line (the list would silently go missing).
+    """
+    from autograder.delivery.tamper import README_MARKER, protected_list_markdown
+
+    text = readme.read_text(encoding="utf-8")
+    if README_MARKER + "\n" not in text:
+        raise ValueError(f"{readme}: no line {README_MARKER!r} for the protected files")
+    readme.write_text(
+        text.replace(README_MARKER + "\n", protected_list_markdown(), 1), encoding="utf-8"
+    )
+
+
 def generate(dest: Path = ROOT, build_dir: Path | None = None, verbose: bool = True) -> list[Path]:
     """Regenerate every output of the master notebook under ``dest``.
 
@@ -310,6 +332,7 @@ def generate(dest: Path = ROOT, build_dir: Path | None = None, verbose: bool = T
         student.mkdir(parents=True)
         if STUDENT_FILES.is_dir():
             _copy_tree(STUDENT_FILES, student)
+            write_protected_list(student / "README.md")
         nb = nbformat.read(str(build_dir / "student" / NOTEBOOK), as_version=4)
         nb.cells = [c for c in nb.cells if SOLUTION_ONLY_TAG not in c.metadata.get("tags", [])]
         normalise_notebook(nb)

@@ -41,7 +41,7 @@ def summary_lines(records: list[dict]) -> str:
             if q["status"] not in QUESTION_OK
         ]
         if r["tamper"]:
-            flags.append("alerte")
+            flags.append("fichier protégé modifié")
         lines.append(
             f"  {r['id']:<{width}}  {fmt(r['total']):>5} / {fmt(r['max_total']):<5}"
             f" {r['percent']:5.1f} %  {status}" + (f"  ({', '.join(flags)})" if flags else "")

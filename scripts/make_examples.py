@@ -149,8 +149,8 @@ VARIANTS: dict[str, tuple[str, dict, dict]] = {
     ),
     "logits-sans-softmax": (
         "q2 et q3 : la dernière couche renvoie des logits (pas de softmax) ; "
-        "le dépôt contient aussi un test modifié et un faux `results.json`, "
-        "signalés comme alerte et sans effet sur la note.",
+        "le dépôt contient aussi un test modifié, signalé comme « fichier protégé "
+        "modifié », et un faux `results.json` ; ni l'un ni l'autre ne change la note.",
         {"build_resnet": _LOGITS_RESNET, "build_cnn": _LOGITS_CNN},
         {
             "tests/q2.py": _PLANTED_TEST,

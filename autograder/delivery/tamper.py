@@ -32,6 +32,45 @@ PROTECTED = (
     "requirements-checks.txt",
 )
 
+#: What each protected path is, for the student README (French, one entry per
+#: :data:`PROTECTED` path; :func:`protected_list_markdown` writes the list).
+PROTECTED_DESCRIPTIONS = {
+    ".github/workflows": "le workflow GitHub Actions qui lance les vérifications à chaque `push`",
+    "tests": "les tests publics de chaque question",
+    "autograder": "la bibliothèque des vérifications (`python -m autograder check`, `verifier`)",
+    "requirements.txt": "les paquets du TP",
+    "requirements-checks.txt": "les paquets des vérifications, installés par GitHub Actions",
+}
+
+
+def protected_list_markdown() -> str:
+    """The protected paths as a French Markdown list, for the student README.
+
+    One line per :data:`PROTECTED` path (a folder ends with ``/``), so the
+    README states exactly what :func:`tamper_report` compares. ``make assign``
+    writes it in place of :data:`README_MARKER`.
+
+    Returns:
+        The list, one ``- `path` : description`` line per path, newline-terminated.
+    """
+    lines = []
+    for rel in PROTECTED:
+        shown = rel if Path(rel).suffix else rel + "/"
+        lines.append(f"- `{shown}` : {PROTECTED_DESCRIPTIONS[rel]} ;")
+    lines[-1] = lines[-1][: -len(" ;")] + "."
+    startup = ", ".join(f"`{name}`" for name in sorted(STARTUP_FILES))
+    lines += [
+        "",
+        f"N'ajoutez pas non plus à la racine du dépôt de fichier qui change le démarrage de "
+        f"Python ({startup}, `*.pth`) ou qui porte le nom d'un module Python (`keras.py`, "
+        f"`numpy.py`…).",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+#: The line of ``assignment/student_files/README.md`` replaced by :func:`protected_list_markdown`.
+README_MARKER = "<!-- liste des fichiers protégés : écrite par make assign -->"
+
 #: Generated files that running the checks or Jupyter leaves behind: never evidence.
 IGNORED_NAMES = {"__pycache__", ".ipynb_checkpoints", ".pytest_cache", ".DS_Store"}
 IGNORED_SUFFIXES = (".pyc", ".pyo")

@@ -50,6 +50,7 @@ QUESTION_STATUS_FR = {
     "not-graded": "cette question n'a pas été corrigée.",
 }
 
+_BLANK_LINES = re.compile(r"\n{3,}")
 _MD_SPECIAL = re.compile(r"([\\*_\[\]#|<>~])")  # links need [, HTML <, headings #
 
 
@@ -111,27 +112,57 @@ def _environment() -> jinja2.Environment:
 
 
 def _question_view(q: str, qd: dict, graded: bool, lang: str, params: dict) -> dict:
-    """What the feedback template shows of one automated question."""
+    """What the feedback template shows of one automated question.
+
+    A message is said once per question: when every failed check fails for the
+    same reason (a function that could not run, a question that timed out),
+    the reason and its hint come once above the checks; otherwise a check
+    whose message was already given refers to the first check that gave it.
+    """
     note = question_note(qd, params) if graded else ""
     checks = qd.get("checks") or []
-    # A question that did not run fails every check with the same message:
-    # say it once, with its hint, instead of once per check.
-    shared = bool(note) and all(
-        not c.get("passed") and c.get("message") == qd.get("message") for c in checks
+    failed = [c for c in checks if not c.get("passed")]
+    reasons = {(check_message(c, lang), c.get("hint") or "") for c in failed}
+    # A question that did not run fails every check with the same message, and a
+    # function that could not be called fails every check that needs it: say it
+    # once, with its hint, instead of once per check.
+    shared = bool(failed) and (
+        (bool(note) and all(c.get("message") == qd.get("message") for c in failed))
+        or (len(failed) >= 2 and len(reasons) == 1)
     )
-    hint = next((c.get("hint") for c in checks if c.get("hint")), "")
+    shared_message, shared_hint = ("", "")
+    if shared:
+        shared_message, shared_hint = next(iter(reasons)) if len(reasons) == 1 else ("", "")
+        shared_hint = shared_hint or next((c.get("hint") for c in failed if c.get("hint")), "")
+        if note and (not shared_message or shared_message == qd.get("message")):
+            shared_message = ""  # the note already says it
     views = []
+    given: dict[str, str] = {}  # message -> title of the first check that gave it
+    hints: set[str] = set()
     for c in checks:
-        detailed = not (c.get("passed") or shared)
+        title = c.get("title", c.get("id"))
+        message = hint = same_as = ""
+        if not (c.get("passed") or shared):
+            message = check_message(c, lang)
+            hint = c.get("hint") or ""
+            if message and message in given:
+                same_as, message = given[message], ""
+            elif message:
+                given[message] = title
+            if hint in hints:
+                hint = ""
+            elif hint:
+                hints.add(hint)
         views.append(
             {
                 "passed": bool(c.get("passed")),
-                "title": c.get("title", c.get("id")),
+                "title": title,
                 "hidden": c.get("visibility") == "hidden",
                 "points": c.get("points", 0),
                 "max_points": c.get("max_points", 0),
-                "message": check_message(c, lang) if detailed else "",
-                "hint": (c.get("hint") or "") if detailed else "",
+                "message": message,
+                "hint": hint,
+                "same_as": same_as,
             }
         )
     return {
@@ -141,7 +172,9 @@ def _question_view(q: str, qd: dict, graded: bool, lang: str, params: dict) -> d
         "score": qd.get("score", 0),
         "max_score": qd.get("max_score", 0),
         "note": note[0].upper() + note[1:] if note else "",
-        "shared_hint": hint if shared and note else "",
+        "shared_message": shared_message,
+        "shared_count": len(failed),
+        "shared_hint": shared_hint if shared else "",
         "nothing_ran": not checks and graded and not note,
         "checks": views,
     }
@@ -157,12 +190,16 @@ def render_feedback(record: dict, lang: str = "fr", params: dict | None = None) 
 
     Returns:
         Markdown text: total, then per question each check with passed or not,
-        what was expected and found, and a hint.
+        what was expected and found, and a hint (a reason shared by several
+        checks is said once). A submission that was not graded gets its total
+        and the reason only.
     """
     params = params or {}
     graded = record["status"] == STATUS_GRADED
     questions = []
-    for q in QUESTIONS:
+    # A submission that was not graded (absent, no notebook, invalid notebook)
+    # gets its reason only: no empty question sections.
+    for q in QUESTIONS if graded else ():
         if q in MANUAL_QUESTIONS:
             questions.append(
                 {
@@ -191,7 +228,7 @@ def render_feedback(record: dict, lang: str = "fr", params: dict | None = None) 
             questions=questions,
         )
     )
-    return text.rstrip() + "\n"
+    return _BLANK_LINES.sub("\n\n", text).rstrip() + "\n"
 
 
 def results_json(record: dict, lang: str = "fr") -> dict:
@@ -262,8 +299,13 @@ def results_json(record: dict, lang: str = "fr") -> dict:
 def grades_csv(records: list[dict], maxima: dict[str, float]) -> str:
     """otter-grader's ``final_grades.csv``: a points-per-question row, then one row per id.
 
-    ``percent_correct`` is a fraction of every point, the hand-graded q4
-    included (as in otter), so it changes once q4 is filled in.
+    A hand-graded question (q4) is left blank in every student row, for the
+    teacher to fill in; its maximum is in the points-per-question row.
+    ``total_points_earned`` and ``percent_correct`` cover the automatically
+    graded questions only: ``percent_correct`` is the fraction (0 to 1) of the
+    automatic points, the same figure as ``gradebook.csv``'s ``percent``
+    divided by 100 (a perfect automatic score reads 1 in both). A submission
+    that is not graded counts 0, as in ``gradebook.csv``.
 
     Args:
         records: submission records (dictionaries).
@@ -277,7 +319,7 @@ def grades_csv(records: list[dict], maxima: dict[str, float]) -> str:
     writer.writerow(
         ["file", *QUESTIONS, "total_points_earned", "percent_correct", "grading_status"]
     )
-    possible = sum(maxima.get(q, 0.0) for q in QUESTIONS)
+    possible = sum(maxima.get(q, 0.0) for q in AUTO_QUESTIONS)
     writer.writerow(
         [
             "points-per-question",
@@ -288,19 +330,24 @@ def grades_csv(records: list[dict], maxima: dict[str, float]) -> str:
         ]
     )
     for r in sorted(records, key=lambda r: r["id"]):
-        scores = {q: float(r["questions"].get(q, {}).get("score", 0)) for q in QUESTIONS}
+        graded = r["status"] == STATUS_GRADED
+        scores = {
+            q: float(r["questions"].get(q, {}).get("score", 0)) if graded else 0.0
+            for q in AUTO_QUESTIONS
+        }
         total = sum(scores.values())
-        if r["status"] == STATUS_GRADED:
+        if graded:
             status = "Completed"
         else:
             status = f"{r['status']}: {r.get('message', '')}".strip().rstrip(":")
-        percent = f"{(total / possible) if possible else 0:.4f}".rstrip("0").rstrip(".")
+        # Rounded as gradebook.csv's percent (two decimals of a percentage).
+        percent = round(100 * total / possible, 2) / 100 if possible else 0.0
         writer.writerow(
             [
                 r["id"],
-                *(format_points(scores[q]) for q in QUESTIONS),
+                *(format_points(scores[q]) if q in scores else "" for q in QUESTIONS),
                 format_points(total),
-                percent,
+                f"{percent:.4f}".rstrip("0").rstrip("."),
                 status,
             ]
         )

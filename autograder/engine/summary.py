@@ -10,7 +10,12 @@ import sys
 from pathlib import Path
 
 from autograder.engine.records import STATUS_GRADED, format_points
-from autograder.public.assignment import AUTO_QUESTIONS, QUESTION_TITLES
+from autograder.public.assignment import (
+    AUTO_QUESTIONS,
+    QUESTION_STATUS_LABELS,
+    QUESTION_TITLES,
+    STATUS_LABELS,
+)
 from autograder.public.bounded import clean_text
 
 
@@ -57,6 +62,19 @@ class Reporter:
         print_summary(records, run_info, out, report_path, self.stream or sys.stdout)
 
 
+def full_marks(full: int, n: int) -> str:
+    """How many of ``n`` copies have a question's maximum, as a French phrase.
+
+    ``"aucune copie sur 6 n'a la note maximale"``, ``"1 copie sur 6 a la note
+    maximale"``, ``"3 copies sur 6 ont la note maximale"``.
+    """
+    if full == 0:
+        return f"aucune copie sur {n} n'a la note maximale"
+    if full == 1:
+        return f"1 copie sur {n} a la note maximale"
+    return f"{full} copies sur {n} ont la note maximale"
+
+
 def print_summary(records: list[dict], run_info: dict, out: Path, report_path, stream) -> None:
     """One-screen French summary of a run.
 
@@ -76,7 +94,11 @@ def print_summary(records: list[dict], run_info: dict, out: Path, report_path, s
         f"inchangée(s) reprise(s)).\n"
     )
     if run_info.get("statuses"):
-        w("Statuts : " + ", ".join(f"{k} {v}" for k, v in run_info["statuses"].items()) + "\n")
+        w(
+            "Statuts : "
+            + ", ".join(f"{STATUS_LABELS.get(k, k)} ({v})" for k, v in run_info["statuses"].items())
+            + "\n"
+        )
     if graded:
         mean = sum(r["total"] for r in graded) / len(graded)
         maxt = graded[0]["max_total"]
@@ -90,14 +112,22 @@ def print_summary(records: list[dict], run_info: dict, out: Path, report_path, s
                 st = r["questions"].get(q, {}).get("status", "ok")
                 if st != "ok":
                     bad[st] = bad.get(st, 0) + 1
-            extra = (" ; " + ", ".join(f"{k} {v}" for k, v in bad.items())) if bad else ""
+            extra = (
+                (
+                    " ; "
+                    + ", ".join(f"{QUESTION_STATUS_LABELS.get(k, k)} ({v})" for k, v in bad.items())
+                )
+                if bad
+                else ""
+            )
             w(
                 f"  {q} {QUESTION_TITLES[q]:<14} moyenne {sum(scores) / len(scores):5.2f} / "
-                f"{format_points(mx):<3} note maximale : {full}/{len(graded)}{extra}\n"
+                f"{format_points(mx):<3} {full_marks(full, len(graded))}{extra}\n"
             )
     problems = [r for r in records if r["status"] != STATUS_GRADED]
     for r in problems[:8]:
-        w(f"  ! {r['id']} : {r['status']} — {clean_text(r.get('message', ''), 300)}\n")
+        label = STATUS_LABELS.get(r["status"], r["status"])
+        w(f"  ! {r['id']} : {label} — {clean_text(r.get('message', ''), 300)}\n")
     if len(problems) > 8:
         w(f"  … et {len(problems) - 8} autre(s) (voir grades.csv)\n")
     tampered = [r["id"] for r in records if r.get("tamper")]

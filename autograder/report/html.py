@@ -13,14 +13,16 @@ import os
 from datetime import UTC, datetime
 from pathlib import Path
 
+from markupsafe import Markup, escape
+
 from autograder.public.assignment import QUESTION_OK, QUESTION_STATUS_LABELS, STATUS_LABELS
 from autograder.public.fsutil import atomic_write_text
 from autograder.report.plots import make_plots
 from autograder.report.stats import (
-    flatten_parameters,
     fmt,
     load_records,
     load_run,
+    parameter_rows,
     question_ids,
     split_scale,
     student_rows,
@@ -28,6 +30,29 @@ from autograder.report.stats import (
 )
 
 TEMPLATE_DIR = Path(__file__).resolve().parents[1] / "templates"
+
+
+def code_spans(text) -> Markup:
+    """Escaped text whose Markdown-style code spans (```x```) become ``<code>x</code>``.
+
+    Check titles and messages mark code with backticks (they are Markdown in
+    the feedback); the page shows them as code, never as raw backticks. Every
+    part is HTML-escaped; an unbalanced backtick is dropped.
+
+    Args:
+        text: any value (``str()`` is taken); untrusted.
+
+    Returns:
+        Safe markup.
+    """
+    parts = str(text).split("`")
+    if len(parts) % 2 == 0:  # odd number of backticks: the last one opens nothing
+        parts[-2:] = [parts[-2] + parts[-1]]
+    return Markup("").join(
+        Markup("<code>{}</code>").format(p) if i % 2 else escape(p) for i, p in enumerate(parts)
+    )
+
+
 TEMPLATE_NAME = "report.html.j2"
 
 #: Files of the grading directory linked from the page: (relative path, French label).
@@ -59,6 +84,7 @@ def render_html(records: list[dict], run: dict, out_dir: str | os.PathLike) -> s
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    env.filters["code"] = code_spans
     stats = summarise(records)
     qids = question_ids(records)
     rest, scale = split_scale(run)
@@ -70,7 +96,7 @@ def render_html(records: list[dict], run: dict, out_dir: str | os.PathLike) -> s
         plots=make_plots(records, stats),
         rows=student_rows(records, out_dir, qids),
         qids=qids,
-        params=flatten_parameters(rest),
+        params=parameter_rows(rest),
         scale=scale,
         files=[(name, label) for name, label in OUTPUT_FILES if (Path(out_dir) / name).exists()],
         fmt=fmt,

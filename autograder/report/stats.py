@@ -26,6 +26,9 @@ from autograder.public.assignment import (
 )
 
 EXAMPLE_MESSAGE_MAX = 300
+#: What a failed check's message says when the function is still the template's stub
+#: (``autograder.public.probe``'s "not-implemented" failure): not a mistake, work not done.
+NOT_IMPLEMENTED_MARK = "NotImplementedError"
 #: Lists of ``run.json`` longer than this are summarised in the parameters table.
 LIST_SHOWN = 8
 
@@ -219,12 +222,32 @@ def _question_rows(records: list[dict], graded: list[dict]) -> list[dict]:
     return rows
 
 
-def _check_rows(graded: list[dict]) -> tuple[dict[str, dict], dict[str, list[str]]]:
-    """Per check: pass count over the graded submissions where it ran; failure messages."""
+def not_implemented(check: dict) -> bool:
+    """Whether a failed check failed only because a function is still a stub.
+
+    The probe reports a function that raises ``NotImplementedError`` (the
+    template's ``raise NotImplementedError``, or a stub it calls) as the
+    "not-implemented" failure, whose message names the exception; every check
+    of that question then fails with it. That is work not done yet, not a
+    mistake.
+    """
+    return not check.get("passed") and NOT_IMPLEMENTED_MARK in str(check.get("message") or "")
+
+
+def _check_rows(
+    graded: list[dict],
+) -> tuple[dict[str, dict], dict[str, list[str]], dict[str, int]]:
+    """Per check: pass count over the graded submissions where it ran; failure messages.
+
+    Also counts, per question, the submissions whose function is still a stub
+    (:func:`not_implemented`); their failed checks are not mistakes.
+    """
     checks: dict[str, dict] = {}
     failures: dict[str, list[str]] = defaultdict(list)
+    stubs: Counter = Counter()
     for r in graded:
         for qid, q in r["questions"].items():
+            stub = False
             for c in q["checks"]:
                 cid = str(c.get("id") or f"{qid}.?")
                 entry = checks.setdefault(
@@ -242,14 +265,18 @@ def _check_rows(graded: list[dict]) -> tuple[dict[str, dict], dict[str, list[str
                 entry["n"] += 1
                 if c.get("passed"):
                     entry["passed"] += 1
+                elif not_implemented(c):
+                    stub = True
                 else:
                     failures[cid].append(str(c.get("message") or ""))
+            if stub:
+                stubs[qid] += 1
             if q["status"] not in QUESTION_OK:
                 label = QUESTION_STATUS_LABELS.get(q["status"], q["status"])
                 failures[f"{qid} · {label}"].append(q["message"] or f"Question {qid} : {label}.")
     for entry in checks.values():
         entry["rate"] = entry["passed"] / entry["n"] if entry["n"] else 0.0
-    return checks, failures
+    return checks, failures, dict(stubs)
 
 
 def _mistakes(
@@ -283,7 +310,9 @@ def summarise(records: list[dict]) -> dict:
     Returns:
         A dictionary: counts per status, score statistics over graded
         submissions, per-question and per-check pass rates, the most frequent
-        mistakes with an anonymised example message.
+        mistakes with an anonymised example message (checks that failed only
+        because a function is still a stub are not mistakes:
+        ``not_implemented`` counts those submissions per question instead).
     """
     graded = [r for r in records if r["status"] == "graded"]
     by_status = Counter(r["status"] for r in records)
@@ -300,11 +329,12 @@ def summarise(records: list[dict]) -> dict:
         "max_total": max((r["max_total"] for r in records), default=0.0),
     }
     stats["questions"] = _question_rows(records, graded)
-    checks, failures = _check_rows(graded)
+    checks, failures, stubs = _check_rows(graded)
     stats["checks"] = sorted(
         checks.values(), key=lambda e: (len(e["question"]), e["question"], e["id"])
     )
     stats["mistakes"] = _mistakes(checks, failures, len(graded), [r["id"] for r in records])
+    stats["not_implemented"] = sorted(stubs.items(), key=lambda kv: (len(kv[0]), kv[0]))
     return stats
 
 
@@ -388,6 +418,63 @@ def flatten_parameters(data, prefix: str = "") -> list[tuple[str, str]]:
                 rows.append((name, f"{len(value)} éléments : {head}, …"))
             else:
                 rows.append((name, json.dumps(value, ensure_ascii=False)))
+    return rows
+
+
+#: French names of the sections of ``run.json`` (its first-level keys) in the parameters table.
+RUN_SECTIONS_FR = {
+    "run_id": "identifiant du passage",
+    "status": "état",
+    "started": "début",
+    "finished": "fin",
+    "seconds": "durée (s)",
+    "grader_fingerprint": "empreinte du correcteur",
+    "grader_version": "version du correcteur",
+    "parameters": "paramètres",
+    "versions": "versions",
+    "check_parameters": "paramètres des vérifications",
+    "max_points": "points maximaux",
+    "thresholds": "seuils",
+    "seeds": "graines",
+    "timeout": "délai (s)",
+    "memory_gb": "mémoire (Go)",
+    "jobs": "processus",
+    "inputs": "entrées",
+    "roster": "liste d'appel",
+    "submissions": "copies",
+    "graded": "corrigées lors de ce passage",
+    "reused": "reprises sans changement",
+    "errors": "erreurs du correcteur",
+    "missing": "non rendues",
+    "statuses": "statuts",
+}
+#: French values of ``run.json``'s ``status``.
+RUN_STATUS_FR = {"running": "en cours", "finished": "terminée", "interrupted": "interrompue"}
+
+
+def parameter_rows(run: dict) -> list[tuple[str, str, bool, str]]:
+    """The parameters table in French: ``(section, detail, detail is code, text)`` rows.
+
+    The section is the French name of ``run.json``'s first-level key
+    (:data:`RUN_SECTIONS_FR`; an unknown key is shown as it is), the detail the
+    rest of the dotted key (a technical name, shown as code), a submission
+    status its French label.
+
+    Args:
+        run: ``run.json`` without its scale (see :func:`split_scale`).
+
+    Returns:
+        The rows, in :func:`flatten_parameters` order.
+    """
+    rows = []
+    for key, text in flatten_parameters(run):
+        head, _, rest = key.partition(".")
+        code = head != "statuses"
+        if not code:
+            rest = STATUS_LABELS.get(rest, rest)
+        if key == "status":
+            text = RUN_STATUS_FR.get(text, text)
+        rows.append((RUN_SECTIONS_FR.get(head, head), rest, code, text))
     return rows
 
 

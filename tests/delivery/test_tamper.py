@@ -7,6 +7,7 @@ command line (``python -m autograder.delivery tamper``) too.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -162,3 +163,25 @@ def test_tamper_cli(fake_template, tmp_path):
     )
     assert proc.returncode == 0, proc.stderr
     assert "fichier protégé modifié : tests/q1.py" in proc.stdout
+
+
+def test_student_readme_lists_exactly_the_protected_files(tmp_path):
+    """The README's list is generated from PROTECTED, the tamper check's own list (issue 13)."""
+    from autograder import assign
+    from autograder.delivery import tamper
+
+    require_template()
+    master = (ROOT / "assignment" / "student_files" / "README.md").read_text(encoding="utf-8")
+    assert master.count(tamper.README_MARKER) == 1
+    readme = (TEMPLATE / "README.md").read_text(encoding="utf-8")
+    assert tamper.protected_list_markdown() in readme and tamper.README_MARKER not in readme
+    listed = re.findall(r"^- `([^`]+)` : ", readme, flags=re.MULTILINE)
+    assert [p.rstrip("/") for p in listed] == list(tamper.PROTECTED)
+    for shown in listed:  # a folder is shown with its slash, a file without
+        assert (TEMPLATE / shown.rstrip("/")).is_dir() == shown.endswith("/"), shown
+    assert "« fichier protégé modifié »" in readme
+    # a master without the marker cannot silently lose the list
+    copy = tmp_path / "README.md"
+    copy.write_text("# TP\n", encoding="utf-8")
+    with pytest.raises(ValueError):
+        assign.write_protected_list(copy)

@@ -7,11 +7,14 @@ import io
 import json
 
 from autograder.engine.discovery import Submission
-from autograder.engine.outputs import md, render_feedback, write_outputs
+from autograder.engine.outputs import grades_csv, md, render_feedback, write_outputs
 from autograder.engine.records import base_record
+from autograder.report.html import write_gradebook
+from autograder.report.stats import normalise_record
 from tests.engine.test_records import MAXIMA, graded_record
 
-#: The feedback of :func:`tests.test_records.graded_record`, as the engine has always written it.
+#: The feedback of :func:`tests.test_records.graded_record`. Issue 13 removed the
+#: double blank lines after a question's note (the only change to this golden).
 GRADED_FEEDBACK = """\
 # Retour de correction : bob
 
@@ -31,11 +34,9 @@ GRADED_FEEDBACK = """\
 > ⚠ Le code de cette question a dépassé le temps limite (9 s) : vérifiez qu'aucune boucle sans \
 fin ni aucun entraînement ne s'exécute dans vos fonctions.
 
-
 ## q3 — build_cnn : 0 / 5
 
 > ⚠ Cette question n'a pas été corrigée.
-
 
 ## q4 — question écrite (corrigée à la main) : sur 4
 
@@ -66,9 +67,11 @@ def test_outputs_schema_and_french_feedback(tmp_path):
         "percent_correct",
         "grading_status",
     ]
-    assert rows[1][0] == "points-per-question" and rows[1][5] == "24"
+    # q4's maximum is listed; the total is the automatic points' (issue 13: was 24, q4 included)
+    assert rows[1][0] == "points-per-question" and rows[1][4:6] == ["4", "20"]
     assert [r[0] for r in rows[2:]] == ["alice", "bob"]
-    assert rows[3][1:6] == ["3", "0", "0", "0", "3"] and rows[3][7] == "Completed"
+    # q4 (hand-graded) is blank, not 0 (issue 13)
+    assert rows[3][1:7] == ["3", "0", "0", "", "3", "0.15"] and rows[3][7] == "Completed"
     assert rows[2][5] == "0" and rows[2][7].startswith("missing")
     res = json.loads((tmp_path / "results" / "bob.json").read_text())
     assert res["score"] == 3.0
@@ -87,7 +90,7 @@ def test_outputs_schema_and_french_feedback(tmp_path):
 
 
 def test_feedback_template_renders_the_same_markdown():
-    """feedback.md.j2 gives, byte for byte, the Markdown the engine wrote before the template."""
+    """feedback.md.j2 gives, byte for byte, the expected Markdown of a graded record."""
     rec = graded_record("bob")
     rec.tamper = ["tests/q1_x.py"]
     params = {"timeout_s": 9, "max_points": MAXIMA}
@@ -106,10 +109,94 @@ def test_feedback_of_a_status_and_of_student_text_is_inert():
     text = render_feedback(rec)
     assert "> \\#\\# NOTE : 20/20 \\[x\\](http://y)" in text
     assert "- \\<script\\>`a`" in text and "octet pour octet" in text
-    assert text.endswith("ci-dessus.\n")
+    # Not graded: the reason only, no question sections (issue 13; it used to end with q4's).
+    assert "## q" not in text and text.endswith("(aucune pénalité automatique).\n")
 
 
 def test_md_escapes_markup_outside_code_spans():
     assert md("a_b `c_d` *e*") == "a\\_b `c_d` \\*e\\*"
     assert md("un ` seul") == "un  seul"
     assert md("ligne\nsuivante") == "ligne suivante"
+
+
+def test_grades_csv_and_gradebook_agree_on_the_percentage(tmp_path):
+    """percent_correct is the fraction of the automatic points, as gradebook.csv (issue 13).
+
+    A perfect automatic score read 0.85 in grades.csv (q4's points counted
+    against it) while gradebook.csv said 100.00; q4 read 0 before it was graded.
+    """
+    perfect = graded_record("ann").to_dict()
+    for q in ("q1", "q2", "q3"):
+        perfect["questions"][q]["score"] = MAXIMA[q]
+    perfect["total"], perfect["percent"] = 20.0, 100.0
+    absent = base_record(
+        Submission(id="zoe", source="", status="missing", message="Aucun rendu trouvé."), MAXIMA
+    ).to_dict()
+    recs = [perfect, graded_record("bob").to_dict(), absent]
+    rows = {r[0]: r for r in csv.reader(io.StringIO(grades_csv(recs, MAXIMA)))}
+    assert rows["ann"][1:7] == ["7", "8", "5", "", "20", "1"]
+    assert rows["zoe"][4:7] == ["", "0", "0"]
+    gradebook = write_gradebook(
+        [normalise_record(r, r["id"]) for r in recs], tmp_path / "gradebook.csv"
+    )
+    book = {r["student_id"]: r for r in csv.DictReader(gradebook.open())}
+    assert book["ann"]["percent"] == "100.00"
+    for sid in ("ann", "bob", "zoe"):
+        assert f"{100 * float(rows[sid][6]):.2f}" == book[sid]["percent"]
+        assert float(rows[sid][5]) == float(book[sid]["total"])
+
+
+def test_feedback_of_an_absent_student_has_no_empty_section():
+    """Issue 13: an absent student's feedback had a heading per question and nothing under it."""
+    rec = base_record(
+        Submission(id="zoe", source="", status="missing", message="Aucun rendu trouvé."), MAXIMA
+    ).to_dict()
+    assert render_feedback(rec, params={"max_points": MAXIMA}) == (
+        "# Retour de correction : zoe\n\n**Note automatique : 0 / 20** (0,0 %)\n\n"
+        "> Aucun rendu trouvé.\n"
+    )
+
+
+STUB = (
+    "attendu : une fonction `ResidualBlock` implémentée, reçu : NotImplementedError "
+    "(la fonction n'est pas encore implémentée)."
+)
+STUB_HINT = "Remplacez la ligne `raise NotImplementedError` par votre code."
+
+
+def _stub_record(messages: dict[str, str]) -> dict:
+    rec = graded_record("blanche").to_dict()
+    rec["questions"]["q1"]["checks"] = [
+        {
+            "id": f"q1.c{i}",
+            "question": "q1",
+            "title": f"Contrôle {i}",
+            "points": 0.0,
+            "max_points": 1.0,
+            "passed": False,
+            "visibility": "public",
+            "message": messages.get(f"q1.c{i}", STUB),
+            "hint": STUB_HINT,
+            "message_en": None,
+        }
+        for i in range(5)
+    ]
+    return rec
+
+
+def test_feedback_says_a_shared_reason_once():
+    """Issue 13: the same message five times for a question whose function could not run."""
+    text = render_feedback(_stub_record({}), params={"max_points": MAXIMA})
+    q1 = text[text.index("## q1") : text.index("## q2")]
+    assert q1.count("NotImplementedError (la fonction") == 1
+    assert q1.count("Piste") == 1 and q1.count("✘") == 5
+    assert "Les 5 contrôles en échec ci-dessous échouent pour la même raison : attendu" in q1
+
+
+def test_feedback_refers_to_a_message_already_given():
+    other = {"q1.c1": "attendu 2 convolutions, reçu 1"}
+    text = render_feedback(_stub_record(other), params={"max_points": MAXIMA})
+    q1 = text[text.index("## q1") : text.index("## q2")]
+    assert q1.count("NotImplementedError (la fonction") == 1 and "reçu 1" in q1
+    assert q1.count("Même raison que pour « Contrôle 0 ».") == 3
+    assert q1.count("Piste") == 1

@@ -21,7 +21,7 @@ import pytest
 
 from autograder import report
 from autograder.cli import main as cli_main
-from tests.report.fixtures import QMAX, fixture_records, make_fixture
+from tests.report.fixtures import QMAX, fixture_records, graded_record, make_fixture
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "build" / "test-artifacts"
@@ -316,3 +316,39 @@ def test_table_sorts_in_headless_chromium(tmp_path):
 
 
 # ------------------------------------------------------------------- examples
+
+
+def test_report_is_french_with_neutral_tamper_wording(graded_dir):
+    """No English headings, no "fraude": "fichier protégé modifié" (issue 13)."""
+    _, _, text = graded_dir
+    assert "fraude" not in text and "alerte" not in text.lower()
+    assert "2 copies avec un fichier protégé modifié" in text  # chloe and eve
+    for english in ("(summary)", "(plots)", "(most frequent mistakes)", "(students)", "(checks)"):
+        assert english not in text
+
+
+def test_mistakes_show_code_as_code_and_leave_stubs_out(tmp_path):
+    """Backticks become <code>; a NotImplementedError stub is counted apart (issue 13)."""
+    stub = (
+        "attendu : une fonction `build_cnn` implémentée, reçu : NotImplementedError "
+        "(la fonction n'est pas encore implémentée)."
+    )
+    records = [
+        graded_record(
+            "alice",
+            failed=("q1.shape",),
+            messages={"q1.shape": "attendu : `ResidualBlock(x)` de forme (28, 28, 32)"},
+        ),
+        graded_record(
+            "bob",
+            failed=("q3.output", "q3.no_shortcut"),
+            messages={"q3.output": stub, "q3.no_shortcut": stub},
+        ),
+    ]
+    out = tmp_path / "out"
+    make_fixture(out, records)
+    text = report.write_report(out).read_text(encoding="utf-8")
+    table = text[text.index('id="mistakes-table"') : text.index("</table>", text.index("mistakes"))]
+    assert "<code>ResidualBlock(x)</code>" in table and "`" not in table
+    assert "q3.output" not in table and "NotImplementedError" not in table
+    assert "q3 : 1 copie." in text

@@ -63,3 +63,41 @@ def test_manual_question_has_no_rate():
     assert rates["q3"] == pytest.approx(0.5)
     assert rates["q1"] == pytest.approx((1 + 6 / 7) / 2)
     assert [m["id"] for m in stats["mistakes"]] == ["q1.shape", "q3 · non corrigée"]
+
+
+STUB = (
+    "attendu : une fonction `build_resnet` implémentée, reçu : NotImplementedError "
+    "(la fonction n'est pas encore implémentée)."
+)
+
+
+def test_a_stub_is_not_a_frequent_mistake():
+    """Checks failed only because a function still raises NotImplementedError (issue 13)."""
+    stub_q2 = {cid: STUB for cid in ("q2.output", "q2.blocks", "q2.accuracy")}
+    recs = [
+        report.normalise_record(graded_record("alice"), "alice"),
+        report.normalise_record(
+            graded_record("bob", failed=("q1.shape", *stub_q2), messages=stub_q2), "bob"
+        ),
+        report.normalise_record(
+            graded_record("chloe", failed=tuple(stub_q2), messages=stub_q2), "chloe"
+        ),
+    ]
+    stats = report.summarise(recs)
+    assert [m["id"] for m in stats["mistakes"]] == ["q1.shape"]
+    assert stats["not_implemented"] == [("q2", 2)]
+    checks = {c["id"]: c for c in stats["checks"]}
+    assert checks["q2.output"]["passed"] == 1  # the pass rate still counts them as not passed
+
+
+def test_parameters_table_is_in_french():
+    """run.json's sections get French names, statuses their labels (issue 13)."""
+    rows = report.stats.parameter_rows(
+        {"status": "finished", "statuses": {"graded": 6, "missing": 1}, "parameters": {"jobs": 2}}
+    )
+    assert rows == [
+        ("état", "", True, "terminée"),
+        ("statuts", "corrigé", False, "6"),
+        ("statuts", "non rendu", False, "1"),
+        ("paramètres", "jobs", True, "2"),
+    ]
