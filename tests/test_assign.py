@@ -13,6 +13,7 @@ import re
 import shutil
 import subprocess
 import sys
+import sysconfig
 from pathlib import Path
 
 import nbformat
@@ -349,8 +350,13 @@ TEACHER_ONLY = (
 
 @pytest.mark.slow
 def test_no_teacher_module_is_importable_from_a_student_repository(isolated_template):
+    # Python without `site` (-S), then the environment's packages added as a plain folder:
+    # an editable install of the kit (a .pth finder in site-packages) is not a student's
+    # environment and must not make the teacher's modules importable here.
+    purelib = sysconfig.get_paths()["purelib"]
     code = (
-        "import importlib, json, pkgutil, sys\n"
+        f"import sys; sys.path.append({purelib!r})\n"
+        "import importlib, json, pkgutil\n"
         "import autograder.public as pub\n"
         "mods = [m.name for m in pkgutil.walk_packages(pub.__path__, 'autograder.public.')]\n"
         "for m in mods: importlib.import_module(m)\n"
@@ -364,7 +370,7 @@ def test_no_teacher_module_is_importable_from_a_student_repository(isolated_temp
     )
     env = {"PATH": os.environ["PATH"], "HOME": str(isolated_template.parent)}
     proc = subprocess.run(
-        [sys.executable, "-c", code],
+        [sys.executable, "-S", "-c", code],
         cwd=isolated_template,
         env=env,
         capture_output=True,
@@ -376,7 +382,12 @@ def test_no_teacher_module_is_importable_from_a_student_repository(isolated_temp
     assert result["teacher"] == [] and result["public"] >= 15, result
     # the same probe from the teacher's checkout does find them: the test can fail
     proc = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600
+        [sys.executable, "-S", "-c", code],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert set(json.loads(proc.stdout.strip().splitlines()[-1])["teacher"]) >= {
         "autograder.hidden",

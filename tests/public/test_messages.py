@@ -123,7 +123,7 @@ def test_master_example_cell_does_not_read_data_shape():
     from pathlib import Path
 
     nb = json.loads(
-        (Path(__file__).parents[1] / "assignment" / "resnet_a_la_main.ipynb").read_text(
+        (Path(__file__).resolve().parents[2] / "assignment" / "resnet_a_la_main.ipynb").read_text(
             encoding="utf-8"
         )
     )
@@ -166,7 +166,9 @@ def test_cache_reused_when_nothing_changed():
 def open_part(name):
     from pathlib import Path
 
-    return (Path(__file__).parent / "gallery" / "parts" / f"{name}.py").read_text(encoding="utf-8")
+    return (Path(__file__).resolve().parents[1] / "gallery" / "parts" / f"{name}.py").read_text(
+        encoding="utf-8"
+    )
 
 
 # ---------------------------------------------------------------- item 6: messages
