@@ -28,6 +28,7 @@ Rule (applied to each top-level statement of each code cell, in notebook order):
 from __future__ import annotations
 
 import ast
+import types
 
 #: Callee names (plain name or last attribute) that make an assignment dropped.
 FORBIDDEN_CALLS = frozenset(
@@ -313,3 +314,19 @@ class Analyser:
             for name in names:
                 self.dropped.setdefault(name, cell)
         return names
+
+
+def global_names(code: types.CodeType) -> set[str]:
+    """Global names a compiled function may read, its nested functions and lambdas included.
+
+    Args:
+        code: a function's ``__code__``.
+
+    Returns:
+        Every name in ``co_names`` of ``code`` and of the code objects it contains.
+    """
+    names = set(code.co_names)
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            names |= global_names(const)
+    return names

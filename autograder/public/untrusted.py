@@ -45,6 +45,7 @@ import types
 from pathlib import Path
 
 from autograder.public.fsutil import atomic_write_json
+from autograder.public.statements import global_names
 
 GIB = 1024**3
 
@@ -194,14 +195,6 @@ class Channel:
                 if f.is_file() and not f.is_symlink():
                     tar.add(f, arcname=f"{path.name}/{f.name}", recursive=False)
         self.send(b"F", buf.getvalue())
-
-
-def _global_names(code: types.CodeType) -> set[str]:
-    names = set(code.co_names)
-    for const in code.co_consts:
-        if isinstance(const, types.CodeType):
-            names |= _global_names(const)
-    return names
 
 
 class _Skipped(Exception):
@@ -358,7 +351,7 @@ def execute(code, namespace: dict, skip: dict | None = None, channel=None) -> li
         if (
             isinstance(value, types.FunctionType)
             and value.__globals__ is namespace
-            and _global_names(value.__code__) & set(code.unavailable)
+            and global_names(value.__code__) & set(code.unavailable)
         ):
             namespace[name] = explain_name_errors(value, code.unavailable, code.variables)
     return errors

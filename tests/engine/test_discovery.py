@@ -18,7 +18,7 @@ from autograder.engine.discovery import (
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _nb(path: Path, source: str = "def f():\n    return 1\n") -> Path:
+def write_notebook(path: Path, source: str = "def f():\n    return 1\n") -> Path:
     """Write a minimal valid notebook with one code cell."""
     path.parent.mkdir(parents=True, exist_ok=True)
     nb = {
@@ -44,11 +44,11 @@ def _by_id(subs):
 
 
 def test_discover_single_notebook_and_repo(tmp_path):
-    a = _nb(tmp_path / "alice.ipynb")
+    a = write_notebook(tmp_path / "alice.ipynb")
     repo = tmp_path / "bob-repo"
-    _nb(repo / NOTEBOOK_NAME)
-    _nb(repo / ".ipynb_checkpoints" / "resnet_a_la_main-checkpoint.ipynb")
-    _nb(repo / "tests" / "scratch.ipynb")
+    write_notebook(repo / NOTEBOOK_NAME)
+    write_notebook(repo / ".ipynb_checkpoints" / "resnet_a_la_main-checkpoint.ipynb")
+    write_notebook(repo / "tests" / "scratch.ipynb")
     subs = discover([a, repo], tmp_path / "w")
     assert [s.id for s in subs] == ["alice", "bob-repo"]
     assert subs[0].notebook == a and subs[0].status is None
@@ -56,14 +56,14 @@ def test_discover_single_notebook_and_repo(tmp_path):
 
 
 def test_discover_notebook_named_like_assignment_takes_folder_name(tmp_path):
-    nb = _nb(tmp_path / "Élodie Martin" / NOTEBOOK_NAME)
+    nb = write_notebook(tmp_path / "Élodie Martin" / NOTEBOOK_NAME)
     (sub,) = discover([nb], tmp_path / "w")
     assert sub.id == "Elodie-Martin"
 
 
 def test_discover_only_notebook_any_name(tmp_path):
     repo = tmp_path / "carol"
-    _nb(repo / "mon_tp.ipynb")
+    write_notebook(repo / "mon_tp.ipynb")
     (sub,) = discover([repo], tmp_path / "w")
     assert sub.status is None and sub.notebook.name == "mon_tp.ipynb"
 
@@ -71,8 +71,8 @@ def test_discover_only_notebook_any_name(tmp_path):
 def test_discover_several_notebooks_none_named(tmp_path):
     repo = tmp_path / "dave"
     (repo / ".git").mkdir(parents=True)
-    _nb(repo / "a.ipynb")
-    _nb(repo / "b.ipynb")
+    write_notebook(repo / "a.ipynb")
+    write_notebook(repo / "b.ipynb")
     (sub,) = discover([repo], tmp_path / "w")
     assert sub.status == "no-notebook"
     assert "Plusieurs notebooks" in sub.message and NOTEBOOK_NAME in sub.message
@@ -88,10 +88,10 @@ def test_discover_empty_dir_is_a_record_not_an_error(tmp_path):
 
 def test_discover_class_folder_of_repos_and_notebooks(tmp_path):
     cls = tmp_path / "classe"
-    _nb(cls / "alice" / NOTEBOOK_NAME)
-    _nb(cls / "bob" / "sub" / NOTEBOOK_NAME)
+    write_notebook(cls / "alice" / NOTEBOOK_NAME)
+    write_notebook(cls / "bob" / "sub" / NOTEBOOK_NAME)
     (cls / "empty").mkdir(parents=True)
-    _nb(cls / "zoe.ipynb")
+    write_notebook(cls / "zoe.ipynb")
     (cls / "notes.txt").write_text("x")
     subs = _by_id(discover([cls], tmp_path / "w"))
     assert set(subs) == {"alice", "bob", "empty", "zoe"}
@@ -101,8 +101,8 @@ def test_discover_class_folder_of_repos_and_notebooks(tmp_path):
 
 def test_discover_folder_of_loose_notebooks(tmp_path):
     cls = tmp_path / "export"
-    _nb(cls / "alice_tp.ipynb")
-    _nb(cls / "bob_tp.ipynb")
+    write_notebook(cls / "alice_tp.ipynb")
+    write_notebook(cls / "bob_tp.ipynb")
     subs = discover([cls], tmp_path / "w")
     assert [s.id for s in subs] == ["alice_tp", "bob_tp"]
     assert all(s.status is None for s in subs)
@@ -110,23 +110,23 @@ def test_discover_folder_of_loose_notebooks(tmp_path):
 
 def test_discover_gh_classroom_layout_strips_slug(tmp_path):
     root = tmp_path / "student-repos" / "resnet-submissions"
-    _nb(root / "resnet-alice" / NOTEBOOK_NAME)
+    write_notebook(root / "resnet-alice" / NOTEBOOK_NAME)
     (root / "resnet-bob" / ".git").mkdir(parents=True)
-    _nb(root / "resnet-bob" / NOTEBOOK_NAME)
+    write_notebook(root / "resnet-bob" / NOTEBOOK_NAME)
     subs = discover([tmp_path / "student-repos"], tmp_path / "w")
     assert sorted(s.id for s in subs) == ["alice", "bob"]
 
 
 def test_discover_zip_of_class_and_unique_ids(tmp_path):
     src = tmp_path / "src"
-    _nb(src / "alice" / NOTEBOOK_NAME)
-    _nb(src / "bob" / NOTEBOOK_NAME)
+    write_notebook(src / "alice" / NOTEBOOK_NAME)
+    write_notebook(src / "bob" / NOTEBOOK_NAME)
     zpath = tmp_path / "classe.zip"
     with zipfile.ZipFile(zpath, "w") as zf:
         for f in src.rglob("*.ipynb"):
             zf.write(f, Path("classe") / f.relative_to(src))
         zf.writestr("../evil.ipynb", "{}")  # zip-slip: ignored
-    other = _nb(tmp_path / "more" / "alice" / NOTEBOOK_NAME)
+    other = write_notebook(tmp_path / "more" / "alice" / NOTEBOOK_NAME)
     subs = discover([zpath, other], tmp_path / "w")
     assert sorted(s.id for s in subs) == ["alice", "alice-2", "bob"]
     assert not (tmp_path / "evil.ipynb").exists()
@@ -136,7 +136,7 @@ def test_discover_zip_of_class_and_unique_ids(tmp_path):
 def test_discover_zip_of_one_repo_uses_zip_name(tmp_path):
     zpath = tmp_path / "gaston.zip"
     with zipfile.ZipFile(zpath, "w") as zf:
-        zf.writestr(f"repo/{NOTEBOOK_NAME}", (_nb(tmp_path / "x.ipynb")).read_text())
+        zf.writestr(f"repo/{NOTEBOOK_NAME}", (write_notebook(tmp_path / "x.ipynb")).read_text())
         zf.writestr("repo/README.md", "hi")
     (sub,) = discover([zpath], tmp_path / "w")
     assert sub.status is None and sub.notebook.name == NOTEBOOK_NAME
@@ -155,9 +155,9 @@ def test_sanitize_id():
 
 def test_discover_never_takes_the_output_folder(tmp_path):
     cls = tmp_path / "classe"
-    _nb(cls / "alice" / NOTEBOOK_NAME)
-    _nb(cls / "bob" / NOTEBOOK_NAME)
-    _nb(cls / "out" / "stale" / "x.ipynb")
+    write_notebook(cls / "alice" / NOTEBOOK_NAME)
+    write_notebook(cls / "bob" / NOTEBOOK_NAME)
+    write_notebook(cls / "out" / "stale" / "x.ipynb")
     assert {s.id for s in discover([cls], tmp_path / "w")} == {"alice", "bob", "out"}
     assert {s.id for s in discover([cls], tmp_path / "w", exclude=[cls / "out"])} == {
         "alice",

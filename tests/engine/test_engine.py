@@ -27,29 +27,9 @@ from autograder.engine.job import validate_notebook
 from autograder.engine.plan import needs_grading
 from autograder.engine.records import grader_fingerprint
 from autograder.public.fsutil import sha256_file
+from tests.engine.test_discovery import write_notebook
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _nb(path: Path, source: str = "def f():\n    return 1\n") -> Path:
-    """Write a minimal valid notebook with one code cell."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    nb = {
-        "cells": [
-            {
-                "cell_type": "code",
-                "execution_count": None,
-                "metadata": {},
-                "outputs": [],
-                "source": source,
-            }
-        ],
-        "metadata": {},
-        "nbformat": 4,
-        "nbformat_minor": 5,
-    }
-    path.write_text(json.dumps(nb), encoding="utf-8")
-    return path
 
 
 @pytest.mark.parametrize("first", ["autograder.engine", "autograder.report"])
@@ -67,7 +47,7 @@ def test_engine_and_report_import_without_a_cycle(first):
 
 
 def test_needs_grading(tmp_path):
-    nb = _nb(tmp_path / "a.ipynb")
+    nb = write_notebook(tmp_path / "a.ipynb")
     sub = Submission(id="a", source="a", notebook=nb)
     rec = {
         "status": "graded",
@@ -80,7 +60,7 @@ def test_needs_grading(tmp_path):
     assert needs_grading(sub, rec, force=True)
     assert needs_grading(sub, None, force=False)
     assert needs_grading(sub, dict(rec, status="error"), force=False)
-    _nb(nb, "x = 2\n")
+    write_notebook(nb, "x = 2\n")
     assert needs_grading(sub, rec, force=False)
 
 
@@ -88,7 +68,7 @@ def test_invalid_notebook_detected_without_running_anything(tmp_path):
     bad = tmp_path / "bad.ipynb"
     bad.write_text("{ not json", encoding="utf-8")
     assert "JSON valide" in validate_notebook(bad)
-    assert validate_notebook(_nb(tmp_path / "ok.ipynb")) is None
+    assert validate_notebook(write_notebook(tmp_path / "ok.ipynb")) is None
 
 
 # --------------------------------------------------------------------------- #

@@ -28,6 +28,7 @@ from autograder.public.checks import CheckResult, run_checks, run_one
 from autograder.public.checks.base import specs
 from autograder.public.load import roundtrip
 from autograder.public.probe import FUNCTIONS, explain_name_errors, probe
+from autograder.public.statements import global_names
 
 #: (id(namespace), question, fingerprint) -> artefacts; the few most recent only.
 _CACHE: dict = {}
@@ -49,14 +50,6 @@ def _namespace(namespace, depth=2):
     if namespace is None:
         namespace = sys._getframe(depth).f_globals
     return namespace
-
-
-def _global_names(code: types.CodeType) -> set[str]:
-    names = set(code.co_names)
-    for const in code.co_consts:
-        if isinstance(const, types.CodeType):
-            names |= _global_names(const)
-    return names
 
 
 def _history(namespace: dict) -> list[str] | None:
@@ -116,7 +109,7 @@ def graded_namespace(namespace: dict, variables: set[str]) -> dict:
             func.__kwdefaults__ = value.__kwdefaults__
             func.__qualname__, func.__doc__ = value.__qualname__, value.__doc__
             func.__dict__.update(value.__dict__)
-            if _global_names(value.__code__) & variables:
+            if global_names(value.__code__) & variables:
                 func = explain_name_errors(func, {}, variables)
             ns[name] = func
     return ns
@@ -183,7 +176,7 @@ def fingerprint(question: str, namespace: dict) -> str:
                     digest.update(f"cell {id(cell.cell_contents)}".encode())
                 except ValueError:  # empty cell
                     pass
-            todo += sorted(_global_names(code))
+            todo += sorted(global_names(code))
     return digest.hexdigest()
 
 
