@@ -12,7 +12,8 @@ averages, are saved too).
 Command line (from the repository root)::
 
     python -m solutions.experiment [all|compare|depth|long|report]
-        [--quick] [--runs K] [--depth-runs K] [--out DIR] [--max-runs N] [--shard I/N]
+        [--quick] [--runs K] [--depth-runs K] [--out DIR] [--max-runs N]
+        [--jobs N] [--shard I/N]
 
 * ``compare``: for each budget (about 300 and 1,500 optimizer steps), trains
   ``build_resnet`` and ``build_cnn`` with seeds 0..K-1. Seed i gives both
@@ -34,7 +35,11 @@ Command line (from the repository root)::
 Every run is written to its own JSON file as soon as it finishes (atomic
 write), keyed by model, seed and a hash of the configuration: rerunning an
 interrupted experiment trains only the missing runs. ``--max-runs N`` stops
-after N new trainings (used to simulate an interruption).
+after N new trainings per process (used to simulate an interruption).
+``--jobs N`` (default: 2 on a machine with 2 cores or more) trains in N
+processes, each with its share of the pairs (``--shard I/N`` runs one share)
+and ``cores // N`` TensorFlow threads; the outputs are written once every
+process has finished.
 
 In a notebook: ``from solutions.experiment import show_summary; show_summary()``
 shows the committed plots, the paired analysis table and a French

@@ -9,7 +9,8 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-RESULTS_DIR = Path(__file__).resolve().parents[1] / "results"
+ROOT = Path(__file__).resolve().parents[2]
+RESULTS_DIR = ROOT / "solutions" / "results"
 SCHEMA = 2
 MODELS = ("resnet", "cnn")
 KINDS = ("plain", "residual")

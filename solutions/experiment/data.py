@@ -2,11 +2,30 @@
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from .config import Config
 
 _DATA_CACHE: dict = {}
+
+
+@functools.lru_cache(maxsize=1)
+def _split(data_seed: int):
+    """The 80/20 split of the training images and the scaler fitted on its 80 %."""
+    from sklearn.model_selection import train_test_split
+    from sklearn.preprocessing import StandardScaler
+
+    from autograder.public.data import load_fashion_mnist
+
+    (x_full, y_full), (x_test, y_test) = load_fashion_mnist()
+    x_train, x_val, y_train, y_val = train_test_split(
+        x_full, y_full, train_size=0.8, random_state=data_seed
+    )
+    scaler = StandardScaler()
+    scaler.fit(x_train.astype(np.float32).reshape(-1, 28 * 28))
+    return x_train, y_train, x_val, y_val, x_test, y_test, scaler
 
 
 def load_data(cfg: Config):
@@ -26,17 +45,7 @@ def load_data(cfg: Config):
     key = (cfg.data_seed, cfg.train_size, cfg.val_size, cfg.test_size)
     if key in _DATA_CACHE:
         return _DATA_CACHE[key]
-    from sklearn.model_selection import train_test_split
-    from sklearn.preprocessing import StandardScaler
-
-    from autograder.public.data import load_fashion_mnist
-
-    (x_full, y_full), (x_test, y_test) = load_fashion_mnist()
-    x_train, x_val, y_train, y_val = train_test_split(
-        x_full, y_full, train_size=0.8, random_state=cfg.data_seed
-    )
-    scaler = StandardScaler()
-    scaler.fit(x_train.astype(np.float32).reshape(-1, 28 * 28))
+    x_train, y_train, x_val, y_val, x_test, y_test, scaler = _split(cfg.data_seed)
 
     def prep(x):
         if not len(x):

@@ -70,6 +70,20 @@ def plan_runs(cfgs) -> list[RunSpec]:
     return specs
 
 
+def pair_units(specs) -> list[int]:
+    """Index of each run's pair, in plan order.
+
+    A pair is what the analysis compares: ResNet and CNN of one seed and one
+    budget, or plain and residual networks of one seed and one depth. Shards
+    split pairs, never a pair, so an interrupted shard leaves whole pairs.
+    """
+    units: dict = {}
+    return [
+        units.setdefault((s.cfg.budget, s.seed, tuple(sorted(s.params.items()))), len(units))
+        for s in specs
+    ]
+
+
 def read_run(path: Path, spec: RunSpec | None = None) -> dict | None:
     """A finished run's record, or None when missing, unreadable or foreign."""
     try:
@@ -198,8 +212,9 @@ def run_study(
         out_dir: study directory (``.../comparison`` or ``.../depth``).
         max_runs: stop after this many new trainings (None: all).
         progress: show a tqdm progress bar (epochs, with ETA) on stderr.
-        shard: ``(i, n)``: train only the runs whose seed is ``i`` modulo ``n``
-            (pairs stay together), so that ``n`` processes can share a study.
+        shard: ``(i, n)``: train only the pairs (see :func:`pair_units`)
+            whose index is ``i`` modulo ``n``, so that ``n`` processes can
+            share a study.
             A run finished by another process meanwhile is not retrained.
 
     Returns:
@@ -211,10 +226,11 @@ def run_study(
     report = RunReport()
     todo = []
     index, count = shard
-    for spec in plan_runs(cfgs):
+    specs = plan_runs(cfgs)
+    for spec, unit in zip(specs, pair_units(specs)):
         record = read_run(runs_dir / f"{spec.key}.json", spec)
         if record is None:
-            if spec.seed % count == index:
+            if unit % count == index:
                 todo.append(spec)
         else:
             report.skipped.append(spec.key)

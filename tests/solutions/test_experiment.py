@@ -75,15 +75,17 @@ def quick(tmp_path_factory):
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(experiment_runs, "train_one", counting)  # what run_study calls
         args = ["--quick", "--no-progress", "--out", str(out)]
-        log["rc_limited"] = E.main(["compare", "--max-runs", "1", *args])
+        one = ["--jobs", "1", *args]  # in this process only, so that calls are counted
+        log["rc_limited"] = E.main(["compare", "--max-runs", "1", *one])
         log["calls_limited"] = list(calls)
-        log["rc_full"] = E.main(["compare", *args])
+        log["rc_full"] = E.main(["compare", *one])
         log["calls_full"] = list(calls)
-        log["rc_again"] = E.main(["compare", *args])
+        log["rc_again"] = E.main(["compare", *one])
         log["calls_again"] = list(calls)
-        log["rc_depth"] = E.main(["depth", *args])
+        # Two processes: this one trains shard 0, a child process the other pair.
+        log["rc_depth"] = E.main(["depth", "--jobs", "2", *args])
         log["calls_depth"] = list(calls)
-        log["rc_long"] = E.main(["long", *args])
+        log["rc_long"] = E.main(["long", *one])
         log["calls_long"] = calls[len(log["calls_depth"]) :]
     log["out"] = out
     log["planned"] = planned
@@ -142,6 +144,13 @@ def test_quick_outputs_and_summary_fields(quick):
     ):
         assert (depth / name).stat().st_size > 0, name
     assert quick["rc_depth"] == 0
+    # --jobs 2: this process trained one pair (shard 0), the child process the other.
+    depth_planned = [s.key for s in E.plan_runs([E.depth_config(quick=True)])]
+    mine = quick["calls_depth"][len(quick["calls_again"]) :]
+    assert len(mine) == 2 and set(mine) < set(depth_planned)
+    assert sorted(p.stem for p in _run_files(depth)) == sorted(depth_planned)
+    session = json.loads((depth / "metadata.json").read_text())["sessions"][-1]
+    assert session["jobs"] == 2 and session["runs_trained"] == len(depth_planned)
     summary = json.loads((comp / "summary.json").read_text())
     cfgs = E.comparison_configs(quick=True)
     records = E.load_records(cfgs, comp)
@@ -273,16 +282,23 @@ def test_paired_models_start_from_the_same_weights():
     assert E.weights_digest(ref.build_cnn()) != digests["cnn"]
 
 
-def test_shards_split_the_runs_by_seed_and_keep_pairs_together(tmp_path):
-    cfgs = E.comparison_configs(quick=True, runs=4)
-    shards = [
-        E.run_study(cfgs, tmp_path, max_runs=0, progress=False, shard=(i, 2)).pending
-        for i in range(2)
-    ]
-    planned = [s.key for s in E.plan_runs(cfgs)]
-    assert sorted(shards[0] + shards[1]) == sorted(planned) and not set(shards[0]) & set(shards[1])
-    seeds = {k: int(k.split("-seed")[1].split("-")[0]) for k in planned}
-    assert {seeds[k] % 2 for k in shards[0]} == {0} and {seeds[k] % 2 for k in shards[1]} == {1}
+def test_shards_split_the_pairs_evenly_and_keep_each_pair_together(tmp_path):
+    for cfgs in (E.comparison_configs(quick=True, runs=4), [E.depth_config(runs=3)]):
+        specs = E.plan_runs(cfgs)
+        shards = [
+            E.run_study(
+                cfgs, tmp_path / cfgs[0].study, max_runs=0, progress=False, shard=(i, 2)
+            ).pending
+            for i in range(2)
+        ]
+        planned = [s.key for s in specs]
+        assert sorted(shards[0] + shards[1]) == sorted(planned)
+        assert not set(shards[0]) & set(shards[1])
+        assert abs(len(shards[0]) - len(shards[1])) <= 2  # whole pairs, alternately
+        pair = {s.key: (s.cfg.budget, s.seed, tuple(sorted(s.params.items()))) for s in specs}
+        for k in planned:  # both members of a pair in the same shard
+            same = [j for j in planned if pair[j] == pair[k]]
+            assert len(same) == 2 and all((j in shards[0]) == (k in shards[0]) for j in same)
     assert E._shard("1/2") == (1, 2)
     with pytest.raises(Exception):
         E._shard("2/2")
