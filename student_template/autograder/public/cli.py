@@ -238,12 +238,13 @@ def _public_specs() -> list[dict]:
         return ci.public_specs_from_source()
 
 
-def public_evaluation(notebook: str, question: str | None = None):
+def public_evaluation(notebook: str, question: str | None = None, lang: str = "fr"):
     """The public evaluation behind ``check`` and every workflow step.
 
     Args:
         notebook: the notebook's path, as given.
         question: one question, or None for all.
+        lang: the language of the error lines (the JSON document stays French).
 
     Returns:
         ``(payload, results, exit_status, errors)``: the ``check --json``
@@ -267,11 +268,23 @@ def public_evaluation(notebook: str, question: str | None = None):
         return failed(
             f"notebook introuvable : {notebook}",
             "Le notebook doit s'appeler resnet_a_la_main.ipynb, à la racine du dépôt.",
+            lines=[
+                f"notebook not found: {notebook}"
+                if lang == "en"
+                else f"notebook introuvable : {notebook}"
+            ],
         )
     try:
         from autograder.public.pipeline import check_notebook
     except ImportError as exc:
-        return failed(f"module de vérification indisponible ({exc})")
+        return failed(
+            f"module de vérification indisponible ({exc})",
+            lines=[
+                f"checking module unavailable ({exc})"
+                if lang == "en"
+                else f"module de vérification indisponible ({exc})"
+            ],
+        )
     from autograder.public.extract import NotebookError
 
     try:
@@ -282,6 +295,7 @@ def public_evaluation(notebook: str, question: str | None = None):
             str(exc),
             "Ouvrez le notebook dans Jupyter, enregistrez-le, puis relancez la vérification.",
             EXIT_FAILED_CHECKS,
+            [exc.message_en if lang == "en" else str(exc)],
         )
     return ci.check_payload(results, notebook, question, warnings=warnings), results, EXIT_OK, []
 
@@ -290,7 +304,7 @@ def cmd_check(args) -> int:
     """``check NOTEBOOK [-q Q] [--json FILE]``: public checks, exit 1 when any fails."""
     from autograder.public import ci
 
-    payload, results, code, errors = public_evaluation(args.notebook, args.question)
+    payload, results, code, errors = public_evaluation(args.notebook, args.question, args.lang)
     for line in payload["warnings"]:
         print(line, file=sys.stderr)
     if args.json:
