@@ -199,3 +199,18 @@ def test_status_labels_in_both_languages(fr, en):
         assert fr[k] and en[k]
         if k != "ok":  # "ok" reads the same in both
             assert fr[k] != en[k], k
+
+
+def test_environment_problems_in_both_languages():
+    from autograder.public import versions
+
+    twins(versions.python_problem((3, 10)), versions.python_problem((3, 10), "en"))
+    for found in ({"tensorflow": None, "keras": None}, {"tensorflow": "1.0.0", "keras": "1.0.0"}):
+        fr = versions.library_problems(found)
+        en = versions.library_problems(found, "en")
+        assert [len(x) for x in fr] == [len(x) for x in en] and sum(len(x) for x in fr)
+        for a, b in zip(fr[0] + fr[1], en[0] + en[1], strict=True):
+            twins(a, b)
+    fr = versions.environment_problems((3, 10))
+    en = versions.environment_problems((3, 10), lang="en")
+    twins(fr[0][0], en[0][0])

@@ -262,7 +262,7 @@ def public_evaluation(notebook: str, question: str | None = None, lang: str = "f
         return payload, None, code, lines or [message]
 
     if errors:
-        return failed(errors[0], lines=errors)
+        return failed(errors[0], lines=versions.environment_problems(lang=lang)[0] or errors)
     nb = Path(notebook)
     if not nb.is_file():
         return failed(
@@ -302,10 +302,13 @@ def public_evaluation(notebook: str, question: str | None = None, lang: str = "f
 
 def cmd_check(args) -> int:
     """``check NOTEBOOK [-q Q] [--json FILE]``: public checks, exit 1 when any fails."""
-    from autograder.public import ci
+    from autograder.public import ci, versions
 
     payload, results, code, errors = public_evaluation(args.notebook, args.question, args.lang)
-    for line in payload["warnings"]:
+    shown = (
+        payload["warnings"] if args.lang == "fr" else versions.environment_problems(lang="en")[1]
+    )
+    for line in shown:
         print(line, file=sys.stderr)
     if args.json:
         ci.write_json(args.json, payload)
