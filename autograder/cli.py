@@ -1,6 +1,6 @@
-"""The teacher's command line: ``python -m autograder {grade,check,report,demo,ci-summary}``.
+"""The teacher's command line: ``python -m autograder {grade,check,report,demo,ci-step,ci-summary}``.
 
-``check`` and ``ci-summary`` are the student's commands (:mod:`autograder.public.cli`,
+``check``, ``ci-step`` and ``ci-summary`` are the student's commands (:mod:`autograder.public.cli`,
 shipped in every student repository); this module adds the teacher-only ones, whose
 modules never leave the teacher's kit.
 
@@ -26,7 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Correction automatique du TP « ResNet à la main ».",
     )
     sub = parser.add_subparsers(
-        dest="command", metavar="{grade,check,report,demo,ci-summary}", parser_class=Parser
+        dest="command", metavar="{grade,check,report,demo,ci-step,ci-summary}", parser_class=Parser
     )
     sub.required = True
 

@@ -43,8 +43,11 @@ end (a non-zero exit is an infrastructure error).
 It installs requirements-checks.txt (beside this file), then runs
 `python -m autograder check NOTEBOOK --json FILE` with the public check library
 of lib/ (beside this file) from a temporary folder, so neither the student's
-copy of autograder/ nor a module planted in the repository is imported. One
-result.json test per public check, worth that check's points.
+copy of autograder/ nor a module planted in the repository is imported; its
+--json file is read back with lib/'s bounded reader (autograder.public.ci.
+read_check_file). One result.json test per public check, worth that check's
+points: the score is check's total; a check that timed out or could not run
+counts 0 out of its points, so max-score never shrinks.
 """
 import datetime
 import json
@@ -61,8 +64,9 @@ NOTEBOOK = __NOTEBOOK__
 CHECKS = __CHECKS__
 CHECK_TIMEOUT_S = __TIMEOUT__
 REQUIRED_ENV = ("CLASSROOM", "ASSIGNMENT", "SUBMISSION_TAG", "COMMIT_URL", "RELEASE_URL")
-CHECK_SCHEMA = "resnet-a-la-main/check/v1"
 MAX_NAME_BYTES = 100
+VERDICTS = {"pass": "✅ réussie", "fail": "❌ à revoir", "timeout": "⏱️ temps dépassé",
+            "error": "⚠️ erreur d'exécution"}
 
 
 def utc(ts=None):
@@ -90,9 +94,24 @@ def install():
                    check=True)
 
 
-def failed_checks(message, hint=""):
+def failed_checks(message, hint="", verdict="fail"):
     return [{**c, "points": 0, "max": c["points"], "passed": False,
-             "message": message, "hint": hint} for c in CHECKS]
+             "message": message, "hint": hint, "verdict": verdict} for c in CHECKS]
+
+
+def read_result(path, notebook):
+    """check's --json document, read with bounds and validated by lib/'s own reader.
+
+    The file was written by a process that ran student code: its size and depth
+    are bounded, its hash must be the notebook's, and it must hold one entry per
+    public check with that check's maximum and all-or-nothing points.
+    """
+    sys.path.insert(0, str(LIB))  # lib/autograder before this file (also autograder.py)
+    try:
+        from autograder.public import ci
+    finally:
+        sys.path.remove(str(LIB))
+    return ci.read_check_file(path, CHECKS, ci.notebook_hash(notebook))
 
 
 def run_checks(workspace):
@@ -114,21 +133,20 @@ def run_checks(workspace):
             return failed_checks(
                 f"temps dépassé : la vérification a duré plus de {CHECK_TIMEOUT_S // 60} min.",
                 "Vos fonctions doivent construire le modèle sans l'entraîner ; relancez "
-                "python -m autograder check sur votre machine.")
-        print(proc.stdout, flush=True)
-        print(proc.stderr, file=sys.stderr, flush=True)
-        try:
-            data = json.loads(out.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            raise SystemExit(f"autograder: check wrote no result (exit {proc.returncode})")
-    if data.get("schema") != CHECK_SCHEMA:
-        raise SystemExit("autograder: unexpected check output")
-    by_id = {c["id"]: c for c in data.get("checks", [])}
-    if data.get("status") == "error" or not by_id:
-        return failed_checks(data.get("error") or "vérification impossible",
-                             next((c.get("hint", "") for c in by_id.values()), ""))
-    return [by_id.get(c["id"]) or failed_checks("contrôle absent du résultat")[i]
-            for i, c in enumerate(CHECKS)]
+                "python -m autograder check sur votre machine.", verdict="timeout")
+        print(proc.stdout[-20000:], flush=True)
+        print(proc.stderr[-20000:], file=sys.stderr, flush=True)
+        data, why = read_result(out, notebook)
+    if data is None:
+        print(f"autograder: check result rejected ({why}, exit {proc.returncode})",
+              file=sys.stderr)
+        return failed_checks("vérification impossible : résultat illisible ou incohérent.",
+                             "Lancez python -m autograder check sur votre machine.",
+                             verdict="error")
+    if data["status"] == "error":
+        return failed_checks(data["error"] or "vérification impossible",
+                             next((c["hint"] for c in data["checks"] if c["hint"]), ""))
+    return [{**c, "verdict": "pass" if c["passed"] else "fail"} for c in data["checks"]]
 
 
 def test_name(check):
@@ -143,9 +161,9 @@ def result_document(checks, workspace):
     for c in checks:
         top = int(round(c["max"]))
         tests.append({"test-name": test_name(c), "passed": bool(c["passed"]),
-                      "score": top if c["passed"] else 0, "max-score": top,
+                      "score": int(round(c["points"])), "max-score": top,
                       "question": c["question"], "message": c.get("message", ""),
-                      "hint": c.get("hint", "")})
+                      "hint": c.get("hint", ""), "status": c["verdict"]})
     env = os.environ
     doc = {
         "schema": "classroom50/result/v1",
@@ -174,7 +192,7 @@ def release_body(doc, checks):
              f"(vérifications publiques)", "",
              "| Question | Vérification | Résultat | Points |", "|---|---|---|---|"]
     for c, t in zip(checks, doc["tests"]):
-        verdict = "✅ réussie" if t["passed"] else "❌ à revoir"
+        verdict = VERDICTS[c["verdict"]]
         title = c["title"].replace("|", "\\|").replace("*", "\\*")
         lines.append(f"| {c['question']} | {title} | {verdict} | "
                      f"{t['score']} / {t['max-score']} |")

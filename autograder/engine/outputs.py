@@ -30,6 +30,7 @@ from autograder.public.assignment import (
     QUESTION_OK,
     QUESTION_TITLES,
     QUESTIONS,
+    STATUS_LABELS,
 )
 from autograder.public.bounded import clean_text
 from autograder.public.fsutil import atomic_write_json, atomic_write_text
@@ -306,6 +307,10 @@ def grades_csv(records: list[dict], maxima: dict[str, float]) -> str:
     automatic points, the same figure as ``gradebook.csv``'s ``percent``
     divided by 100 (a perfect automatic score reads 1 in both). A submission
     that is not graded counts 0, as in ``gradebook.csv``.
+    ``grading_status`` stays machine-readable (otter's ``Completed``, else the
+    record's status code: ``missing``, ``no-notebook``...); ``statut`` is the
+    French label of :data:`~autograder.public.assignment.STATUS_LABELS`, with the
+    record's French message when it is not graded.
 
     Args:
         records: submission records (dictionaries).
@@ -317,7 +322,7 @@ def grades_csv(records: list[dict], maxima: dict[str, float]) -> str:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(
-        ["file", *QUESTIONS, "total_points_earned", "percent_correct", "grading_status"]
+        ["file", *QUESTIONS, "total_points_earned", "percent_correct", "grading_status", "statut"]
     )
     possible = sum(maxima.get(q, 0.0) for q in AUTO_QUESTIONS)
     writer.writerow(
@@ -326,6 +331,7 @@ def grades_csv(records: list[dict], maxima: dict[str, float]) -> str:
             *(format_points(maxima.get(q, 0.0)) for q in QUESTIONS),
             format_points(possible),
             "1",
+            "--",
             "--",
         ]
     )
@@ -336,10 +342,10 @@ def grades_csv(records: list[dict], maxima: dict[str, float]) -> str:
             for q in AUTO_QUESTIONS
         }
         total = sum(scores.values())
-        if graded:
-            status = "Completed"
-        else:
-            status = f"{r['status']}: {r.get('message', '')}".strip().rstrip(":")
+        status = "Completed" if graded else r["status"]
+        label = STATUS_LABELS.get(r["status"], r["status"])
+        if not graded and r.get("message"):
+            label = f"{label} : {r['message']}"
         # Rounded as gradebook.csv's percent (two decimals of a percentage).
         percent = round(100 * total / possible, 2) / 100 if possible else 0.0
         writer.writerow(
@@ -349,6 +355,7 @@ def grades_csv(records: list[dict], maxima: dict[str, float]) -> str:
                 format_points(total),
                 f"{percent:.4f}".rstrip("0").rstrip("."),
                 status,
+                label,
             ]
         )
     return buf.getvalue()

@@ -73,6 +73,15 @@ STATUS_LABELS = {
     STATUS_UNREADABLE: "fiche illisible",
     STATUS_ERROR: "erreur du correcteur",
 }
+#: English label of each submission status (``--lang en``).
+STATUS_LABELS_EN = {
+    STATUS_GRADED: "graded",
+    STATUS_NO_NOTEBOOK: "no notebook",
+    STATUS_INVALID: "invalid notebook",
+    STATUS_MISSING: "not submitted",
+    STATUS_UNREADABLE: "unreadable record",
+    STATUS_ERROR: "grader error",
+}
 #: French label of each question status.
 QUESTION_STATUS_LABELS = {
     "ok": "ok",
@@ -83,6 +92,17 @@ QUESTION_STATUS_LABELS = {
     "error": "erreur",
     "not-graded": "non corrigée",
     "manual": "correction manuelle",
+}
+#: English label of each question status (``--lang en``).
+QUESTION_STATUS_LABELS_EN = {
+    "ok": "ok",
+    "timeout": "time limit exceeded",
+    "memory": "memory limit exceeded",
+    "crashed": "crash",
+    "exited": "early exit",
+    "error": "error",
+    "not-graded": "not graded",
+    "manual": "graded by hand",
 }
 #: Question statuses that are not incidents.
 QUESTION_OK = ("ok", "manual")

@@ -1,13 +1,15 @@
-"""The student's command line: ``python -m autograder {check,ci-summary}``.
+"""The student's command line: ``python -m autograder {check,ci-step,ci-summary}``.
 
 This module is part of the public subpackage shipped in every student repository.
 The teacher's command line (:mod:`autograder.cli`) adds ``grade``, ``report`` and
-``demo`` to the same two commands through :func:`add_public_commands`.
+``demo`` to the same commands through :func:`add_public_commands`.
 
 ``check --json FILE`` also writes the results in machine-readable form
-(:mod:`autograder.public.ci`); ``ci-summary`` turns such files and the GitHub
-Actions command grader's ``Q*_RESULTS`` into the French job summary and
-never imports TensorFlow.
+(:mod:`autograder.public.ci`); ``ci-step CHECK_ID`` is one step of the generated
+GitHub Actions workflow (one per public check, one evaluation per push:
+:mod:`autograder.public.ci_step`); ``ci-summary`` turns the steps' outputs
+(``Q1_SHAPE_RESULTS``...) and the shared evaluation file into the French job
+summary and never imports TensorFlow.
 
 Exit statuses: 0 success (a submission scoring zero is not an error), 1 a
 ``check`` with at least one failed check, 2 a usage error, a missing path or an
@@ -97,7 +99,7 @@ def _fmt(x) -> str:
 
 
 def add_public_commands(sub) -> None:
-    """Add ``check`` and ``ci-summary`` to an argparse subparsers object."""
+    """Add ``check``, ``ci-step`` and ``ci-summary`` to an argparse subparsers object."""
     c = sub.add_parser(
         "check",
         help="vérifier son notebook (contrôles publics)",
@@ -115,18 +117,36 @@ def add_public_commands(sub) -> None:
     )
     c.set_defaults(handler=cmd_check)
 
+    st = sub.add_parser(
+        "ci-step",
+        help="une étape GitHub Actions : une vérification publique",
+        description="Une étape du workflow GitHub Actions : affiche le résultat d'une "
+        "vérification publique ; le notebook n'est évalué qu'une fois par run (fichier "
+        "resultats-autograder/evaluation.json, lié au sha256 du notebook). Code de sortie "
+        "0 si la vérification passe.",
+    )
+    st.add_argument("check", metavar="VERIFICATION", help="par exemple q1.shape")
+    st.add_argument("--notebook", default=NOTEBOOK, help="défaut : " + NOTEBOOK)
+    st.add_argument(
+        "--results",
+        metavar="DIR",
+        default="resultats-autograder",
+        help="dossier du fichier d'évaluation partagé (défaut : resultats-autograder)",
+    )
+    st.set_defaults(handler=cmd_ci_step)
+
     s = sub.add_parser(
         "ci-summary",
         help="résumé en français d'un run GitHub Actions",
         description="Résumé en français des vérifications d'un run GitHub "
-        "Actions, à partir des fichiers de check --json et des "
-        "variables Q1_RESULTS... du correcteur de commandes.",
+        "Actions, à partir des sorties des étapes (Q1_SHAPE_RESULTS...) et du "
+        "fichier d'évaluation partagé.",
     )
     s.add_argument(
         "--results",
         metavar="DIR",
         default="resultats-autograder",
-        help="dossier des fichiers <question>.json (défaut : resultats-autograder)",
+        help="dossier du fichier evaluation.json (défaut : resultats-autograder)",
     )
     s.add_argument(
         "--out",
@@ -136,16 +156,11 @@ def add_public_commands(sub) -> None:
         "(défaut : celui de --results)",
     )
     s.add_argument(
-        "--questions",
-        metavar="Q1,Q2",
-        default="q1,q2,q3",
-        help="questions, dans l'ordre (défaut : q1,q2,q3)",
-    )
-    s.add_argument(
         "--points",
-        metavar="Q=PTS,...",
+        metavar="ID=PTS,...",
         default=None,
-        help="points publics de chaque question, par exemple q1=3,q2=2,q3=1",
+        help="points de chaque vérification publique, dans l'ordre, par exemple "
+        "q1.shape=1,q1.order=1 (défaut : toutes les vérifications publiques)",
     )
     s.add_argument("--notebook", default=NOTEBOOK, help=argparse.SUPPRESS)
     s.set_defaults(handler=cmd_ci_summary)
@@ -156,7 +171,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = Parser(
         prog="python -m autograder", description="Vérification du TP « ResNet à la main »."
     )
-    sub = parser.add_subparsers(dest="command", metavar="{check,ci-summary}", parser_class=Parser)
+    sub = parser.add_subparsers(
+        dest="command", metavar="{check,ci-step,ci-summary}", parser_class=Parser
+    )
     sub.required = True
     add_public_commands(sub)
     return parser
@@ -221,63 +238,106 @@ def _public_specs() -> list[dict]:
         return ci.public_specs_from_source()
 
 
-def _write_failed_json(args, message: str, hint: str = "", warnings=()) -> None:
-    if not args.json:
-        return
-    from autograder.public import ci
+def public_evaluation(notebook: str, question: str | None = None, lang: str = "fr"):
+    """The public evaluation behind ``check`` and every workflow step.
 
-    ci.write_json(
-        args.json,
-        ci.failed_payload(_public_specs(), args.notebook, args.question, message, hint, warnings),
-    )
+    Args:
+        notebook: the notebook's path, as given.
+        question: one question, or None for all.
+        lang: the language of the error lines (the JSON document stays French).
 
-
-def cmd_check(args) -> int:
-    """``check NOTEBOOK [-q Q] [--json FILE]``: public checks, exit 1 when any fails."""
-    from autograder.public import versions
+    Returns:
+        ``(payload, results, exit_status, errors)``: the ``check --json``
+        document (:func:`autograder.public.ci.check_payload`; every selected check
+        failed, with the reason, when nothing could be checked), the check results
+        (None when nothing could be checked), the exit status ``check`` uses when
+        nothing could be checked, and the French error lines to print then.
+    """
+    from autograder.public import ci, versions
 
     errors, warnings = versions.environment_problems()
-    for line in warnings:
-        print(line, file=sys.stderr)
+
+    def failed(message, hint="", code=EXIT_USAGE, lines=None):
+        payload = ci.failed_payload(_public_specs(), notebook, question, message, hint, warnings)
+        return payload, None, code, lines or [message]
+
     if errors:
-        _write_failed_json(args, errors[0], warnings=warnings)
-        for line in errors:
-            print(f"autograder: {line}", file=sys.stderr)
-        return EXIT_USAGE
-    nb = Path(args.notebook)
+        return failed(errors[0], lines=versions.environment_problems(lang=lang)[0] or errors)
+    nb = Path(notebook)
     if not nb.is_file():
-        _write_failed_json(
-            args,
-            f"notebook introuvable : {args.notebook}",
+        return failed(
+            f"notebook introuvable : {notebook}",
             "Le notebook doit s'appeler resnet_a_la_main.ipynb, à la racine du dépôt.",
-            warnings,
+            lines=[
+                f"notebook not found: {notebook}"
+                if lang == "en"
+                else f"notebook introuvable : {notebook}"
+            ],
         )
-        return fail(f"notebook introuvable : {args.notebook}")
     try:
         from autograder.public.pipeline import check_notebook
     except ImportError as exc:
-        _write_failed_json(args, f"module de vérification indisponible ({exc})", warnings=warnings)
-        return fail(f"module de vérification indisponible ({exc})")
+        return failed(
+            f"module de vérification indisponible ({exc})",
+            lines=[
+                f"checking module unavailable ({exc})"
+                if lang == "en"
+                else f"module de vérification indisponible ({exc})"
+            ],
+        )
     from autograder.public.extract import NotebookError
 
     try:
         with quiet_native_stderr():
-            results = check_notebook(nb, question=args.question)
+            results = check_notebook(nb, question=question)
     except NotebookError as exc:
-        _write_failed_json(
-            args,
+        return failed(
             str(exc),
             "Ouvrez le notebook dans Jupyter, enregistrez-le, puis relancez la vérification.",
-            warnings,
+            EXIT_FAILED_CHECKS,
+            [exc.message_en if lang == "en" else str(exc)],
         )
-        return fail(str(exc), EXIT_FAILED_CHECKS)
-    if args.json:
-        from autograder.public import ci
+    return ci.check_payload(results, notebook, question, warnings=warnings), results, EXIT_OK, []
 
-        ci.write_json(
-            args.json, ci.check_payload(results, args.notebook, args.question, warnings=warnings)
-        )
-    return _print_checks(results, str(nb), args.lang, args.question)
+
+def cmd_check(args) -> int:
+    """``check NOTEBOOK [-q Q] [--json FILE]``: public checks, exit 1 when any fails."""
+    from autograder.public import ci, versions
+
+    payload, results, code, errors = public_evaluation(args.notebook, args.question, args.lang)
+    shown = (
+        payload["warnings"] if args.lang == "fr" else versions.environment_problems(lang="en")[1]
+    )
+    for line in shown:
+        print(line, file=sys.stderr)
+    if args.json:
+        ci.write_json(args.json, payload)
+    if results is None:
+        for line in errors:
+            print(f"autograder: {line}", file=sys.stderr)
+        return code
+    return _print_checks(results, args.notebook, args.lang, args.question)
+
+
+def cmd_ci_step(args) -> int:
+    """``ci-step CHECK_ID``: one workflow step; the notebook is evaluated once per push."""
+    from autograder.public import ci_step
+
+    specs = _public_specs()
+    spec = next((s for s in specs if s["id"] == args.check), None)
+    if spec is None:
+        return fail(f"vérification publique inconnue : {args.check}")
+    payload, origin, rejected = ci_step.evaluation_for(
+        args.notebook,
+        specs,
+        args.results,
+        lambda: public_evaluation(args.notebook)[0],
+    )
+    lines, code = ci_step.report(spec, payload, origin, rejected)
+    if payload.get("error"):
+        lines.insert(1, payload["error"])
+    print("\n".join(lines))
+    return code
 
 
 def cmd_ci_summary(args) -> int:
@@ -288,10 +348,7 @@ def cmd_ci_summary(args) -> int:
         points = ci.parse_points(args.points)
     except ValueError as exc:
         return fail(f"--points : {exc}")
-    questions = [q.strip() for q in args.questions.split(",") if q.strip()]
-    if not questions:
-        return fail("--questions : aucune question")
-    s = ci.run_summary(questions, args.results, args.out, points=points, notebook=args.notebook)
+    s = ci.run_summary(ci.specs_for(points), args.results, args.out, notebook=args.notebook)
     print(s["markdown"])
     return EXIT_OK
 

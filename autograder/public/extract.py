@@ -36,11 +36,13 @@ class NotebookError(Exception):
 
     Attributes:
         message: French one-line reason, for the student and the gradebook.
+        message_en: the same reason in English (``--lang en``).
     """
 
-    def __init__(self, message: str):
+    def __init__(self, message: str, message_en: str = ""):
         super().__init__(message)
         self.message = message
+        self.message_en = message_en or message
 
 
 class InvalidNotebook(NotebookError):
@@ -76,12 +78,14 @@ class CellProblem:
         line: line of the error in that cell, when known.
         message: French message, "la cellule N contient une erreur de syntaxe...".
         names: names the cell would have defined (best effort).
+        message_en: the message in English.
     """
 
     cell: int
     line: int | None
     message: str
     names: list[str] = field(default_factory=list)
+    message_en: str = ""
 
 
 @dataclass
@@ -96,6 +100,7 @@ class Extracted:
             cells included).
         unavailable: name -> French reason, for names the kept code does not
             define because their cell was dropped or broken.
+        unavailable_en: the same reasons in English.
         variables: the names among ``unavailable`` bound only by dropped
             statements (notebook data variables such as ``X_train``): a graded
             function reading one fails with :class:`~autograder.public.probe.NotebookVariableError`.
@@ -107,6 +112,7 @@ class Extracted:
     functions: list[str] = field(default_factory=list)
     unavailable: dict[str, str] = field(default_factory=dict)
     variables: list[str] = field(default_factory=list)
+    unavailable_en: dict[str, str] = field(default_factory=dict)
 
     @property
     def star_imports(self) -> bool:
@@ -142,6 +148,15 @@ class Extracted:
             f"de code"
         )
 
+    def why_missing_en(self, name: str) -> str:
+        """:meth:`why_missing` in English."""
+        if name in self.unavailable_en:
+            return self.unavailable_en[name]
+        return (
+            f"the function {name} cannot be found in the notebook: check its exact "
+            f"name ({name}) and that it is defined in a code cell"
+        )
+
     def code(self) -> str:
         """The kept code as one readable Python source (for humans and tests)."""
         parts = []
@@ -165,6 +180,7 @@ class Extracted:
             functions=list(data.get("functions", [])),
             unavailable=dict(data.get("unavailable", {})),
             variables=list(data.get("variables", [])),
+            unavailable_en=dict(data.get("unavailable_en", {})),
         )
 
 
@@ -175,18 +191,24 @@ def _read(path: Path):
     import nbformat
 
     if not path.is_file():
-        raise NotebookError(f"le notebook {path.name} est introuvable")
+        raise NotebookError(
+            f"le notebook {path.name} est introuvable", f"the notebook {path.name} was not found"
+        )
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise InvalidNotebook(
             f"le fichier {path.name} est illisible ({exc.__class__.__name__}) : "
-            f"ce n'est pas un notebook Jupyter enregistré en UTF-8"
+            f"ce n'est pas un notebook Jupyter enregistré en UTF-8",
+            f"the file {path.name} cannot be read ({exc.__class__.__name__}): "
+            f"it is not a Jupyter notebook saved in UTF-8",
         ) from None
     if len(text) > NOTEBOOK_MAX_CHARS or json_depth(text) > NOTEBOOK_MAX_DEPTH:
         raise InvalidNotebook(
             f"le fichier {path.name} est trop volumineux ou trop imbriqué "
-            f"pour être lu : effacez les sorties et réenregistrez-le"
+            f"pour être lu : effacez les sorties et réenregistrez-le",
+            f"the file {path.name} is too large or too deeply nested to be read: "
+            f"clear the outputs and save it again",
         )
     try:
         data = json.loads(text)
@@ -194,23 +216,28 @@ def _read(path: Path):
         raise InvalidNotebook(
             f"le fichier {path.name} n'est pas un JSON valide (ligne {exc.lineno}, "
             f"colonne {exc.colno}) : rouvrez-le dans Jupyter, enregistrez-le, puis "
-            f"soumettez-le à nouveau"
+            f"soumettez-le à nouveau",
+            f"the file {path.name} is not valid JSON (line {exc.lineno}, column "
+            f"{exc.colno}): open it again in Jupyter, save it, then submit it again",
         ) from None
     except (ValueError, RecursionError):
         raise InvalidNotebook(
-            f"le fichier {path.name} n'est pas un JSON lisible : réenregistrez-le dans Jupyter"
+            f"le fichier {path.name} n'est pas un JSON lisible : réenregistrez-le dans Jupyter",
+            f"the file {path.name} is not readable JSON: save it again in Jupyter",
         ) from None
     if not isinstance(data, dict) or "cells" not in data:
         raise InvalidNotebook(
             f"le fichier {path.name} est un JSON mais pas un notebook "
-            f"Jupyter (pas de liste « cells »)"
+            f"Jupyter (pas de liste « cells »)",
+            f"the file {path.name} is JSON but not a Jupyter notebook (no “cells” list)",
         )
     try:
         nb = nbformat.reads(text, as_version=4)
     except Exception as exc:  # noqa: BLE001 - nbformat raises many types
         raise InvalidNotebook(
             f"le fichier {path.name} n'est pas un notebook Jupyter "
-            f"lisible ({exc.__class__.__name__})"
+            f"lisible ({exc.__class__.__name__})",
+            f"the file {path.name} is not a readable Jupyter notebook ({exc.__class__.__name__})",
         ) from None
     return nb
 
@@ -276,6 +303,7 @@ def extract_sources(sources, path: str = "") -> Extracted:
             line = getattr(exc, "lineno", None)
             msg = getattr(exc, "msg", None) or str(exc)
             where = f" (ligne {line})" if line else ""
+            where_en = f" (line {line})" if line else ""
             names = list(dict.fromkeys(_DEF_RE.findall(raw) + _ASSIGN_RE.findall(raw)))
             out.problems.append(
                 CellProblem(
@@ -286,6 +314,10 @@ def extract_sources(sources, path: str = "") -> Extracted:
                         f"la cellule {number} (« {_first_line(raw)} ») contient une "
                         f"erreur de syntaxe{where} : {msg} ; corrigez-la puis "
                         f"ré-exécutez le notebook"
+                    ),
+                    message_en=(
+                        f"cell {number} (“{_first_line(raw)}”) has a syntax "
+                        f"error{where_en}: {msg}; fix it, then run the notebook again"
                     ),
                 )
             )
@@ -321,8 +353,14 @@ def extract_sources(sources, path: str = "") -> Extracted:
                 f"correction n'exécute pas (entraînement, chargement des données, "
                 f"affichage…) : définissez-la dans la fonction ou comme constante"
             )
+            out.unavailable_en[name] = (
+                f"the variable {name} is computed in cell {number}, which grading does "
+                f"not run (training, data loading, display…): define it in the "
+                f"function or as a constant"
+            )
     for problem in out.problems:
         for name in problem.names:
             if name not in defined:
                 out.unavailable[name] = f"{name} n'est pas définie car {problem.message}"
+                out.unavailable_en[name] = f"{name} is not defined because {problem.message_en}"
     return out

@@ -66,8 +66,14 @@ NOT_RUN_EN = {
 
 
 def _not_run_checks(run: QuestionRun, visibility) -> list[CheckResult]:
-    """Every check of a question whose code did not finish: zero, with the run's message."""
+    """Every check of a question whose code did not finish: zero, with the run's message.
+
+    The English message and hint are the run's twins (:attr:`QuestionRun.message_en`,
+    :attr:`QuestionRun.hint_en`), else the status's generic ones (:data:`NOT_RUN_EN`).
+    """
     message_en, hint_en = NOT_RUN_EN.get(run.status, NOT_RUN_EN["error"])
+    message_en = run.message_en or message_en
+    hint_en = run.hint_en or hint_en
     return [
         CheckResult(
             id=s.id,

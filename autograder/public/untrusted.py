@@ -7,13 +7,13 @@ staged copy of the public subpackage (:mod:`autograder.public`), and a size-limi
 folder), otherwise as a plain child process.
 
 ``JOB_DIR/job.json`` holds ``{"code": Extracted.to_dict(), "questions": [...],
-"memory_gb": float, "channel_fd": int, "skip": [{"cell", "line", "message"}]}``.
+"memory_gb": float, "channel_fd": int, "skip": [{"cell", "line", "message", "message_en"}]}``.
 The child caps its own memory (``RLIMIT_DATA``), core files and file sizes,
 limits TensorFlow to one thread, executes the kept statements one by one in a
 fresh namespace (errors are recorded, never fatal; the statements listed in
 ``skip``, which hung in an earlier run, are not executed), then for each
 question calls :func:`probe` and :func:`save_artefacts` into
-``JOB_DIR/out/<question>/`` with a ``result.json`` (``status``, ``message``,
+``JOB_DIR/out/<question>/`` with a ``result.json`` (``status``, ``message``, ``message_en``,
 ``seconds``).
 
 The child's only way to hand anything back is the channel (file descriptor
@@ -301,14 +301,16 @@ def execute(code, namespace: dict, skip: dict | None = None, channel=None) -> li
     Args:
         code: an :class:`autograder.public.extract.Extracted`.
         namespace: the globals to fill.
-        skip: ``{(cell, line): French message}`` of statements not to run (they
-            hung in an earlier run); each is recorded as an error.
+        skip: ``{(cell, line): French message}`` or ``{(cell, line): (French,
+            English)}`` of statements not to run (they hung in an earlier run);
+            each is recorded as an error.
         channel: a :class:`Channel` told which statement starts (or None).
 
     Returns:
         One dict per statement that raised: ``cell``, ``line``, ``names``,
-        ``error`` (French). ``code.unavailable`` is extended with the names the
-        failing statements would have bound. ``SystemExit`` propagates.
+        ``error`` (French). ``code.unavailable`` (and ``code.unavailable_en``) is
+        extended with the names the failing statements would have bound.
+        ``SystemExit`` propagates.
     """
     from autograder.public.probe import explain_name_errors
     from autograder.public.statements import statement_binds
@@ -334,19 +336,24 @@ def execute(code, namespace: dict, skip: dict | None = None, channel=None) -> li
                 names = statement_binds(stmt)
                 if isinstance(exc, NameError) and getattr(exc, "name", None) in code.unavailable:
                     detail = code.unavailable[exc.name]
+                    detail_en = code.unavailable_en.get(exc.name, detail)
                 else:
-                    detail = _short(exc)
-                message = (
-                    f"la cellule {cell.index} (ligne {stmt.lineno}) a levé une erreur : {detail}"
-                )
+                    detail = detail_en = _short(exc)
+                where = f"(ligne {stmt.lineno})"
+                message = f"la cellule {cell.index} {where} a levé une erreur : {detail}"
+                message_en = f"cell {cell.index} (line {stmt.lineno}) raised an error: {detail_en}"
                 if isinstance(exc, _Skipped):
-                    message = str(exc)
+                    given = exc.args[0]
+                    message, message_en = given if isinstance(given, tuple) else (given, given)
                 errors.append(
                     {"cell": cell.index, "line": stmt.lineno, "names": names, "error": message}
                 )
                 for name in names:
                     if name not in namespace:
                         code.unavailable.setdefault(name, f"{name} n'est pas définie car {message}")
+                        code.unavailable_en.setdefault(
+                            name, f"{name} is not defined because {message_en}"
+                        )
     for name, value in list(namespace.items()):
         if (
             isinstance(value, types.FunctionType)
@@ -366,14 +373,16 @@ _MEMORY_MARKS = (
 )
 
 
-def _memory_message(memory_gb: float, detail: str) -> str:
+def _memory_message(memory_gb: float, detail: str) -> tuple[str, str]:
     return (
         f"attendu : au plus {memory_gb:g} Go de mémoire, reçu : une allocation "
-        f"refusée au-delà de cette limite ({detail[:200]})."
+        f"refusée au-delà de cette limite ({detail[:200]}).",
+        f"expected at most {memory_gb:g} GB of memory, got: an allocation refused "
+        f"beyond that limit ({detail[:200]}).",
     )
 
 
-def _classify(artefacts: dict, memory_gb: float) -> tuple[str, str]:
+def _classify(artefacts: dict, memory_gb: float) -> tuple[str, str, str]:
     from autograder.public.probe import AUXILIARY, ProbeFailure
 
     artefacts = {k: v for k, v in artefacts.items() if k not in AUXILIARY}
@@ -382,10 +391,10 @@ def _classify(artefacts: dict, memory_gb: float) -> tuple[str, str]:
         text = f"{f.message_fr} {f.message_en}"
         for mark in _MEMORY_MARKS:
             if mark in text:
-                return "memory", _memory_message(memory_gb, text[text.index(mark) :].strip(" ."))
+                return "memory", *_memory_message(memory_gb, text[text.index(mark) :].strip(" ."))
     if artefacts and len(failures) == len(artefacts):
-        return "error", failures[0].message_fr
-    return "ok", ""
+        return "error", failures[0].message_fr, failures[0].message_en
+    return "ok", "", ""
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -403,7 +412,10 @@ def main(argv: list[str] | None = None) -> int:
     from autograder.public.probe import probe, save_artefacts
 
     code = Extracted.from_dict(job["code"])
-    skip = {(int(s["cell"]), int(s["line"])): str(s["message"]) for s in job.get("skip", [])}
+    skip = {
+        (int(s["cell"]), int(s["line"])): (str(s["message"]), str(s.get("message_en") or ""))
+        for s in job.get("skip", [])
+    }
     namespace: dict = {"__name__": "__main__", "__builtins__": builtins}
     started = time.perf_counter()
     try:
@@ -424,24 +436,24 @@ def main(argv: list[str] | None = None) -> int:
         qdir.mkdir(parents=True, exist_ok=True)
         name = QUESTION_FUNCTIONS.get(question, "")
         if exit_during_exec is not None:
-            result = {"status": "exited", "message": _exit_message(exit_during_exec, None)}
+            result = _result("exited", *_exit_message(exit_during_exec, None))
         elif name and name in code.unavailable and not callable(namespace.get(name)):
-            result = {"status": "error", "message": code.unavailable[name]}
+            result = _result("error", code.unavailable[name], code.unavailable_en.get(name, ""))
         else:
             try:
                 artefacts = probe(question, namespace)
                 save_artefacts(artefacts, qdir)
-                status, message = _classify(artefacts, memory_gb)
-                result = {"status": status, "message": message}
+                result = _result(*_classify(artefacts, memory_gb))
             except SystemExit as exc:
-                result = {"status": "exited", "message": _exit_message(exc, name)}
+                result = _result("exited", *_exit_message(exc, name))
             except MemoryError as exc:
-                result = {"status": "memory", "message": _memory_message(memory_gb, _short(exc))}
+                result = _result("memory", *_memory_message(memory_gb, _short(exc)))
             except BaseException as exc:  # noqa: BLE001 - keep going to the next question
-                result = {
-                    "status": "error",
-                    "message": f"erreur inattendue pendant la construction : {_short(exc)}",
-                }
+                result = _result(
+                    "error",
+                    f"erreur inattendue pendant la construction : {_short(exc)}",
+                    f"unexpected error while building: {_short(exc)}",
+                )
         result["seconds"] = time.perf_counter() - t0
         atomic_write_json(qdir / "result.json", result, indent=None)
         channel.folder(qdir)
@@ -450,11 +462,19 @@ def main(argv: list[str] | None = None) -> int:
     os._exit(0)  # skip TensorFlow's slow teardown and any student atexit hook
 
 
-def _exit_message(exc: SystemExit, name: str | None) -> str:
+def _result(status: str, message: str, message_en: str) -> dict:
+    """A question's ``result.json``: status, French message and its English twin."""
+    return {"status": status, "message": message, "message_en": message_en}
+
+
+def _exit_message(exc: SystemExit, name: str | None) -> tuple[str, str]:
     where = f"`{name}`" if name else "le code du notebook"
+    where_en = f"`{name}`" if name else "the notebook's code"
     return (
         f"attendu : {where} rend la main normalement, reçu : un appel à sys.exit"
-        f"({exc.code!r}) qui arrête le programme."
+        f"({exc.code!r}) qui arrête le programme.",
+        f"expected {where_en} to return normally, got: a call to sys.exit({exc.code!r}) "
+        f"that stops the program.",
     )
 
 

@@ -115,7 +115,10 @@ def render_html(records: list[dict], run: dict, out_dir: str | os.PathLike) -> s
 
 
 def write_gradebook(records: list[dict], path: str | os.PathLike) -> Path:
-    """Write the gradebook CSV: ``student_id,total,percent,status``, one row per student.
+    """Write the gradebook CSV: ``student_id,total,percent,status,statut``, one row per student.
+
+    ``status`` is the record's status code (machine-readable), ``statut`` its French
+    label (:data:`~autograder.public.assignment.STATUS_LABELS`).
 
     Args:
         records: normalised records; a submission that is not graded counts 0 points.
@@ -126,11 +129,12 @@ def write_gradebook(records: list[dict], path: str | os.PathLike) -> Path:
     """
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(["student_id", "total", "percent", "status"])
+    writer.writerow(["student_id", "total", "percent", "status", "statut"])
     for r in records:
         total = r["total"] if r["status"] == "graded" else 0.0
         percent = r["percent"] if r["status"] == "graded" else 0.0
-        writer.writerow([r["id"], f"{total:.2f}", f"{percent:.2f}", r["status"]])
+        label = STATUS_LABELS.get(r["status"], r["status"])
+        writer.writerow([r["id"], f"{total:.2f}", f"{percent:.2f}", r["status"], label])
     atomic_write_text(Path(path), buf.getvalue())
     return Path(path)
 

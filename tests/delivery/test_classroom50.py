@@ -274,6 +274,58 @@ def test_bundle_lists_every_public_check(bundle):
     ]
 
 
+def _bundle_namespace(bundle) -> dict:
+    ns: dict = {"__name__": "not_main", "__file__": str(bundle / "autograder.py")}
+    exec(
+        compile((bundle / "autograder.py").read_text(encoding="utf-8"), "autograder.py", "exec"), ns
+    )
+    return ns
+
+
+def test_bundle_trusts_no_forged_check_output(bundle, tmp_path):
+    """check's --json file is read with bounds: another notebook's, huge, garbage or
+    impossible points give no score (0 out of every point), never the file's."""
+    from autograder.public import ci
+
+    ns = _bundle_namespace(bundle)
+    nb = tmp_path / NOTEBOOK
+    nb.write_text('{"cells": []}', encoding="utf-8")
+    results = [
+        {**c, "points": c["points"], "max_points": c["points"], "passed": True}
+        for c in ns["CHECKS"]
+    ]
+    good = ci.check_payload(results, str(nb))
+    out = tmp_path / "check.json"
+    out.write_text(json.dumps(good), encoding="utf-8")
+    data, why = ns["read_result"](out, nb)
+    assert why == "" and data["points"] == sum(c["points"] for c in ns["CHECKS"])
+    forgeries = {
+        "another notebook": {**good, "notebook_sha256": "0" * 64},
+        "points above max": {
+            **good,
+            "checks": [{**good["checks"][0], "points": 9}, *good["checks"][1:]],
+        },
+        "a check left out": {**good, "checks": good["checks"][1:]},
+    }
+    for label, doc in forgeries.items():
+        out.write_text(json.dumps(doc), encoding="utf-8")
+        assert ns["read_result"](out, nb)[0] is None, label
+    for raw in (b"\x00garbage", b" " * (ci.EVALUATION_LIMIT + 1) + b"{}"):
+        out.write_bytes(raw)
+        assert ns["read_result"](out, nb)[0] is None
+
+
+def test_bundle_counts_a_timeout_out_of_every_point(bundle, tmp_path, monkeypatch):
+    for k, v in RUNNER_ENV.items():
+        monkeypatch.setenv(k, v)
+    ns = _bundle_namespace(bundle)
+    checks = ns["failed_checks"]("temps dépassé", verdict="timeout")
+    doc = ns["result_document"](checks, tmp_path)
+    assert result_problems(doc) == []
+    assert doc["score"] == 0 and doc["max-score"] == sum(c["points"] for c in ns["CHECKS"])
+    assert "⏱️ temps dépassé" in ns["release_body"](doc, checks)
+
+
 def test_missing_runner_variables_are_an_infrastructure_error(bundle, tmp_path):
     repo = tmp_path / "repo"
     repo.mkdir()

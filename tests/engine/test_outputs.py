@@ -66,13 +66,16 @@ def test_outputs_schema_and_french_feedback(tmp_path):
         "total_points_earned",
         "percent_correct",
         "grading_status",
+        "statut",
     ]
     # q4's maximum is listed; the total is the automatic points' (issue 13: was 24, q4 included)
     assert rows[1][0] == "points-per-question" and rows[1][4:6] == ["4", "20"]
     assert [r[0] for r in rows[2:]] == ["alice", "bob"]
     # q4 (hand-graded) is blank, not 0 (issue 13)
     assert rows[3][1:7] == ["3", "0", "0", "", "3", "0.15"] and rows[3][7] == "Completed"
-    assert rows[2][5] == "0" and rows[2][7].startswith("missing")
+    assert rows[2][5] == "0" and rows[2][7] == "missing"
+    # the teacher reads French labels (issue 13: "graded", "error" were shown as they are)
+    assert rows[3][8] == "corrigé" and rows[2][8].startswith("non rendu")
     res = json.loads((tmp_path / "results" / "bob.json").read_text())
     assert res["score"] == 3.0
     for t in res["tests"]:
@@ -144,6 +147,10 @@ def test_grades_csv_and_gradebook_agree_on_the_percentage(tmp_path):
     for sid in ("ann", "bob", "zoe"):
         assert f"{100 * float(rows[sid][6]):.2f}" == book[sid]["percent"]
         assert float(rows[sid][5]) == float(book[sid]["total"])
+    # both say the status in French, beside its code
+    assert (book["ann"]["status"], book["ann"]["statut"]) == ("graded", "corrigé")
+    assert (book["zoe"]["status"], book["zoe"]["statut"]) == ("missing", "non rendu")
+    assert rows["zoe"][7:] == ["missing", "non rendu : Aucun rendu trouvé."]
 
 
 def test_feedback_of_an_absent_student_has_no_empty_section():

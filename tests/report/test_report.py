@@ -155,7 +155,7 @@ def test_gradebook_has_every_student(graded_dir):
     out, records, _ = graded_dir
     with open(out / "gradebook.csv", newline="", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
-    assert list(rows[0]) == ["student_id", "total", "percent", "status"]
+    assert list(rows[0]) == ["student_id", "total", "percent", "status", "statut"]
     assert sorted(r["student_id"] for r in rows) == sorted(r["id"] for r in records)
     by_id = {r["student_id"]: r for r in rows}
     assert by_id["hugo"] == {
@@ -163,6 +163,7 @@ def test_gradebook_has_every_student(graded_dir):
         "total": "0.00",
         "percent": "0.00",
         "status": "missing",
+        "statut": "non rendu",
     }
     assert float(by_id["alice"]["total"]) == sum(QMAX.values())
     bob = next(r for r in records if r["id"] == "bob")

@@ -40,7 +40,7 @@ Statuses: ``ok`` (the probe ran to its end), ``timeout``, ``memory``,
 ``crashed`` (killed by a signal: segfault, abort, too many processes...),
 ``exited`` (``sys.exit``, ``os._exit``), ``error`` (the student's function
 raised or is missing, or a syntax error made it unavailable). Each comes with
-a French message.
+a French message and its English twin (``message_en``, ``hint_en``).
 
 Which isolation works here is decided in :mod:`autograder.public.isolation`; the
 pipes are read by :mod:`autograder.public.channel`; the stages around this one are
@@ -97,6 +97,29 @@ _HINTS = {
 }
 
 
+#: The hints in English (``--lang en``).
+_HINTS_EN = {
+    "timeout": (
+        "Look for a loop that never ends (while, recursion) in your function or those it "
+        "calls: building the model must take a few seconds, without training."
+    ),
+    "memory": (
+        "Your code asks for too much memory: do not load data or create large arrays in "
+        "your functions; check the size of your layers."
+    ),
+    "crashed": (
+        "The Python process stopped abruptly: use neither ctypes nor native extensions, "
+        "start no other process, and run your function alone in a fresh kernel to "
+        "reproduce the problem."
+    ),
+    "exited": "Call neither sys.exit(), exit() nor os._exit() in the notebook's code.",
+    "error": (
+        "Run the notebook from top to bottom in a fresh kernel (Kernel > Restart and run "
+        "all) and fix the first error shown."
+    ),
+}
+
+
 @dataclass
 class QuestionRun:
     """What the bounded run of one question gave back.
@@ -105,6 +128,7 @@ class QuestionRun:
         question: ``"q1"``...
         status: one of :data:`STATUSES`.
         message: French one-liner, empty when ``status == "ok"``.
+        message_en: the same in English (``--lang en``).
         seconds: wall time of the question (its share of the child's time).
         files: the folder of files the child handed back for this question
             (``probe.json`` and ``.keras`` archives, untrusted until
@@ -124,6 +148,7 @@ class QuestionRun:
     question: str
     status: str
     message: str = ""
+    message_en: str = ""
     seconds: float = 0.0
     files: Path | None = None
     peak_rss_mb: float = 0.0
@@ -139,54 +164,92 @@ class QuestionRun:
         """French hint for a failed run."""
         return "" if self.status == "ok" else _HINTS.get(self.status, "")
 
+    @property
+    def hint_en(self) -> str:
+        """English hint for a failed run."""
+        return "" if self.status == "ok" else _HINTS_EN.get(self.status, "")
 
-def _failed_message(child: SandboxProcess, question: str) -> tuple[str, str]:
-    """Status and French message of a question the child did not report on."""
-    name = QUESTION_FUNCTIONS.get(question, "le code du notebook")
+
+#: The channel's violations (:attr:`autograder.public.channel.Channel.violation`) in English.
+_VIOLATIONS_EN = {
+    "trop de données renvoyées": "too much data sent back",
+    "message illisible": "an unreadable message",
+    "fichiers renvoyés non conformes": "files sent back that do not conform",
+}
+
+
+def _failed_message(child: SandboxProcess, question: str) -> tuple[str, str, str]:
+    """Status, French and English messages of a question the child did not report on."""
+    name = QUESTION_FUNCTIONS.get(question, "")
+    fr_name = f"`{name}`" if name else "le code du notebook"
+    en_name = f"`{name}`" if name else "the notebook's code"
     rc = child.returncode
     if child.killed_for == "timeout":
-        return "timeout", (
-            f"attendu : `{name}` rend son résultat dans le temps limite de "
-            f"{child.timeout_s:g} s, reçu : toujours en cours au bout de "
-            f"{child.timeout_s:g} s (exécution arrêtée)."
+        t = f"{child.timeout_s:g}"
+        return (
+            "timeout",
+            f"attendu : {fr_name} rend son résultat dans le temps limite de {t} s, reçu : "
+            f"toujours en cours au bout de {t} s (exécution arrêtée).",
+            f"expected {en_name} to return within the time limit of {t} s, got: still "
+            f"running after {t} s (stopped).",
         )
     if child.killed_for == "processes":
-        return "crashed", (
-            f"attendu : `{name}` s'exécute dans un seul processus, reçu : plus "
-            f"de {MAX_PROCESSES} processus lancés (exécution arrêtée)."
+        return (
+            "crashed",
+            f"attendu : {fr_name} s'exécute dans un seul processus, reçu : plus "
+            f"de {MAX_PROCESSES} processus lancés (exécution arrêtée).",
+            f"expected {en_name} to run in a single process, got: more than "
+            f"{MAX_PROCESSES} processes started (stopped).",
         )
     if child.killed_for == "channel":
-        return "crashed", (
-            f"attendu : `{name}` laisse le correcteur enregistrer le modèle, "
-            f"reçu : des {child.channel.violation} (exécution arrêtée)."
+        return (
+            "crashed",
+            f"attendu : {fr_name} laisse le correcteur enregistrer le modèle, "
+            f"reçu : des {child.channel.violation} (exécution arrêtée).",
+            f"expected {en_name} to let the grader save the model, got: "
+            f"{_VIOLATIONS_EN.get(child.channel.violation, 'a broken channel')} (stopped).",
         )
+    gb = f"{child.memory_gb:g}"
     if child.killed_for == "memory" or (rc == -signal.SIGKILL and child.killed_for is None):
-        return "memory", (
-            f"attendu : au plus {child.memory_gb:g} Go de mémoire, reçu : "
-            f"une consommation au-delà (exécution arrêtée)."
+        return (
+            "memory",
+            f"attendu : au plus {gb} Go de mémoire, reçu : une consommation au-delà "
+            f"(exécution arrêtée).",
+            f"expected at most {gb} GB of memory, got: more than that (stopped).",
         )
     stderr = child.err.text()
     if any(
         m in stderr for m in ("MemoryError", "bad_alloc", "ResourceExhausted", "Unable to allocate")
     ):
-        return "memory", (
-            f"attendu : au plus {child.memory_gb:g} Go de mémoire, reçu : "
-            f"une allocation refusée au-delà de cette limite."
+        return (
+            "memory",
+            f"attendu : au plus {gb} Go de mémoire, reçu : une allocation refusée au-delà "
+            f"de cette limite.",
+            f"expected at most {gb} GB of memory, got: an allocation refused beyond that limit.",
         )
     if rc is not None and rc > 0 and not child.channel.received and "Traceback" in stderr:
-        return "error", (
+        line = _internal_error_line(stderr)
+        return (
+            "error",
             "erreur interne du correcteur avant l'exécution de votre code : "
-            "montrez ce message à votre enseignant·e. " + _internal_error_line(stderr)
+            "montrez ce message à votre enseignant·e. " + line,
+            "internal error of the grader before your code ran: show this message to "
+            "your teacher. " + line,
         )
     if rc is not None and rc < 0:
-        return "crashed", (
-            f"attendu : `{name}` s'exécute normalement, reçu : un arrêt "
-            f"brutal du processus ({signal_name(-rc)})."
+        sig = signal_name(-rc)
+        return (
+            "crashed",
+            f"attendu : {fr_name} s'exécute normalement, reçu : un arrêt brutal du "
+            f"processus ({sig}).",
+            f"expected {en_name} to run normally, got: the process stopped abruptly ({sig}).",
         )
-    return "exited", (
-        f"attendu : `{name}` rend la main normalement, reçu : le processus "
-        f"s'est terminé (code {rc}) sans rendre de résultat (sys.exit, "
-        f"os._exit ?)."
+    return (
+        "exited",
+        f"attendu : {fr_name} rend la main normalement, reçu : le processus s'est terminé "
+        f"(code {rc}) sans rendre de résultat (sys.exit, os._exit ?).",
+        f"expected {en_name} to return normally, got: the process ended (code {rc}) "
+        f"without a result (sys.exit, os._exit?).",
     )
 
 
@@ -238,10 +301,11 @@ def _collect(
     )
     result = read_json_bounded(qdir / "result.json")
     if not isinstance(result, dict) or result.get("status") not in STATUSES:
-        run.status, run.message = _failed_message(child, question)
+        run.status, run.message, run.message_en = _failed_message(child, question)
         return run
     run.status = result["status"]
     run.message = clean_text(result.get("message"))
+    run.message_en = clean_text(result.get("message_en"))
     if run.status in ("ok", "error") and (qdir / "probe.json").exists():
         run.files = Path(shutil.move(str(qdir), str(dest / question)))
     return run
@@ -254,23 +318,35 @@ def _unavailable_run(code: Extracted, question: str) -> QuestionRun | None:
     name = QUESTION_FUNCTIONS.get(question)
     if not name or name in code.defined or code.star_imports:
         return None
-    message = code.unavailable.get(name) or missing_function(question).message_fr
-    return QuestionRun(question=question, status="error", message=message)
+    missing = missing_function(question)
+    if name in code.unavailable:
+        message, message_en = code.unavailable[name], code.unavailable_en.get(name, "")
+    else:
+        message, message_en = missing.message_fr, missing.message_en
+    return QuestionRun(question=question, status="error", message=message, message_en=message_en)
 
 
-def _exec_fault_message(child: SandboxProcess, stage: dict, question: str) -> str:
-    """French message naming the statement that stopped the definitions."""
-    where = f"la cellule {stage['cell']} (ligne {stage['line']})"
+def _exec_fault_message(child: SandboxProcess, stage: dict, question: str) -> tuple[str, str]:
+    """French and English messages naming the statement that stopped the definitions."""
+    cell, line = stage["cell"], stage["line"]
     if child.killed_for == "timeout":
+        t = f"{child.timeout_s:g}"
         what = (
-            f"ne se termine pas : toujours en cours au bout de {child.timeout_s:g} s "
-            f"pendant les définitions (corps de classe, valeur par défaut, boucle au "
-            f"niveau du notebook)"
+            f"ne se termine pas : toujours en cours au bout de {t} s pendant les "
+            f"définitions (corps de classe, valeur par défaut, boucle au niveau du notebook)"
+        )
+        what_en = (
+            f"does not finish: still running after {t} s during the definitions (class "
+            f"body, default value, loop at the notebook's level)"
         )
     else:
-        status, _ = _failed_message(child, question)
+        status, _, _ = _failed_message(child, question)
         what = f"a arrêté l'exécution pendant les définitions ({status})"
-    return f"{where} {what} ; la correction l'a ignorée"
+        what_en = f"stopped the run during the definitions ({status})"
+    return (
+        f"la cellule {cell} (ligne {line}) {what} ; la correction l'a ignorée",
+        f"cell {cell} (line {line}) {what_en}; grading skipped it",
+    )
 
 
 def run_questions(
@@ -345,11 +421,13 @@ def run_questions(
             if "exec" not in received:
                 if stage.get("stage") == "exec" and len(skip) < MAX_SKIPS:
                     # the definitions never finished: skip the statement at fault
+                    fr, en = _exec_fault_message(child, stage, todo[0])
                     skip.append(
                         {
                             "cell": stage["cell"],
                             "line": stage["line"],
-                            "message": _exec_fault_message(child, stage, todo[0]),
+                            "message": fr,
+                            "message_en": en,
                         }
                     )
                     continue

@@ -79,11 +79,20 @@ def _installed(dists) -> tuple[str, str] | None:
     return None
 
 
-def python_problem(version_info=None) -> str | None:
-    """French message when the interpreter is outside :data:`REQUIRES_PYTHON`, else None."""
+def python_problem(version_info=None, lang: str = "fr") -> str | None:
+    """French (or English, ``lang="en"``) message when the interpreter is outside
+    :data:`REQUIRES_PYTHON`, else None."""
     v = tuple(version_info or sys.version_info)[:2]
     if PYTHON_MIN <= v < PYTHON_STOP:
         return None
+    if lang == "en":
+        return (
+            f"Python {_fmt(v)} is not supported by the checks: they need Python "
+            f"{_fmt(PYTHON_MIN)} to {PYTHON_STOP[0]}.{PYTHON_STOP[1] - 1} (TensorFlow "
+            f"{_fmt(TESTED['tensorflow'][0])} does not exist for Python {_fmt(v)}). Create "
+            f"the environment with a supported version, for example: python{CI_PYTHON} -m "
+            f"venv .venv, then pip install -r requirements.txt."
+        )
     return (
         f"Python {_fmt(v)} n'est pas pris en charge par les vérifications : il faut "
         f"Python {_fmt(PYTHON_MIN)} à {PYTHON_STOP[0]}.{PYTHON_STOP[1] - 1} "
@@ -94,12 +103,15 @@ def python_problem(version_info=None) -> str | None:
     )
 
 
-def library_problems(versions: dict[str, str | None] | None = None) -> tuple[list[str], list[str]]:
+def library_problems(
+    versions: dict[str, str | None] | None = None, lang: str = "fr"
+) -> tuple[list[str], list[str]]:
     """Missing or untested TensorFlow / Keras.
 
     Args:
         versions: ``{"tensorflow": "2.21.0" | None, "keras": ...}`` to judge instead
             of the installed distributions (tests).
+        lang: ``"fr"`` (default) or ``"en"``.
 
     Returns:
         ``(errors, warnings)``: French lines. An error means the checks cannot
@@ -116,7 +128,10 @@ def library_problems(versions: dict[str, str | None] | None = None) -> tuple[lis
         low, stop = TESTED[name]
         if found is None:
             errors.append(
-                f"{name} n'est pas installé : installez les dépendances des "
+                f"{name} is not installed: install the checks' dependencies with pip "
+                f"install -r {CHECKS_FILE} (or pip install -r requirements.txt)."
+                if lang == "en"
+                else f"{name} n'est pas installé : installez les dépendances des "
                 f"vérifications avec pip install -r {CHECKS_FILE} "
                 f"(ou pip install -r requirements.txt)."
             )
@@ -124,30 +139,36 @@ def library_problems(versions: dict[str, str | None] | None = None) -> tuple[lis
         minor = _minor(found)
         if minor is None or not low <= minor < stop:
             warnings.append(
-                f"Attention : {name} {found} est installé, mais les vérifications sont testées "
-                f"avec {name} {_fmt(low)}.x ; un échec peut venir de cette différence de "
-                f"version. Installez les versions prévues : pip install -r {CHECKS_FILE}."
+                f"Warning: {name} {found} is installed, but the checks are tested with "
+                f"{name} {_fmt(low)}.x; a failure may come from this difference of version. "
+                f"Install the intended versions: pip install -r {CHECKS_FILE}."
+                if lang == "en"
+                else f"Attention : {name} {found} est installé, mais les vérifications sont "
+                f"testées avec {name} {_fmt(low)}.x ; un échec peut venir de cette différence "
+                f"de version. Installez les versions prévues : pip install -r {CHECKS_FILE}."
             )
     return errors, warnings
 
 
-def environment_problems(version_info=None, versions=None) -> tuple[list[str], list[str]]:
+def environment_problems(
+    version_info=None, versions=None, lang: str = "fr"
+) -> tuple[list[str], list[str]]:
     """Everything :func:`python_problem` and :func:`library_problems` report.
 
     Setting the environment variable ``AUTOGRADER_IGNORE_VERSIONS=1`` turns
     every error into a warning (maintainers trying a new version).
 
     Returns:
-        ``(errors, warnings)``, French lines.
+        ``(errors, warnings)``, French lines (English with ``lang="en"``).
     """
     import os
 
     errors, warnings = [], []
-    problem = python_problem(version_info)
+    problem = python_problem(version_info, lang)
     if problem:
         errors.append(problem)
     else:
-        errors, warnings = library_problems(versions)
+        errors, warnings = library_problems(versions, lang)
     if os.environ.get(SKIP_ENV) == "1":
         return [], errors + warnings
     return errors, warnings
