@@ -20,7 +20,8 @@ summary, no TensorFlow) and the artifact step uploads ``resultats-autograder/``.
 from __future__ import annotations
 
 from autograder.delivery.facts import assignment_facts, int_points
-from autograder.public.ci import RESULTS_DIR, runner_fallback, step_id
+from autograder.public.ci import RESULTS_DIR, step_id
+from autograder.public.ci_summary import runner_fallback
 
 WORKFLOW_REL = ".github/workflows/classroom.yml"
 #: minutes allowed to each grader step of the workflow

@@ -27,7 +27,7 @@ import pytest
 import yaml
 
 from autograder import delivery
-from autograder.public import ci, ci_step
+from autograder.public import ci, ci_step, ci_summary
 
 ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
@@ -488,11 +488,11 @@ def test_ci_summary_rejects_malformed_points(tmp_path):
 
 
 def test_decode_runner_result():
-    assert ci.decode_runner_result(runner_b64("pass", "q1.shape", 1))["status"] == "pass"
-    assert ci.decode_runner_result('{"status": "fail"}')["status"] == "fail"
-    assert ci.decode_runner_result("") is None
-    assert ci.decode_runner_result("pas du json") is None
-    assert ci.decode_runner_result("A" * (ci.EVALUATION_LIMIT + 4)) is None
+    assert ci_summary.decode_runner_result(runner_b64("pass", "q1.shape", 1))["status"] == "pass"
+    assert ci_summary.decode_runner_result('{"status": "fail"}')["status"] == "fail"
+    assert ci_summary.decode_runner_result("") is None
+    assert ci_summary.decode_runner_result("pas du json") is None
+    assert ci_summary.decode_runner_result("A" * (ci.EVALUATION_LIMIT + 4)) is None
 
 
 def test_check_payload_totals_and_failed_payload(tmp_path):

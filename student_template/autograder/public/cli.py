@@ -342,13 +342,15 @@ def cmd_ci_step(args) -> int:
 
 def cmd_ci_summary(args) -> int:
     """``ci-summary``: the French job summary of a GitHub Actions run (no TensorFlow)."""
-    from autograder.public import ci
+    from autograder.public import ci_summary
 
     try:
-        points = ci.parse_points(args.points)
+        points = ci_summary.parse_points(args.points)
     except ValueError as exc:
         return fail(f"--points : {exc}")
-    s = ci.run_summary(ci.specs_for(points), args.results, args.out, notebook=args.notebook)
+    s = ci_summary.run_summary(
+        ci_summary.specs_for(points), args.results, args.out, notebook=args.notebook
+    )
     print(s["markdown"])
     return EXIT_OK
 
