@@ -26,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.delivery.test_delivery import (  # noqa: E402
+from tests.delivery.repos import (  # noqa: E402
     GRADER,
     VENV_BIN,
     filled_notebook,

@@ -21,7 +21,7 @@ import pytest
 import yaml
 
 from autograder import delivery
-from tests.delivery.test_delivery import (
+from tests.delivery.repos import (
     FUNCS,
     NOTEBOOK,
     ROOT,

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from autograder import delivery
-from tests.delivery.test_delivery import NOTEBOOK, ROOT, TEMPLATE, WORKFLOW_REL, require_template
+from tests.delivery.repos import NOTEBOOK, ROOT, TEMPLATE, WORKFLOW_REL, require_template
 
 
 @pytest.fixture
