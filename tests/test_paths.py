@@ -452,3 +452,17 @@ def test_the_kernel_imports_what_the_sandbox_imports(tmp_path, monkeypatch):
     ):
         with pytest.raises(ModuleNotFoundError):
             exec(refused, ns)
+
+
+def test_run_all_twice_is_the_saved_notebook(gallery, monkeypatch):
+    """The kernel's history, numbered as the saved notebook, is the file's extracted code."""
+    from autograder.public.extract import extract_notebook
+
+    path = gallery["reject_notebook_variable"]
+    cells = notebook_code(path)
+    want = notebook.code_digest(extract_notebook(path))
+    monkeypatch.chdir(path.parent)
+    for history in (cells, cells + cells, cells[:2] + cells):
+        assert notebook.code_digest(notebook.notebook_code({"In": ["", *history]})) == want
+    edited = [*cells, cells[-1] + "\n# modifiée, pas enregistrée\n"]
+    assert notebook.code_digest(notebook.notebook_code({"In": ["", *edited]})) != want

@@ -82,7 +82,8 @@ def _saved_cells(path: Path) -> list[tuple[int, str]]:
         src = cell.get("source")
         if cell.get("cell_type") == "code" and isinstance(src, str):
             out.append((number, src))
-    return out
+    last = {(number, src.strip()): i for i, (number, src) in enumerate(out)}
+    return [entry for i, entry in enumerate(out) if last[entry[0], entry[1].strip()] == i]
 
 
 def numbered_history(history: list[str], saved: list[tuple[int, str]]) -> list[tuple[int, str]]:
@@ -91,7 +92,8 @@ def numbered_history(history: list[str], saved: list[tuple[int, str]]) -> list[t
     An executed source equal to a code cell of the saved notebook (searched
     from the cell after the previous match, then from the top) gets that cell's
     position (Markdown cells counted, as ``check`` and ``grade`` number them);
-    any other keeps its execution number.
+    any other keeps its execution number. A saved cell executed several times
+    counts once, at its last execution: "Run all" twice is the saved notebook.
 
     Args:
         history: the executed sources, entry 0 empty (IPython's ``In``).
@@ -108,7 +110,8 @@ def numbered_history(history: list[str], saved: list[tuple[int, str]]) -> list[t
                 number, start = saved[k][0], k + 1
                 break
         out.append((number, src))
-    return out
+    last = {(number, src.strip()): i for i, (number, src) in enumerate(out)}
+    return [entry for i, entry in enumerate(out) if last[entry[0], entry[1].strip()] == i]
 
 
 def notebook_code(namespace: dict):
