@@ -252,6 +252,26 @@ def _copy_tree(src: Path, dst: Path) -> None:
     )
 
 
+#: In the zip's tests, the public checks come from the evaluation of the submitted
+#: file, as the hidden ones (``autograder.hidden``): one evaluation, ``grade``'s.
+ZIP_PUBLIC_IMPORT = (
+    "from autograder.public.notebook import assert_check",
+    "from autograder.hidden import assert_check",
+)
+
+
+def zip_test_source(text: str) -> str:
+    """An otter test file as the zip runs it: every check from the submitted file's evaluation.
+
+    The student's copy of a public test (``tests/q1.py``) calls
+    ``autograder.public.notebook.assert_check`` (the notebook's definitions); the
+    zip's copy calls :func:`autograder.hidden.assert_check` (the submitted file,
+    evaluated once with the hidden checks, as ``grade`` does).
+    """
+    old, new = ZIP_PUBLIC_IMPORT
+    return text.replace(old, new)
+
+
 def write_generated_student_files(student: Path) -> list[Path]:
     """Write the student files generated from the assignment's facts.
 
@@ -350,6 +370,8 @@ def generate(dest: Path = ROOT, build_dir: Path | None = None, verbose: bool = T
         shutil.rmtree(otter_out, ignore_errors=True)
         otter_out.mkdir(parents=True)
         _copy_tree(build_dir / "autograder" / "tests", otter_out / "tests")
+        for test in sorted((otter_out / "tests").glob("*.py")):
+            test.write_text(zip_test_source(test.read_text(encoding="utf-8")), encoding="utf-8")
         config = json.loads((build_dir / "autograder" / "otter_config.json").read_text())
         (otter_out / "otter_config.json").write_text(
             json.dumps(config, indent=2, sort_keys=True) + "\n", encoding="utf-8"

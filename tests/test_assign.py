@@ -442,30 +442,38 @@ def _run_otter_tests(path: Path, env: dict):
     return test
 
 
-def test_full_otter_tests_grade_q1_with_hidden_checks():
-    """autograder/otter/tests/q1.py (public + hidden): full marks on the reference, partial on a bug."""
-    from tensorflow import keras
+def test_full_otter_tests_grade_q1_with_hidden_checks(tmp_path, monkeypatch):
+    """autograder/otter/tests/q1.py (public + hidden): full marks on the reference, partial on a bug.
 
+    The zip's tests evaluate the submitted notebook file of the current folder, not
+    otter's kernel namespace (docs/checks.md, "One evaluation, many views").
+    """
+    import autograder.hidden
     from autograder.public.checks import hidden_available, max_points
-    from solutions import resnet_a_la_main as solution
 
     if not hidden_available():
         pytest.fail("the hidden checks (autograder/hidden/structure.py) are not importable")
+    parts = ROOT / "tests" / "gallery" / "parts"
+    imports = (parts / "imports.py").read_text(encoding="utf-8")
+    block = (parts / "ref_block.py").read_text(encoding="utf-8")
+    no_final_relu = block.replace("    return layers.ReLU()(x)", "    return x")
+    assert no_final_relu != block
     path = ROOT / assign.OTTER_DIR / "tests" / "q1.py"
-    reference = _run_otter_tests(path, {"keras": keras, "ResidualBlock": solution.ResidualBlock})
+    runs = {}
+    for name, cell in (("reference", block), ("buggy", no_final_relu)):
+        folder = tmp_path / name
+        folder.mkdir()
+        nb = nbformat.v4.new_notebook()
+        nb.cells = [nbformat.v4.new_code_cell(imports), nbformat.v4.new_code_cell(cell)]
+        nbformat.write(nb, folder / assign.NOTEBOOK)
+        monkeypatch.chdir(folder)
+        runs[name] = _run_otter_tests(path, {"ResidualBlock": "not read"})
+    assert len(autograder.hidden._EVALUATIONS) >= 2  # one evaluation per submitted file
+    reference = runs["reference"]
     assert reference.score == reference.possible == max_points("q1"), [
         r.message for r in reference.test_case_results
     ]
-
-    def no_final_relu(input, **kwargs):
-        x = keras.layers.Conv2D(padding="same", **kwargs)(input)
-        x = keras.layers.BatchNormalization()(x)
-        x = keras.layers.ReLU()(x)
-        x = keras.layers.Conv2D(padding="same", **kwargs)(x)
-        x = keras.layers.BatchNormalization()(x)
-        return keras.layers.Add()([input, x])
-
-    buggy = _run_otter_tests(path, {"keras": keras, "ResidualBlock": no_final_relu})
+    buggy = runs["buggy"]
     assert 0 < buggy.score < buggy.possible
     failed = [r.message for r in buggy.test_case_results if not r.passed]
     assert failed and all("Traceback" not in m and "attendu" in m for m in failed), failed

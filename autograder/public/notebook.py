@@ -1,48 +1,44 @@
 """Helpers for the student notebook's check cells (public checks only).
 
-Usage in a notebook cell (or an otter test)::
+Usage in a notebook cell (or a student-side otter test)::
 
     from autograder.public.notebook import verifier, assert_check
     verifier("q1", globals())              # all public checks of q1, French report
     verifier("q1", globals(), lang="en")   # the same report in English
     assert_check("q1.shape", globals())    # one check
 
-Both probe the student's functions exactly as grading does (same fixed
-arguments, same seed, same extraction rule: see :func:`graded_namespace`) and
-round-trip the models through ``.keras`` files with ``safe_mode=True``, so the
-notebook sees what the grader sees. They work in the student template, where
-the hidden checks are absent.
+One evaluation, many views: both evaluate the definitions the kernel has
+executed (IPython's input history, see :func:`notebook_code`) with the
+evaluation every other path uses (:func:`autograder.public.pipeline.evaluate`:
+the same extraction rule, the same definitions runner and probes, the same
+``.keras`` files reloaded in safe mode, the same checks and messages), so the
+notebook shows what ``check`` and the grader show. Nothing is read from the
+kernel's live variables: a cell fixed and re-run is in the history, a data
+variable computed by a dropped cell is not in the evaluated code. The stages
+run in the kernel's process (:func:`autograder.public.pipeline.run_in_process`):
+the code is the student's own, already running there. They work in the student
+template, where the hidden checks are absent.
 """
 
 from __future__ import annotations
 
 import hashlib
-import marshal
+import json
 import sys
-import tempfile
-import types
 from pathlib import Path
 
 from autograder.public.assignment import NOTEBOOK
-from autograder.public.checks import CheckResult, run_checks, run_one
+from autograder.public.checks import CheckResult
 from autograder.public.checks.base import specs
-from autograder.public.load import roundtrip
-from autograder.public.probe import FUNCTIONS, explain_name_errors, probe
-from autograder.public.statements import global_names
 
-#: (id(namespace), question, fingerprint) -> artefacts; the few most recent only.
+#: (digest of the extracted code, questions, visibility) -> evaluation; the few most recent only.
 _CACHE: dict = {}
 _CACHE_SIZE = 6
 
-#: Types of values that are data whatever their origin (used when the notebook's
-#: source is unknown): module name prefix and class name.
-_DATA_TYPES = (
-    ("numpy", "ndarray"),
-    ("pandas", "DataFrame"),
-    ("pandas", "Series"),
-    ("tensorflow", "EagerTensor"),
-    ("tensorflow", "Tensor"),
-    ("keras", "History"),
+#: Raised when the notebook's code cannot be found.
+NO_SOURCE = (
+    "le code du notebook est introuvable : exécutez cette cellule dans le notebook "
+    "(Jupyter, VS Code, Colab) ou enregistrez-le sous le nom {nb} dans le dossier courant"
 )
 
 
@@ -53,154 +49,145 @@ def _namespace(namespace, depth=2):
 
 
 def _history(namespace: dict) -> list[str] | None:
-    """Sources of the executed cells (IPython's ``In``), or None outside IPython."""
+    """Sources of the executed cells, entry 0 empty; None outside IPython.
+
+    The raw sources (as typed, magics included) of the IPython shell whose
+    namespace this is; else the namespace's ``In`` / ``_ih`` (IPython's
+    transformed sources).
+    """
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    if shell is not None and getattr(shell, "user_ns", None) is namespace:
+        raw = getattr(getattr(shell, "history_manager", None), "input_hist_raw", None)
+        if isinstance(raw, list) and len(raw) > 1 and all(isinstance(s, str) for s in raw):
+            return raw
     history = namespace.get("_ih", namespace.get("In"))
     if isinstance(history, list) and len(history) > 1 and all(isinstance(s, str) for s in history):
         return history
     return None
 
 
-def notebook_variables(namespace: dict) -> set[str]:
-    """Names of ``namespace`` that grading does not compute (the notebook-variable policy).
+def _saved_cells(path: Path) -> list[tuple[int, str]]:
+    """``(position, source)`` of the code cells of the saved notebook (empty if unreadable)."""
+    from autograder.public.extract import NotebookError, _read
 
-    The extraction rule (:mod:`autograder.public.statements`) is applied to the
-    notebook's source: the executed cells (IPython history) in a notebook,
-    else the notebook file of the current directory (otter runs there); the
-    names bound only by dropped statements (``X_train = ...``) are the
-    notebook's data variables. Without any source, values of data types
-    (arrays, data frames, tensors) are taken as data variables.
+    try:
+        nb = _read(path) if path.is_file() else None
+    except (NotebookError, OSError, ValueError):
+        nb = None
+    if nb is None:
+        return []
+    out = []
+    for number, cell in enumerate(nb.cells, start=1):
+        src = cell.get("source")
+        if cell.get("cell_type") == "code" and isinstance(src, str):
+            out.append((number, src))
+    last = {(number, src.strip()): i for i, (number, src) in enumerate(out)}
+    return [entry for i, entry in enumerate(out) if last[entry[0], entry[1].strip()] == i]
+
+
+def numbered_history(history: list[str], saved: list[tuple[int, str]]) -> list[tuple[int, str]]:
+    """Number each executed cell as in the saved notebook, so messages name the same cells.
+
+    An executed source equal to a code cell of the saved notebook (searched
+    from the cell after the previous match, then from the top) gets that cell's
+    position (Markdown cells counted, as ``check`` and ``grade`` number them);
+    any other keeps its execution number. A saved cell executed several times
+    counts once, at its last execution: "Run all" twice is the saved notebook.
+
+    Args:
+        history: the executed sources, entry 0 empty (IPython's ``In``).
+        saved: ``(position, source)`` of the saved notebook's code cells.
+
+    Returns:
+        ``[(number, source), ...]`` in execution order.
+    """
+    out, start = [], 0
+    for count, src in enumerate(history[1:], start=1):
+        number, key = count, src.strip()
+        for k in [*range(start, len(saved)), *range(0, start)]:
+            if saved[k][1].strip() == key:
+                number, start = saved[k][0], k + 1
+                break
+        out.append((number, src))
+    last = {(number, src.strip()): i for i, (number, src) in enumerate(out)}
+    return [entry for i, entry in enumerate(out) if last[entry[0], entry[1].strip()] == i]
+
+
+def notebook_code(namespace: dict):
+    """The notebook's extracted definitions, as the evaluation receives them.
+
+    In order of preference: the kernel's input history (every executed cell, in
+    execution order: the latest definition wins, as in the kernel), numbered as
+    in the saved notebook; the source file of a module's namespace
+    (``__file__``); the notebook file :data:`NOTEBOOK` of the current directory.
+
+    Args:
+        namespace: the notebook's globals.
+
+    Returns:
+        An :class:`autograder.public.extract.Extracted`.
+
+    Raises:
+        AssertionError: no source found (French message).
     """
     from autograder.public.extract import NotebookError, extract_notebook, extract_sources
 
-    extracted = None
     history = _history(namespace)
     if history is not None:
-        extracted = extract_sources(list(enumerate(history))[1:])
-    elif Path(NOTEBOOK).is_file():
+        return extract_sources(numbered_history(history, _saved_cells(Path(NOTEBOOK))), NOTEBOOK)
+    file = namespace.get("__file__")
+    if isinstance(file, str) and file.endswith(".py") and Path(file).is_file():
+        return extract_sources([(1, Path(file).read_text(encoding="utf-8"))], file)
+    if Path(NOTEBOOK).is_file():
         try:
-            extracted = extract_notebook(NOTEBOOK)
-        except (NotebookError, OSError, ValueError):
-            extracted = None
-    if extracted is not None:
-        return {n for n in extracted.variables if n in namespace}
-    out = set()
-    for name, value in namespace.items():
-        t = type(value)
-        if any(t.__module__.split(".")[0] == mod and t.__name__ == cls for mod, cls in _DATA_TYPES):
-            out.add(name)
-    return out
+            return extract_notebook(NOTEBOOK)
+        except NotebookError as exc:
+            raise AssertionError(str(exc)) from None
+    raise AssertionError(NO_SOURCE.format(nb=NOTEBOOK))
 
 
-def graded_namespace(namespace: dict, variables: set[str]) -> dict:
-    """``namespace`` as grading sees it: without the notebook's data ``variables``.
+def code_digest(code) -> str:
+    """Digest of extracted definitions (its file path aside): the evaluation's whole input."""
+    data = {k: v for k, v in code.to_dict().items() if k != "path"}
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode("utf-8")).hexdigest()
 
-    The notebook's functions are rebound to the new namespace, and reading one
-    of ``variables`` raises :class:`~autograder.public.probe.NotebookVariableError`,
-    as in the sandbox. Returns ``namespace`` itself when ``variables`` is empty.
+
+def evaluation(namespace: dict, questions, visibility=("public",)) -> dict:
+    """:func:`autograder.public.pipeline.evaluate` on the notebook's code (:func:`notebook_code`).
+
+    Cached on the extracted code itself (:func:`code_digest`): a fixed cell,
+    helper or constant, once re-run, is new code and evaluated again; running a
+    check cell again with nothing changed is not (a student-side otter test file
+    runs several checks of one question on one evaluation). Six entries at most.
+
+    Args:
+        namespace: the notebook's globals.
+        questions: question ids.
+        visibility: which checks count.
+
+    Returns:
+        ``{question: question_record}``.
     """
-    if not variables:
-        return namespace
-    ns = {k: v for k, v in namespace.items() if k not in variables}
-    for name, value in list(ns.items()):
-        if isinstance(value, types.FunctionType) and value.__globals__ is namespace:
-            func = types.FunctionType(
-                value.__code__, ns, value.__name__, value.__defaults__, value.__closure__
-            )
-            func.__kwdefaults__ = value.__kwdefaults__
-            func.__qualname__, func.__doc__ = value.__qualname__, value.__doc__
-            func.__dict__.update(value.__dict__)
-            if global_names(value.__code__) & variables:
-                func = explain_name_errors(func, {}, variables)
-            ns[name] = func
-    return ns
+    from autograder.public.pipeline import evaluate
+
+    code = notebook_code(namespace)
+    key = (code_digest(code), tuple(questions), tuple(visibility))
+    record = _CACHE.get(key)
+    if record is None:
+        record = evaluate(code, list(questions), tuple(visibility), in_process=True)
+        while len(_CACHE) >= _CACHE_SIZE:
+            _CACHE.pop(next(iter(_CACHE)))
+        _CACHE[key] = record
+    return record
 
 
-def _simple(value, depth=0) -> bool:
-    if value is None or isinstance(value, (bool, int, float, complex, str, bytes)):
-        return True
-    if isinstance(value, (tuple, list, set, frozenset)) and depth < 3 and len(value) <= 64:
-        return all(_simple(v, depth + 1) for v in value)
-    if isinstance(value, dict) and depth < 3 and len(value) <= 64:
-        return all(_simple(k, depth + 1) and _simple(v, depth + 1) for k, v in value.items())
-    return False
+def results(question: str, namespace: dict, visibility=("public",)) -> list[CheckResult]:
+    """The check results of ``question`` for the notebook's code (fresh objects)."""
+    from autograder.public.pipeline import check_questions, record_results
 
-
-def fingerprint(question: str, namespace: dict) -> str:
-    """Digest of everything the probed function of ``question`` depends on in ``namespace``.
-
-    Walks the globals the function reads, transitively through the notebook's
-    functions and classes: the bytecode and constants of each function (so
-    redefining a helper with other code changes the digest, re-running the same
-    code does not), the value of simple constants, and the identity of any
-    other object (module, class, instance).
-    """
-    digest = hashlib.sha256()
-    todo, seen = [FUNCTIONS.get(question, "")], set()
-    while todo:
-        name = todo.pop()
-        if name in seen:
-            continue
-        seen.add(name)
-        if name not in namespace:
-            continue
-        value = namespace[name]
-        digest.update(name.encode() + b"\0")
-        codes = []
-        if isinstance(value, types.FunctionType):
-            codes.append(value)
-        elif isinstance(value, type) and value.__module__ == namespace.get("__name__"):
-            digest.update(f"class {id(value)}".encode())
-            codes += [v for v in vars(value).values() if isinstance(v, types.FunctionType)]
-        elif isinstance(value, types.ModuleType):
-            digest.update(f"module {value.__name__}".encode())
-        elif _simple(value):
-            digest.update(repr(value).encode("utf-8", "replace")[:4096])
-        else:
-            digest.update(f"{type(value).__qualname__} {id(value)}".encode())
-        for func in codes:
-            code = func.__code__
-            try:
-                digest.update(marshal.dumps(code))
-            except ValueError:  # pragma: no cover - unusual constants
-                digest.update(f"code {id(code)}".encode())
-            for default in (func.__defaults__ or ()) + tuple((func.__kwdefaults__ or {}).values()):
-                digest.update(
-                    (
-                        repr(default)
-                        if _simple(default)
-                        else f"{type(default).__qualname__} {id(default)}"
-                    ).encode()[:4096]
-                )
-            for cell in func.__closure__ or ():
-                try:
-                    digest.update(f"cell {id(cell.cell_contents)}".encode())
-                except ValueError:  # empty cell
-                    pass
-            todo += sorted(global_names(code))
-    return digest.hexdigest()
-
-
-def artefacts_for(question: str, namespace: dict) -> dict:
-    """Probe ``question`` in ``namespace`` as grading does, round-tripping the models.
-
-    The notebook's data variables are hidden first (:func:`notebook_variables`).
-    Results are cached on the content the probe depends on (:func:`fingerprint`):
-    fixing a helper, the function or a constant and re-running its cell probes
-    again; re-running a check cell with nothing changed does not (an otter test
-    file runs several checks of one question on the same artefacts).
-    """
-    variables = notebook_variables(namespace)
-    key = (id(namespace), question, fingerprint(question, namespace), frozenset(variables))
-    cached = _CACHE.get(key)
-    if cached is not None and cached[0] is namespace:
-        return cached[1]
-    graded = graded_namespace(namespace, variables)
-    with tempfile.TemporaryDirectory(prefix="verif_") as tmp:
-        arts = roundtrip(probe(question, graded), tmp, question)
-    while len(_CACHE) >= _CACHE_SIZE:
-        _CACHE.pop(next(iter(_CACHE)))
-    _CACHE[key] = (namespace, arts)
-    return arts
+    questions = check_questions(question)
+    return record_results(evaluation(namespace, questions, visibility), visibility)
 
 
 LABELS = {
@@ -213,6 +200,11 @@ def _texts(r: CheckResult, lang: str) -> tuple[str, str, str]:
     if lang == "en":
         return (r.title_en or r.title, r.message_en or r.message, r.hint_en or r.hint)
     return r.title, r.message, r.hint
+
+
+def failure_text(r: CheckResult) -> str:
+    """The ``AssertionError`` text of a failed check (notebook and otter tests alike)."""
+    return f"{r.id} : {r.message}\nPiste : {r.hint}"
 
 
 def format_report(results: list[CheckResult], lang: str = "fr") -> str:
@@ -253,16 +245,16 @@ def verifier(
         The list of :class:`CheckResult`.
     """
     namespace = _namespace(namespace)
-    results = run_checks(question, artefacts_for(question, namespace), ("public",))
+    found = results(question, namespace, ("public",))
     if not quiet:
-        print(format_report(results, lang))
-    failed = [r for r in results if not r.passed]
+        print(format_report(found, lang))
+    failed = [r for r in found if not r.passed]
     if failed and raise_on_failure:
         hint = LABELS.get(lang, LABELS["fr"])["hint"].strip()
         raise AssertionError(
             "\n".join(f"{r.id} : {_texts(r, lang)[1]} {hint} {_texts(r, lang)[2]}" for r in failed)
         )
-    return results
+    return found
 
 
 def assert_check(check_id: str, namespace: dict | None = None) -> CheckResult:
@@ -276,11 +268,12 @@ def assert_check(check_id: str, namespace: dict | None = None) -> CheckResult:
         The passing :class:`CheckResult`.
     """
     namespace = _namespace(namespace)
-    question = check_id.split(".")[0]
     spec = next((s for s in specs() if s.id == check_id and s.visibility == "public"), None)
     if spec is None:
         raise AssertionError(f"vérification inconnue : {check_id}")
-    r = run_one(spec, artefacts_for(question, namespace))
+    r = next((r for r in results(spec.question, namespace, ("public",)) if r.id == check_id), None)
+    if r is None:  # pragma: no cover - every check of a question has a result
+        raise AssertionError(f"{check_id} : aucun résultat")
     if not r.passed:
-        raise AssertionError(f"{r.id} : {r.message}\nPiste : {r.hint}")
+        raise AssertionError(failure_text(r))
     return r

@@ -10,8 +10,8 @@ import pytest
 
 from autograder.public.checks import max_points, registry, run_checks
 from autograder.public.checks.base import CheckResult
-from tests.gallery import CHECK_IDS, build_gallery, case_ids, load_golden
-from tests.gallery.grading import execute, grade
+from tests.gallery import CHECK_IDS, build_gallery, case_ids, load_golden, notebook_code
+from tests.gallery.grading import grade
 
 ROOT = Path(__file__).resolve().parents[2]
 TRAINING = ("q2.accuracy", "q3.accuracy")  # exercised in tests/hidden/test_training.py
@@ -130,11 +130,14 @@ def test_run_checks_never_raises():
 def test_notebook_helpers(graded):
     from autograder.public.notebook import assert_check, verifier
 
-    ns = execute(graded["_paths"]["reference"])
+    def kernel(path):  # a notebook's kernel after "Run all": its history holds the cells
+        return {"__name__": "__main__", "In": ["", *notebook_code(path)]}
+
+    ns = kernel(graded["_paths"]["reference"])
     results = verifier("q2", ns, quiet=True)
     assert [r.id for r in results] == ["q2.output", "q2.params"] and all(r.passed for r in results)
     assert assert_check("q2.output", ns).passed
-    blank = execute(graded["_paths"]["reject_logits"])
+    blank = kernel(graded["_paths"]["reject_logits"])
     with pytest.raises(AssertionError, match="probabilités"):
         verifier("q2", blank, quiet=True)
     with pytest.raises(AssertionError, match="attendu"):

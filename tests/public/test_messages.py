@@ -15,7 +15,7 @@ import pytest
 import autograder.hidden  # noqa: F401  (registers the hidden checks)
 from autograder.public.checks import registry, run_checks
 from autograder.public.load import roundtrip
-from autograder.public.notebook import artefacts_for, format_report, verifier
+from autograder.public.notebook import evaluation, format_report, results, verifier
 from autograder.public.probe import ProbeFailure, explain_name_errors, probe
 
 IMPORTS = "import numpy as np\nimport keras\nfrom keras import layers\n"
@@ -67,8 +67,14 @@ def namespace(*cells, history=True, data=False):
     return ns
 
 
+def run_cell(ns, cell):
+    """Run one more cell in the notebook's kernel (IPython appends it to ``In``)."""
+    exec(textwrap.dedent(cell), ns)
+    ns["In"].append(cell)
+
+
 def results_by_id(question, ns, visibility=("public", "hidden")):
-    return {r.id: r for r in run_checks(question, artefacts_for(question, ns), visibility)}
+    return {r.id: r for r in results(question, ns, visibility)}
 
 
 # ---------------------------------------------------------------- item 2: notebook variables
@@ -106,16 +112,25 @@ def test_verifier_applies_the_extraction_rule():
     assert all(r.passed for r in verifier("q3", right, quiet=True))
 
 
-def test_assert_check_without_history_same_diagnosis(tmp_path, monkeypatch):
-    """otter's env has no IPython history: data values are recognised by type."""
+def test_assert_check_without_history_reads_the_saved_notebook(tmp_path, monkeypatch):
+    """No IPython history: the saved notebook of the current directory is evaluated."""
+    import nbformat
+
     from autograder.public.notebook import assert_check
 
     monkeypatch.chdir(tmp_path)
-    wrong = namespace(CNN_DATA, history=False, data=True)
-    with pytest.raises(AssertionError, match="variable `X_train`"):
-        assert_check("q3.output", wrong)
-    right = namespace(CNN_OK, history=False, data=True)
-    assert assert_check("q3.output", right).passed
+    ns = namespace(CNN_OK, history=False, data=True)  # the live namespace is not read
+    with pytest.raises(AssertionError, match="introuvable"):
+        assert_check("q3.output", ns)
+    for cnn, passes in ((CNN_DATA, False), (CNN_OK, True)):
+        nb = nbformat.v4.new_notebook()
+        nb.cells = [nbformat.v4.new_code_cell(c) for c in (IMPORTS, DATA_CELL, cnn)]
+        nbformat.write(nb, tmp_path / "resnet_a_la_main.ipynb")
+        if passes:
+            assert assert_check("q3.output", ns).passed
+        else:
+            with pytest.raises(AssertionError, match="variable `X_train`"):
+                assert_check("q3.output", ns)
 
 
 def test_master_example_cell_does_not_read_data_shape():
@@ -138,7 +153,7 @@ def test_verifier_probes_again_after_a_fix():
     ns = namespace(BLOCK_VALID, open_part("resnet_builder"))
     with pytest.raises(AssertionError, match="formes"):
         verifier("q2", ns, quiet=True)
-    exec(BLOCK, ns)  # the student fixes ResidualBlock and re-runs its cell only
+    run_cell(ns, BLOCK)  # the student fixes ResidualBlock and re-runs its cell only
     assert all(r.passed for r in verifier("q2", ns, quiet=True))
 
 
@@ -149,18 +164,18 @@ def test_verifier_sees_a_fixed_helper():
     ns = namespace(helper_wrong, cnn)
     with pytest.raises(AssertionError, match="32, 32, 3"):
         verifier("q3", ns, quiet=True)
-    exec(helper_right, ns)
+    run_cell(ns, helper_right)
     assert all(r.passed for r in verifier("q3", ns, quiet=True))
 
 
 def test_cache_reused_when_nothing_changed():
     ns = namespace(CNN_OK)
-    first = artefacts_for("q3", ns)
-    assert artefacts_for("q3", ns) is first
-    exec(CNN_OK, ns)  # the same code run again: same content
-    assert artefacts_for("q3", ns) is first
-    exec("SHAPE = 1", ns)  # unrelated global
-    assert artefacts_for("q3", ns) is first
+    first = evaluation(ns, ["q3"])
+    assert evaluation(ns, ["q3"]) is first
+    run_cell(ns, "print(build_cnn)")  # a cell without definitions: same code
+    assert evaluation(ns, ["q3"]) is first
+    run_cell(ns, "SHAPE = 1")  # new code: evaluated again
+    assert evaluation(ns, ["q3"]) is not first
 
 
 def open_part(name):
@@ -228,18 +243,18 @@ def test_lambda_message_is_clean(tmp_path):
     assert not isinstance(right, ProbeFailure)
 
 
-def test_input_structure_warning_silenced():
+def test_input_structure_warning_silenced(tmp_path):
     listed = CNN_OK.replace("keras.Model(inputs,", "keras.Model([inputs],")
     ns = namespace(listed)
-    arts = artefacts_for("q3", ns)
+    arts = roundtrip(probe("q3", ns), tmp_path, "q3")
     with warnings.catch_warnings(record=True) as seen:
         warnings.simplefilter("always")
         arts["model"](np.zeros((1, 28, 28, 1), "float32"))  # Keras warns outside the checks
     assert any("structure" in str(w.message) for w in seen)
     with warnings.catch_warnings(record=True) as seen:
         warnings.simplefilter("always")
-        results = run_checks("q3", arts, ("public",))
-    assert all(r.passed for r in results)
+        checked = run_checks("q3", arts, ("public",))
+    assert all(r.passed for r in checked)
     assert not [w for w in seen if "structure" in str(w.message)]
 
 
@@ -249,41 +264,28 @@ def test_english_version_is_complete(capsys):
     from autograder.public.checks.base import specs
 
     assert all(s.title_en and not FRENCH.search(s.title_en) for s in specs())
-    results = run_checks(
-        "q1", artefacts_for("q1", namespace(BLOCK_INNER_RELU)), ("public", "hidden")
-    )
-    failed = [r for r in results if not r.passed]
+    found = results("q1", namespace(BLOCK_INNER_RELU), ("public", "hidden"))
+    failed = [r for r in found if not r.passed]
     assert failed
     for r in failed:
         assert r.title_en and r.message_en and r.hint_en, r.id
         assert not FRENCH.search(r.title_en + r.message_en + r.hint_en), (r.id, r.message_en)
-    report = format_report(results, "en")
+    report = format_report(found, "en")
     assert "Hint: " in report and "Piste" not in report and not FRENCH.search(report)
     from autograder.public.cli import _print_checks
 
-    _print_checks(results, "nb.ipynb", "en", "q1")
+    _print_checks(found, "nb.ipynb", "en", "q1")
     out = capsys.readouterr().out
     assert "Hint: " in out and not FRENCH.search(out)
-    _print_checks(results, "nb.ipynb", "fr", "q1")
+    _print_checks(found, "nb.ipynb", "fr", "q1")
     assert "Piste : " in capsys.readouterr().out
 
 
 # ---------------------------------------------------------------- end to end (slow)
 
 
-@pytest.mark.slow
-def test_check_gives_the_notebook_diagnosis(tmp_path):
-    """``check`` (extract + sandbox) and ``verifier`` give the same message for X_train."""
-    from autograder.public.pipeline import check_notebook
-    from tests.gallery import build_gallery
-
-    path = build_gallery(tmp_path)["reject_notebook_variable"]
-    got = {r.id: r for r in check_notebook(path, question="q3")}["q3.output"]
-    ns = namespace(DATA_CELL, CNN_DATA, data=True)
-    want = results_by_id("q3", ns, ("public",))["q3.output"]
-    assert not got.passed and (got.message, got.hint) == (want.message, want.hint)
-    ok = build_gallery(tmp_path / "ok")["accept_data_cells"]
-    assert all(r.passed for r in check_notebook(ok, question="q3"))
+# ``check`` and the notebook give the same diagnosis for X_train (and for every
+# other case): tests/test_paths.py, the five paths on reject_notebook_variable.
 
 
 @pytest.mark.slow
@@ -344,9 +346,9 @@ def test_english_for_probe_failures_and_runs_that_did_not_finish():
         "    raise NotImplementedError\n"
     )
     for ns in (blank, namespace()):  # not implemented, then missing
-        results = run_checks("q2", artefacts_for("q2", ns), ("public", "hidden"))
-        assert results and not any(r.passed for r in results)
-        for r in results:
+        found = results("q2", ns, ("public", "hidden"))
+        assert found and not any(r.passed for r in found)
+        for r in found:
             assert "attendu" in r.message and r.hint
             assert r.message_en and r.hint_en and not FRENCH.search(r.message_en + r.hint_en)
     for status in ("timeout", "memory", "crashed", "exited", "error"):

@@ -7,17 +7,17 @@ points = None
 
 @test_case(points=1, hidden=False)
 def test_q1_shape(env):
-    from autograder.public.notebook import assert_check
+    from autograder.hidden import assert_check
     assert_check('q1.shape', env)
 
 @test_case(points=1, hidden=False)
 def test_q1_order(env):
-    from autograder.public.notebook import assert_check
+    from autograder.hidden import assert_check
     assert_check('q1.order', env)
 
 @test_case(points=1, hidden=False)
 def test_q1_kwargs(env):
-    from autograder.public.notebook import assert_check
+    from autograder.hidden import assert_check
     assert_check('q1.kwargs', env)
 
 @test_case(points=1, hidden=True)

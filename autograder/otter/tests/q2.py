@@ -7,12 +7,12 @@ points = None
 
 @test_case(points=1, hidden=False)
 def test_q2_output(env):
-    from autograder.public.notebook import assert_check
+    from autograder.hidden import assert_check
     assert_check('q2.output', env)
 
 @test_case(points=1, hidden=False)
 def test_q2_params(env):
-    from autograder.public.notebook import assert_check
+    from autograder.hidden import assert_check
     assert_check('q2.params', env)
 
 @test_case(points=2, hidden=True)

@@ -7,7 +7,7 @@ points = None
 
 @test_case(points=1, hidden=False)
 def test_q3_output(env):
-    from autograder.public.notebook import assert_check
+    from autograder.hidden import assert_check
     assert_check('q3.output', env)
 
 @test_case(points=1, hidden=True)

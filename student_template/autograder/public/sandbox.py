@@ -262,11 +262,26 @@ def _internal_error_line(stderr: str) -> str:
 
 
 def _exec_info(child: SandboxProcess) -> tuple[list, bool]:
-    from autograder.public.bounded import clean_text, read_json_bounded
+    from autograder.public.bounded import read_json_bounded
 
     data = read_json_bounded(child.received / "exec" / "exec.json")
     if not isinstance(data, dict):
         return [], False
+    confined = child.isolation == "bubblewrap" or data.get("writes_confined") is True
+    return exec_errors(data), confined
+
+
+def exec_errors(data: dict) -> list[dict]:
+    """The statements that raised while the definitions ran, as the untrusted side listed them.
+
+    Args:
+        data: ``exec.json`` (untrusted): ``{"errors": [{"cell", "line", "error"}, ...]}``.
+
+    Returns:
+        At most 50 ``{"cell", "line", "error"}`` with bounded, cleaned text.
+    """
+    from autograder.public.bounded import clean_text
+
     errors = []
     for e in data.get("errors", [])[:50] if isinstance(data.get("errors"), list) else []:
         if isinstance(e, dict) and isinstance(e.get("cell"), int):
@@ -277,15 +292,12 @@ def _exec_info(child: SandboxProcess) -> tuple[list, bool]:
                     "error": clean_text(e.get("error")),
                 }
             )
-    confined = child.isolation == "bubblewrap" or data.get("writes_confined") is True
-    return errors, confined
+    return errors
 
 
 def _collect(
     child: SandboxProcess, question: str, seconds: float, errors: list, confined: bool, dest: Path
 ) -> QuestionRun:
-    from autograder.public.bounded import clean_text, read_json_bounded
-
     qdir = child.received / question
     run = QuestionRun(
         question=question,
@@ -299,16 +311,33 @@ def _collect(
         confined=confined,
         isolation=child.isolation,
     )
+    if not read_result(qdir, run, dest):
+        run.status, run.message, run.message_en = _failed_message(child, question)
+    return run
+
+
+def read_result(qdir: Path, run: QuestionRun, dest: Path) -> bool:
+    """Fill ``run`` from a question's ``result.json``, written by untrusted code.
+
+    Args:
+        qdir: the question's folder as the untrusted side wrote it.
+        run: the run to fill (``status``, ``message``, ``files``).
+        dest: the caller's folder: the question's files move to ``dest/<question>/``.
+
+    Returns:
+        Whether ``qdir`` held a valid result (False: ``run`` is left as it was).
+    """
+    from autograder.public.bounded import clean_text, read_json_bounded
+
     result = read_json_bounded(qdir / "result.json")
     if not isinstance(result, dict) or result.get("status") not in STATUSES:
-        run.status, run.message, run.message_en = _failed_message(child, question)
-        return run
+        return False
     run.status = result["status"]
     run.message = clean_text(result.get("message"))
     run.message_en = clean_text(result.get("message_en"))
     if run.status in ("ok", "error") and (qdir / "probe.json").exists():
-        run.files = Path(shutil.move(str(qdir), str(dest / question)))
-    return run
+        run.files = Path(shutil.move(str(qdir), str(Path(dest) / run.question)))
+    return True
 
 
 def _unavailable_run(code: Extracted, question: str) -> QuestionRun | None:

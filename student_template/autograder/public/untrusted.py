@@ -397,6 +397,65 @@ def _classify(artefacts: dict, memory_gb: float) -> tuple[str, str, str]:
     return "ok", "", ""
 
 
+def run_question(
+    code,
+    namespace: dict,
+    question: str,
+    qdir: Path,
+    memory_gb: float,
+    exit_during_exec: SystemExit | None = None,
+    interruptible: bool = False,
+) -> dict:
+    """Probe one question in ``namespace`` and write its files into ``qdir``.
+
+    The child does this for each question; the notebook's helpers
+    (:func:`autograder.public.pipeline.run_in_process`) do it in the kernel.
+
+    Args:
+        code: the :class:`~autograder.public.extract.Extracted` that filled ``namespace``.
+        namespace: the globals :func:`execute` filled.
+        question: ``"q1"``...
+        qdir: folder that receives ``probe.json``, the ``.keras`` archives and
+            ``result.json`` (``status``, ``message``, ``seconds``).
+        memory_gb: the memory cap named in memory messages.
+        exit_during_exec: the ``SystemExit`` the definitions raised, if any.
+        interruptible: let ``KeyboardInterrupt`` through (a kernel's interrupt button).
+
+    Returns:
+        The ``result.json`` document.
+    """
+    from autograder.public.extract import QUESTION_FUNCTIONS
+    from autograder.public.probe import probe, save_artefacts
+
+    t0 = time.perf_counter()
+    qdir.mkdir(parents=True, exist_ok=True)
+    name = QUESTION_FUNCTIONS.get(question, "")
+    if exit_during_exec is not None:
+        result = _result("exited", *_exit_message(exit_during_exec, None))
+    elif name and name in code.unavailable and not callable(namespace.get(name)):
+        result = _result("error", code.unavailable[name], code.unavailable_en.get(name, ""))
+    else:
+        try:
+            artefacts = probe(question, namespace)
+            save_artefacts(artefacts, qdir)
+            result = _result(*_classify(artefacts, memory_gb))
+        except SystemExit as exc:
+            result = _result("exited", *_exit_message(exc, name))
+        except MemoryError as exc:
+            result = _result("memory", *_memory_message(memory_gb, _short(exc)))
+        except BaseException as exc:  # noqa: BLE001 - keep going to the next question
+            if interruptible and isinstance(exc, KeyboardInterrupt):
+                raise
+            result = _result(
+                "error",
+                f"erreur inattendue pendant la construction : {_short(exc)}",
+                f"unexpected error while building: {_short(exc)}",
+            )
+    result["seconds"] = time.perf_counter() - t0
+    atomic_write_json(qdir / "result.json", result, indent=None)
+    return result
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     job_dir = Path(argv[0]).resolve()
@@ -408,8 +467,7 @@ def main(argv: list[str] | None = None) -> int:
     _limit_threads()
     confined = restrict_writes([job_dir / d for d in ("out", "work", "tmp")])
 
-    from autograder.public.extract import QUESTION_FUNCTIONS, Extracted
-    from autograder.public.probe import probe, save_artefacts
+    from autograder.public.extract import Extracted
 
     code = Extracted.from_dict(job["code"])
     skip = {
@@ -431,32 +489,8 @@ def main(argv: list[str] | None = None) -> int:
     channel.folder(out / "exec")
     for question in job["questions"]:
         channel.stage(stage="question", question=question)
-        t0 = time.perf_counter()
-        qdir = out / question
-        qdir.mkdir(parents=True, exist_ok=True)
-        name = QUESTION_FUNCTIONS.get(question, "")
-        if exit_during_exec is not None:
-            result = _result("exited", *_exit_message(exit_during_exec, None))
-        elif name and name in code.unavailable and not callable(namespace.get(name)):
-            result = _result("error", code.unavailable[name], code.unavailable_en.get(name, ""))
-        else:
-            try:
-                artefacts = probe(question, namespace)
-                save_artefacts(artefacts, qdir)
-                result = _result(*_classify(artefacts, memory_gb))
-            except SystemExit as exc:
-                result = _result("exited", *_exit_message(exc, name))
-            except MemoryError as exc:
-                result = _result("memory", *_memory_message(memory_gb, _short(exc)))
-            except BaseException as exc:  # noqa: BLE001 - keep going to the next question
-                result = _result(
-                    "error",
-                    f"erreur inattendue pendant la construction : {_short(exc)}",
-                    f"unexpected error while building: {_short(exc)}",
-                )
-        result["seconds"] = time.perf_counter() - t0
-        atomic_write_json(qdir / "result.json", result, indent=None)
-        channel.folder(qdir)
+        run_question(code, namespace, question, out / question, memory_gb, exit_during_exec)
+        channel.folder(out / question)
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(0)  # skip TensorFlow's slow teardown and any student atexit hook
