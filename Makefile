@@ -47,10 +47,10 @@ format: $(STAMP)
 	$(VENV)/bin/ruff format .
 
 test: lint data
-	$(PY) -m pytest -q -n 2 --dist loadfile tests
+	$(PY) -m pytest -q -n 3 --dist loadfile tests
 
 test-fast: $(STAMP) data
-	$(PY) -m pytest -q -n 2 --dist loadfile -m "not slow" tests
+	$(PY) -m pytest -q -n 3 --dist loadfile -m "not slow" tests
 
 demo: $(STAMP) data
 	$(PY) -m autograder demo

@@ -371,9 +371,9 @@ def test_an_invalid_notebook_fails_on_every_path(gallery, case, tmp_path, monkey
 
 # ---------------------------------------------------------------- a few cases end to end (slow)
 
-#: The reference, a beginner's notebook (the untouched template), the notebook-variable
-#: policy and a top-level cell that fails.
-E2E_CASES = ["reference", "blank_template", "reject_notebook_variable", "broken_failing_cell"]
+#: A beginner's notebook (the untouched template), the notebook-variable policy, and a
+#: top-level cell that fails (the reference plus that cell: full marks on every path).
+E2E_CASES = ["blank_template", "reject_notebook_variable", "broken_failing_cell"]
 
 
 class SharedEvaluation:
