@@ -198,9 +198,15 @@ def _attack_notebook(prelude: str) -> dict:
 
 
 def _class_body_hang() -> dict:
-    """Reference functions plus a class whose body never ends (definition time)."""
+    """Reference functions plus a class whose body never ends (definition time).
+
+    It sleeps rather than spins: the engine's timeout is what is tested here, and a
+    spinning loop would burn a core of the test machine for the whole timeout (the
+    spinning kind is tested in tests/public/test_sandbox.py and the fault goldens).
+    """
     return make_notebook(
-        reference_functions(), extra_cells=["class Piege:\n    while True:\n        pass\n"]
+        reference_functions(),
+        extra_cells=["import time\n\nclass Piege:\n    while True:\n        time.sleep(0.5)\n"],
     )
 
 
