@@ -354,7 +354,8 @@ def test_a_divergent_input_is_caught(gallery, tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("case", INVALID)
 def test_an_invalid_notebook_fails_on_every_path(gallery, case, tmp_path, monkeypatch):
-    """No kernel runs an invalid file; every other path gives 0 with the same reason."""
+    """No kernel runs an invalid file; every other path, ``grade`` included, gives 0 with the
+    same reason."""
     from autograder.public.extract import NotebookError, extract_notebook
 
     monkeypatch.setattr(pipeline, "evaluate", Recorder())
@@ -367,6 +368,7 @@ def test_an_invalid_notebook_fails_on_every_path(gallery, case, tmp_path, monkey
         assert shown and all(v == (0.0, False, str(err.value)) for v in shown.values()), name
     record = grade_record(path)
     assert record["status"] == "invalid-notebook" and record["total"] == 0
+    assert record["message"] == str(err.value)  # the same reader, the same reason
 
 
 # ---------------------------------------------------------------- a few cases end to end (slow)

@@ -13,7 +13,6 @@ the sandbox that :func:`autograder.public.pipeline.grade_notebook` starts.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import resource
 import shutil
@@ -34,12 +33,10 @@ from autograder.engine.records import (
 )
 from autograder.public.assignment import AUTO_QUESTIONS
 from autograder.public.assignment import NOTEBOOK as NOTEBOOK_NAME
-from autograder.public.bounded import json_depth
 from autograder.public.fsutil import sha256_file
 
 #: A notebook larger or more deeply nested than this is not read.
 NOTEBOOK_MAX_BYTES = 50 * 1024**2
-NOTEBOOK_MAX_DEPTH = 100
 #: Memory cap of a trusted grading process (TensorFlow, the loaded models, the
 #: grader's training); what it loads is bounded first (autograder.public.bounded).
 TRUSTED_MEMORY_BYTES = 8 * 1024**3
@@ -59,45 +56,33 @@ THREAD_ENV = {
 def validate_notebook(path: Path) -> str | None:
     """Whether ``path`` can be read as a notebook, before anything runs.
 
+    The engine refuses symbolic links and files over :data:`NOTEBOOK_MAX_BYTES`
+    itself; everything else is the reader every path shares
+    (:func:`autograder.public.extract.read_notebook`), so ``grade`` gives an
+    invalid notebook the same reason as ``check``, the notebook and the zip.
+
     Args:
         path: the notebook.
 
     Returns:
         None when it is a readable notebook, else a French message.
     """
+    from autograder.public.extract import NotebookError, read_notebook
+
+    if path.is_symlink():
+        return "Le notebook est un lien symbolique : la correction ne suit pas les liens."
     try:
-        if path.is_symlink():
-            return "Le notebook est un lien symbolique : la correction ne suit pas les liens."
         if path.stat().st_size > NOTEBOOK_MAX_BYTES:
             return (
                 f"Le notebook dépasse {NOTEBOOK_MAX_BYTES // 1024**2} Mo : effacez les "
                 "sorties (Édition > Effacer toutes les sorties) et réenregistrez-le."
             )
-        with open(path, encoding="utf-8") as fh:
-            text = fh.read()
-        if json_depth(text) > NOTEBOOK_MAX_DEPTH:
-            return (
-                "Le notebook contient des données imbriquées trop profondément pour être "
-                "lues : récupérez une version précédente ou recopiez vos cellules dans "
-                "un notebook neuf."
-            )
-        data = json.loads(text)
-    except UnicodeDecodeError:
-        return (
-            "Le notebook n'est pas un fichier texte UTF-8 : ouvrez-le et réenregistrez-le "
-            "dans Jupyter."
-        )
-    except json.JSONDecodeError as exc:
-        return (
-            f"Le notebook n'est pas un JSON valide ({exc.msg}, ligne {exc.lineno}) : "
-            "ouvrez-le dans Jupyter et réenregistrez-le, ou récupérez une version précédente."
-        )
-    except (ValueError, RecursionError):
-        return "Le notebook n'est pas un JSON lisible : réenregistrez-le dans Jupyter."
     except OSError as exc:
         return f"Le notebook est illisible ({exc.strerror})."
-    if not isinstance(data, dict) or not isinstance(data.get("cells"), list):
-        return "Le fichier ne ressemble pas à un notebook Jupyter (pas de liste « cells »)."
+    try:
+        read_notebook(path)
+    except NotebookError as exc:
+        return str(exc)
     return None
 
 

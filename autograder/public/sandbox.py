@@ -340,7 +340,7 @@ def read_result(qdir: Path, run: QuestionRun, dest: Path) -> bool:
     return True
 
 
-def _unavailable_run(code: Extracted, question: str) -> QuestionRun | None:
+def unavailable_run(code: Extracted, question: str) -> QuestionRun | None:
     """A question whose function is broken, dropped or absent: no process needed."""
     from autograder.public.probe import missing_function
 
@@ -418,7 +418,7 @@ def run_questions(
     """
     dest = Path(dest)
     mode = resolve_isolation(isolation)
-    runs: dict[str, QuestionRun | None] = {q: _unavailable_run(code, q) for q in questions}
+    runs: dict[str, QuestionRun | None] = {q: unavailable_run(code, q) for q in questions}
     for run in runs.values():
         if run is not None and on_run is not None:
             on_run(run)

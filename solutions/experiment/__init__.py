@@ -52,7 +52,7 @@ resume, shards), :mod:`.stats` (paired statistics), :mod:`.comparison`,
 :mod:`.cli`.
 """
 
-from .cli import _shard, _study, machine, main, versions
+from .cli import finish_study, machine, main, parse_shard, versions
 from .comparison import (
     paired_frame,
     summarize_budget,
@@ -84,7 +84,7 @@ from .depth import (
 )
 from .long import TARGET, read_long_summary, summarize_long, write_long_outputs
 from .plots import fixed_jitter, plot_comparison, plot_depth, plot_long
-from .records import _clean, atomic_write_json, curves_frame, runs_frame
+from .records import atomic_write_json, curves_frame, json_ready, runs_frame
 from .report import show_summary
 from .runs import (
     RunReport,
@@ -133,9 +133,9 @@ __all__ = [
     "Config",
     "RunReport",
     "RunSpec",
-    "_clean",
-    "_shard",
-    "_study",
+    "json_ready",
+    "parse_shard",
+    "finish_study",
     "atomic_write_json",
     "blocs",
     "build_deep",

@@ -18,7 +18,7 @@ from .comparison import write_comparison_outputs
 from .config import RESULTS_DIR, ROOT, Config, comparison_configs, depth_config, long_config
 from .depth import write_depth_outputs
 from .long import write_long_outputs
-from .records import _clean, atomic_write_json
+from .records import atomic_write_json, json_ready
 from .report import show_summary
 from .runs import RunReport, load_records, plan_runs, run_study
 
@@ -133,7 +133,7 @@ def train_studies(studies, args) -> dict:
     return reports
 
 
-def _study(
+def finish_study(
     cfgs: list[Config],
     out_dir: Path,
     writer,
@@ -182,7 +182,7 @@ def _study(
         by_budget.setdefault(r.get("budget"), []).append(r["train_seconds"])
     atomic_write_json(
         meta_path,
-        _clean(
+        json_ready(
             {
                 "study": study,
                 "configs": [c.hashed() for c in cfgs],
@@ -205,7 +205,7 @@ def _study(
     return len(records) == total
 
 
-def _shard(text: str) -> tuple[int, int]:
+def parse_shard(text: str) -> tuple[int, int]:
     """'1/2' -> (1, 2)."""
     try:
         index, count = (int(x) for x in text.split("/"))
@@ -247,7 +247,7 @@ def main(argv=None) -> int:
     parser.add_argument("--train-only", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument(
         "--shard",
-        type=_shard,
+        type=parse_shard,
         default=(0, 1),
         metavar="I/N",
         help="train only the seeds equal to I modulo N (N parallel processes)",
@@ -273,7 +273,7 @@ def main(argv=None) -> int:
         return 0
     ok = True
     for cfgs, out, writer in studies:
-        ok &= _study(cfgs, out, writer, args, command, reports.get(out), started)
+        ok &= finish_study(cfgs, out, writer, args, command, reports.get(out), started)
     if args.action != "report" or ok:
         show_summary(args.out, display_images=False)
     return 0 if ok else 3

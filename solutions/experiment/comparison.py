@@ -8,7 +8,7 @@ import numpy as np
 
 from .config import MODELS
 from .plots import plot_comparison
-from .records import _clean, atomic_write_json, curves_frame, runs_frame
+from .records import atomic_write_json, curves_frame, json_ready, runs_frame
 from .stats import compare_samples, describe, paired_analysis
 from .text import interpret_comparison
 
@@ -129,8 +129,8 @@ def write_comparison_outputs(records: list[dict], out_dir: Path) -> dict:
 
     out_dir = Path(out_dir)
     summary = summarize_comparison(records)
-    summary["interpretation_fr"] = interpret_comparison(_clean(summary))
-    atomic_write_json(out_dir / "summary.json", _clean(summary))
+    summary["interpretation_fr"] = interpret_comparison(json_ready(summary))
+    atomic_write_json(out_dir / "summary.json", json_ready(summary))
     rows = []
     for name, b in summary["budgets"].items():
         for m, s in b["models"].items():

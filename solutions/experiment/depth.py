@@ -8,7 +8,7 @@ import numpy as np
 
 from .config import KINDS, MIN_SEEDS
 from .plots import plot_depth
-from .records import _clean, atomic_write_json, curves_frame, runs_frame
+from .records import atomic_write_json, curves_frame, json_ready, runs_frame
 from .stats import describe
 from .text import interpret_depth
 
@@ -167,8 +167,8 @@ def write_depth_outputs(records: list[dict], out_dir: Path) -> dict:
 
     out_dir = Path(out_dir)
     summary = summarize_depth(records)
-    summary["interpretation_fr"] = interpret_depth(_clean(summary))
-    atomic_write_json(out_dir / "summary.json", _clean(summary))
+    summary["interpretation_fr"] = interpret_depth(json_ready(summary))
+    atomic_write_json(out_dir / "summary.json", json_ready(summary))
     pd.DataFrame(
         [
             {

@@ -15,7 +15,7 @@ import numpy as np
 
 from .config import MODELS, RESULTS_DIR
 from .plots import plot_long
-from .records import _clean, atomic_write_json, curves_frame, runs_frame
+from .records import atomic_write_json, curves_frame, json_ready, runs_frame
 from .stats import describe
 from .text import interpret_long
 
@@ -112,8 +112,8 @@ def write_long_outputs(records: list[dict], out_dir: Path) -> dict:
     """
     out_dir = Path(out_dir)
     summary = summarize_long(records)
-    summary["interpretation_fr"] = interpret_long(_clean(summary))
-    atomic_write_json(out_dir / "summary.json", _clean(summary))
+    summary["interpretation_fr"] = interpret_long(json_ready(summary))
+    atomic_write_json(out_dir / "summary.json", json_ready(summary))
     runs_frame(records).to_csv(out_dir / "runs.csv", index=False)
     curves_frame(records).to_csv(out_dir / "curves.csv", index=False)
     plot_long(records, summary["target"], out_dir)

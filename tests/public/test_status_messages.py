@@ -129,10 +129,10 @@ def test_a_statement_that_raises_is_explained_in_both_languages():
 
 
 def test_unavailable_functions_in_both_languages():
-    missing = sandbox._unavailable_run(extract_sources([(1, "x = 1\n")]), "q1")
+    missing = sandbox.unavailable_run(extract_sources([(1, "x = 1\n")]), "q1")
     twins(missing.message, missing.message_en)
     broken = extract_sources([(3, "def ResidualBlock(input, **kwargs)\n    return input\n")])
-    run = sandbox._unavailable_run(broken, "q1")
+    run = sandbox.unavailable_run(broken, "q1")
     assert run is not None and run.status == "error"
     twins(run.message, run.message_en)
     twins(broken.problems[0].message, broken.problems[0].message_en)

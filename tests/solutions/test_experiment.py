@@ -299,9 +299,9 @@ def test_shards_split_the_pairs_evenly_and_keep_each_pair_together(tmp_path):
         for k in planned:  # both members of a pair in the same shard
             same = [j for j in planned if pair[j] == pair[k]]
             assert len(same) == 2 and all((j in shards[0]) == (k in shards[0]) for j in same)
-    assert E._shard("1/2") == (1, 2)
+    assert E.parse_shard("1/2") == (1, 2)
     with pytest.raises(Exception):
-        E._shard("2/2")
+        E.parse_shard("2/2")
 
 
 # --------------------------------------------------------------------------
@@ -389,18 +389,18 @@ def _long_records(accs, seeds=(0,)):
 def test_long_text_follows_the_target():
     both = summarize_long(_long_records([0.905, 0.912]))
     assert both["all_reached"] and all(m["reached"] for m in both["models"].values())
-    text = E.interpret_long(E._clean(both))
+    text = E.interpret_long(E.json_ready(both))
     assert "90,00 %" in text and "90,50 %" in text and "91,20 %" in text
     assert "objectif atteint" in text and "non atteint" not in text
     assert "Une seule graine" in text and "jeu de test complet" in text
     short = summarize_long(_long_records([0.899, 0.912]))
     assert not short["all_reached"] and not short["models"]["resnet"]["reached"]
     assert short["models"]["cnn"]["reached"]
-    text = E.interpret_long(E._clean(short))
+    text = E.interpret_long(E.json_ready(short))
     assert "ResNet : exactitude de test 89,90 %" in text and "objectif non atteint" in text
     assert "n'est pas atteint par tous les modèles" in text
     two = summarize_long(_long_records([0.905, 0.912], seeds=(0, 1)))
-    text = E.interpret_long(E._clean(two))
+    text = E.interpret_long(E.json_ready(two))
     assert "2 graines par modèle" in text and "Une seule graine" not in text
     with pytest.raises(ValueError):
         summarize_long([])

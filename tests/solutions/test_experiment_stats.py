@@ -180,7 +180,7 @@ def test_degradation_needs_non_overlapping_seeds():
     assert not never_above["shown"] and not never_above["slower"]
 
     def text(deg):
-        return E.interpret_depth({"config": {"epochs": 3}, "degradation": E._clean(deg)})
+        return E.interpret_depth({"config": {"epochs": 3}, "degradation": E.json_ready(deg)})
 
     assert "Dégradation observée" in text(shown) and "plus lentement" not in text(shown)
     assert "optimise plus lentement" in text(overlap) and "Dégradation observée" not in text(
@@ -222,14 +222,16 @@ def _budget_records(resnet, cnn, budget="main"):
 
 def test_interpretation_follows_the_paired_statistics():
     sep = E.summarize_comparison(_budget_records(RESNET, CNN))
-    text = E.interpret_comparison(E._clean(sep))
+    text = E.interpret_comparison(E.json_ready(sep))
     assert "Ce que les données soutiennent" in text and "en faveur du ResNet" in text
     p = sep["budgets"]["main"]["paired"]
     assert f"[{E.spts(p['ci_low'])} ; {E.spts(p['ci_high'])}]" in text
     assert E.pts(p["mde"]) in text and "10 paires sur 10" in text
     rng = np.random.default_rng(3)
     noise = CNN + rng.normal(0, 0.006, 10)
-    close = E.interpret_comparison(E._clean(E.summarize_comparison(_budget_records(noise, CNN))))
+    close = E.interpret_comparison(
+        E.json_ready(E.summarize_comparison(_budget_records(noise, CNN)))
+    )
     assert "ne soutiennent pas" in close and "équivalents" in close
 
 
@@ -242,4 +244,4 @@ def test_pairs_are_matched_by_seed_and_partial_results_have_no_tests():
     assert all(p["same_init"] and p["same_order"] for p in b["pairs"])
     one = E.summarize_comparison(_budget_records(RESNET[:1], CNN[:1]))
     assert "paired" not in one["budgets"]["main"]
-    assert "au moins deux paires" in E.interpret_comparison(E._clean(one))
+    assert "au moins deux paires" in E.interpret_comparison(E.json_ready(one))

@@ -187,7 +187,20 @@ class Extracted:
 # ---------------------------------------------------------------- reading
 
 
-def _read(path: Path):
+def read_notebook(path: Path):
+    """Read a notebook with bounds: the one reader of every grading path.
+
+    Args:
+        path: the ``.ipynb`` file.
+
+    Returns:
+        The ``nbformat`` notebook (version 4).
+
+    Raises:
+        NotebookError: the file does not exist.
+        InvalidNotebook: not UTF-8, too large or too deeply nested, not JSON, or
+            not a Jupyter notebook (French message, English in ``message_en``).
+    """
     import nbformat
 
     if not path.is_file():
@@ -269,7 +282,7 @@ def extract_notebook(path) -> Extracted:
         InvalidNotebook: the file is not valid JSON or not a notebook.
     """
     path = Path(path)
-    nb = _read(path)
+    nb = read_notebook(path)
     sources = []
     for number, cell in enumerate(nb.cells, start=1):
         if cell.get("cell_type") != "code":

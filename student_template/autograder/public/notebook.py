@@ -69,10 +69,10 @@ def _history(namespace: dict) -> list[str] | None:
 
 def _saved_cells(path: Path) -> list[tuple[int, str]]:
     """``(position, source)`` of the code cells of the saved notebook (empty if unreadable)."""
-    from autograder.public.extract import NotebookError, _read
+    from autograder.public.extract import NotebookError, read_notebook
 
     try:
-        nb = _read(path) if path.is_file() else None
+        nb = read_notebook(path) if path.is_file() else None
     except (NotebookError, OSError, ValueError):
         nb = None
     if nb is None:

@@ -245,10 +245,10 @@ def run_in_process(
         One :class:`QuestionRun` per question, in order.
     """
     from autograder.public import untrusted
-    from autograder.public.sandbox import _unavailable_run, exec_errors
+    from autograder.public.sandbox import exec_errors, unavailable_run
 
     code = Extracted.from_dict(code.to_dict())  # execute() records names it could not bind
-    runs = {q: _unavailable_run(code, q) for q in questions}
+    runs = {q: unavailable_run(code, q) for q in questions}
     todo = [q for q in questions if runs[q] is None]
     if todo:
         namespace: dict = {"__name__": "__main__", "__builtins__": sandbox_builtins()}
