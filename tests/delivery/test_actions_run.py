@@ -5,7 +5,6 @@ See tests/delivery/test_workflow.py for the structure; helpers in tests/delivery
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import shutil
@@ -33,6 +32,7 @@ from tests.delivery.repos import (
     run_command,
 )
 from tests.gallery import load_golden
+from tests.public.test_ci_summary import runner_b64
 
 # --------------------------------------------------------------------------- workflow, run for real
 
@@ -148,12 +148,12 @@ def test_a_step_killed_while_evaluating_makes_every_step_a_timeout(tmp_path):
     os.killpg(first.pid, signal.SIGKILL)  # what the grader's timeout does
     first.wait()
     assert json.loads(marker.read_text(encoding="utf-8"))["state"] == "running"
-    outputs = {steps[0]["id"]: _result_b64("error", "t", 0, 1, "Command timed out")}
+    outputs = {steps[0]["id"]: runner_b64("error", "t", 0, "Command timed out")}
     for s in steps[1:]:
         proc = run_command(s["with"]["command"], repo, home, timeout=120)
         assert proc.returncode == 1, proc.stdout + proc.stderr
         assert "⏱️ temps dépassé" in proc.stdout and "Notebook évalué" not in proc.stdout
-        outputs[s["id"]] = _result_b64("fail", "t", 0, 1)
+        outputs[s["id"]] = runner_b64("fail", "t", 0)
     summary_file = tmp_path / "summary.md"
     env = {f"{k.upper()}_RESULTS": v for k, v in outputs.items()}
     proc = _run_summary_step(repo, {**env, "GITHUB_STEP_SUMMARY": str(summary_file)}, home)
@@ -162,28 +162,6 @@ def test_a_step_killed_while_evaluating_makes_every_step_a_timeout(tmp_path):
     total = sum(public_points().values())
     assert text.count("⏱️ temps dépassé | 0 / 1 |") == len(steps)
     assert f"**Total des vérifications publiques : 0 / {total:g} points.**" in text
-
-
-def _result_b64(status: str, name: str, score: int, max_score: int, message: str = "") -> str:
-    """The ``result`` output of the command-grader action (base64 JSON)."""
-    res = {
-        "version": 1,
-        "status": status,
-        "max_score": max_score,
-        "tests": [
-            {
-                "name": name,
-                "status": status,
-                "score": score,
-                "message": message,
-                "test_code": "",
-                "filename": "",
-                "line_no": 0,
-                "duration": 1,
-            }
-        ],
-    }
-    return base64.b64encode(json.dumps(res).encode()).decode()
 
 
 def _run_summary_step(repo: Path, env: dict, home: Path, step=None):
@@ -210,8 +188,8 @@ def test_summary_step_writes_the_french_job_summary(step_runs, tmp_path):
     for s in graders():
         r = step_runs["runs"][PARTLY, s["id"]]
         top = int(s["with"]["max-score"])
-        env[f"{s['id'].upper()}_RESULTS"] = _result_b64(
-            "pass" if r["rc"] == 0 else "fail", s["with"]["test-name"], r["points"], top
+        env[f"{s['id'].upper()}_RESULTS"] = runner_b64(
+            "pass" if r["rc"] == 0 else "fail", s["with"]["test-name"], r["points"], max_score=top
         )
     proc = _run_summary_step(repo, env, step_runs["home"])
     assert proc.returncode == 0, proc.stderr
@@ -240,7 +218,7 @@ def test_summary_step_without_results_says_not_run(tmp_path):
         repo,
         {
             "GITHUB_STEP_SUMMARY": str(summary_file),
-            "Q1_SHAPE_RESULTS": _result_b64("pass", "q1.shape", 1, 1),
+            "Q1_SHAPE_RESULTS": runner_b64("pass", "q1.shape", 1),
         },
         tmp_path,
     )

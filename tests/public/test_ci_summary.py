@@ -39,12 +39,12 @@ FAIL_MESSAGE = "attendu : 7 couches, reçu : 6."
 FAIL_HINT = "Ajoutez la ReLU finale après l'addition."
 
 
-def runner_b64(status: str, cid: str, score: int, message: str = "") -> str:
+def runner_b64(status: str, cid: str, score: int, message: str = "", max_score: int = 1) -> str:
     """The command grader's ``result`` output (base64 JSON), as its v1 writes it."""
     res = {
         "version": 1,
         "status": status,
-        "max_score": 1,
+        "max_score": max_score,
         "tests": [
             {
                 "name": cid,
