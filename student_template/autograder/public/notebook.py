@@ -82,8 +82,7 @@ def _saved_cells(path: Path) -> list[tuple[int, str]]:
         src = cell.get("source")
         if cell.get("cell_type") == "code" and isinstance(src, str):
             out.append((number, src))
-    last = {(number, src.strip()): i for i, (number, src) in enumerate(out)}
-    return [entry for i, entry in enumerate(out) if last[entry[0], entry[1].strip()] == i]
+    return out
 
 
 def numbered_history(history: list[str], saved: list[tuple[int, str]]) -> list[tuple[int, str]]:
