@@ -87,7 +87,20 @@ def synthetic_class(folder: Path, size: int) -> Path:
     return folder
 
 
+def _supports(tree: Path, flag: str) -> bool:
+    """Whether the ``grade`` of ``tree`` knows ``flag`` (older trees lack some)."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "autograder", "grade", "--help"],
+        cwd=tree,
+        env=_env(tree),
+        capture_output=True,
+        text=True,
+    )
+    return flag in proc.stdout
+
+
 def _grade(tree: Path, inputs, out: Path, *extra) -> float:
+    quiet = ["--no-progress"] if _supports(tree, "--no-progress") else []
     t0 = time.perf_counter()
     proc = subprocess.run(
         [
@@ -98,7 +111,7 @@ def _grade(tree: Path, inputs, out: Path, *extra) -> float:
             *map(str, inputs),
             "--out",
             str(out),
-            "--no-progress",
+            *quiet,
             "--no-report",
             "--force",
             *extra,

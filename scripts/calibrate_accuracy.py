@@ -60,6 +60,18 @@ def resnet(width=32, stem_bn=True, pool="max", head="gap", strides=1):
     return keras.Model(inp, layers.Dense(10, activation="softmax")(x))
 
 
+def plain_cnn(width=32, pool=True):
+    """The reference CNN's layout (stem, four convolutions, GAP head), any width and pooling."""
+    inp = keras.Input((28, 28, 1))
+    x = layers.ReLU()(layers.BatchNormalization()(layers.Conv2D(width, 3, padding="same")(inp)))
+    if pool:
+        x = layers.MaxPooling2D()(x)
+    for _ in range(4):
+        x = layers.ReLU()(layers.BatchNormalization()(layers.Conv2D(width, 3, padding="same")(x)))
+    x = layers.GlobalAveragePooling2D()(x)
+    return keras.Model(inp, layers.Dense(10, activation="softmax")(x))
+
+
 def sequential_cnn():
     return keras.Sequential(
         [
@@ -82,16 +94,23 @@ def input_ignored():
     return keras.Model(inp, layers.Dense(10, activation="softmax")(x))
 
 
-def frozen():
-    model = sol.build_resnet()
-    for layer in model.layers:
-        layer.trainable = False
-    return model
+def features_ignored():
+    """The reference's blocks, whose features are multiplied by zero before the head."""
+    inp = keras.Input((28, 28, 1))
+    x = layers.MaxPooling2D()(layers.ReLU()(layers.Conv2D(32, 3, padding="same")(inp)))
+    x = block(block(x, filters=32, kernel_size=3), filters=32, kernel_size=3)
+    x = layers.GlobalAveragePooling2D()(x) * 0.0
+    return keras.Model(inp, layers.Dense(10, activation="softmax")(x))
 
 
 CORRECT = {
     "reference build_resnet": sol.build_resnet,
     "reference build_cnn": sol.build_cnn,
+    "resnet width 8 (narrow)": lambda: resnet(8),
+    "cnn width 8 (narrow)": lambda: plain_cnn(8),
+    "resnet, first block at 28x28 (no pooling)": lambda: resnet(32, pool=None),
+    "cnn, first convolutions at 28x28 (no pooling)": lambda: plain_cnn(32, pool=False),
+    "resnet width 64 at 28x28 (costly)": lambda: resnet(64, pool=None),
     "resnet width 16, Flatten+Dense head": lambda: resnet(16, head="dense"),
     "resnet no stem BN, avg pool, global max head": lambda: resnet(
         32, stem_bn=False, pool="avg", head="gmp"
@@ -99,24 +118,28 @@ CORRECT = {
     "resnet stride-2 stem, no pooling": lambda: resnet(24, pool=None, strides=2),
     "Sequential CNN (relu in Conv2D)": sequential_cnn,
 }
-UNLEARNABLE = {"input ignored (x * 0)": input_ignored, "frozen reference (trainable=False)": frozen}
-FOUR_X = ("resnet width 64 (4x FLOPs of the reference)", lambda: resnet(64))
+UNLEARNABLE = {
+    "input ignored (x * 0)": input_ignored,
+    "features ignored (GAP * 0)": features_ignored,
+}
+COSTLY = "resnet width 64 at 28x28 (costly)"
 
 
 def run(name, builder, seeds):
-    accs, secs = [], []
+    accs, secs, steps = [], [], []
     for seed in range(seeds):
         keras.utils.set_random_seed(seed)
         model = builder()
         r = training.train_and_evaluate(model, seed)
         accs.append(r["accuracy"])
         secs.append(r["seconds"])
+        steps.append(r["steps"])
         print(
             f"{name:55s} seed {seed}: acc {r['accuracy']:.3f} {r['seconds']:.1f}s"
             f"{' CAPPED' if r['capped'] else ''}",
             flush=True,
         )
-    return accs, secs
+    return accs, secs, steps
 
 
 def write_section(text: str, path: Path):
@@ -132,7 +155,7 @@ def write_section(text: str, path: Path):
     path.write_text(old + text)
 
 
-def render(rows, four_secs, seeds, elapsed, done) -> str:
+def render(rows, seeds, elapsed, done, load) -> str:
     r = training.RECIPE
     correct = [x for x in rows if x[0] == "correct"]
     bad = [x for x in rows if x[0] == "unlearnable"]
@@ -141,47 +164,41 @@ def render(rows, four_secs, seeds, elapsed, done) -> str:
         "",
         f"Command: `.venv/bin/python scripts/calibrate_accuracy.py --seeds {seeds}` "
         f"({time.strftime('%Y-%m-%d %H:%M')}, {platform.machine()}, {os.cpu_count()} cores, Keras "
-        f"{keras.__version__}). The 2-core machine was shared with six other engineers running "
-        "TensorFlow (load average 10 to 17), so times are pessimistic, several times the unloaded "
-        "figures."
+        f"{keras.__version__}, one process with every core; load average {load[0]:.1f} before, "
+        f"{os.getloadavg()[0]:.1f} after). Accuracies do not depend on the machine's load; "
+        "times do."
         + ("" if done else " **Partial run** (interrupted): the rows below are complete."),
         "",
-        f"Recipe (autograder/hidden/training.py, version {r['version']}): Adam lr {r['learning_rate']}, "
-        f"{r['steps']} steps of {r['batch_size']} images from a fixed {r['train_size']}-image "
-        "training subset (per-pixel standardisation as in the notebook), BatchNormalization "
-        f"statistics re-estimated on one {r['bn_batch']}-image training batch, accuracy on "
-        f"{r['test_size']} held-out test images. Models above {r['max_macs_ratio']:g}x the "
-        f"reference's multiply-accumulates train proportionally fewer steps (at least "
-        f"{r['min_steps']}); a last-resort wall-clock cap stops training after "
+        f"Recipe (autograder/hidden/training.py, version {r['version']}): a fresh copy of the "
+        f"architecture initialised by the grader, Adam lr {r['learning_rate']}, steps of "
+        f"{r['batch_size']} images from a fixed {r['train_size']}-image training subset "
+        "(per-pixel standardisation as in the notebook), BatchNormalization statistics "
+        f"re-estimated on one {r['bn_batch']}-image training batch, accuracy on "
+        f"{r['test_size']} held-out test images. Same training compute for every model: the "
+        f"reference trains {r['budget_steps']} steps, a model of k times its "
+        f"multiply-accumulates {r['budget_steps']}/k steps, within [{r['min_steps']}, "
+        f"{r['max_steps']}]; a last-resort wall-clock cap stops training after "
         f"{r['time_cap_s']:.0f} s.",
         "",
-        f"Threshold: **{training.THRESHOLD:.2f}**.",
+        f"**Threshold: {training.THRESHOLD:.2f}** (`training.THRESHOLD`).",
     ]
     if correct:
         lines.append(
-            f"Lowest accuracy of a correct model over all seeds: {min(x[4] for x in correct):.3f}."
+            f"Lowest accuracy of a correct model over all seeds: {min(x[5] for x in correct):.3f}."
         )
     if bad:
-        lines.append(f"Highest accuracy of an unlearnable model: {max(x[6] for x in bad):.3f}.")
+        lines.append(f"Highest accuracy of an unlearnable model: {max(x[7] for x in bad):.3f}.")
     lines += [
         "",
-        "| group | model | seeds passing | min acc | median acc | max acc | s/model (median of first 5 seeds) |",
-        "|---|---|---|---|---|---|---|",
+        "| group | model | MACs / reference | steps | seeds passing | min acc | median acc "
+        "| max acc | s/model (median) |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
-    for g, name, passed, n, lo, med, hi, sec in rows:
+    for g, name, ratio, steps, passed, n, lo, med, hi, sec in rows:
         lines.append(
-            f"| {g} | {name} | {passed}/{n} | {lo:.3f} | {med:.3f} | {hi:.3f} | {sec:.1f} |"
+            f"| {g} | {name} | {ratio:.2f} | {steps} | {passed}/{n} | {lo:.3f} | {med:.3f} "
+            f"| {hi:.3f} | {sec:.1f} |"
         )
-    ref = [x[7] for x in rows if x[1] == "reference build_resnet"]
-    if four_secs and ref:
-        four = statistics.median(four_secs)
-        lines += [
-            "",
-            f"Time of the accuracy check (training + evaluation): reference {ref[0]:.1f} s "
-            f"(median of 5); {FOUR_X[0]}: {four:.1f} s (median of {len(four_secs)}, ratio "
-            f"{four / ref[0]:.1f}; full {r['steps']} steps since it is within the "
-            f"{r['max_macs_ratio']:g}x budget; a bigger model trains fewer steps).",
-        ]
     lines += ["", f"Calibration wall time: {elapsed:.0f} s.", ""]
     return "\n".join(lines)
 
@@ -189,7 +206,6 @@ def render(rows, four_secs, seeds, elapsed, done) -> str:
 def main():
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--seeds", type=int, default=10)
-    p.add_argument("--four-x-runs", type=int, default=5)
     p.add_argument("--out", default=str(ROOT / "docs" / "benchmarks.md"))
     p.add_argument(
         "--only",
@@ -199,49 +215,50 @@ def main():
     )
     p.add_argument(
         "--timing-only",
-        action="store_true",
-        help="only time the reference and the 4x model, alternately (same load)",
+        type=int,
+        default=0,
+        metavar="RUNS",
+        help="only time the reference and the costly model, alternately (same load)",
     )
     args = p.parse_args()
-    t0 = time.time()
+    t0, load = time.time(), os.getloadavg()
     if args.timing_only:
-        ref, four = [], []
-        for _ in range(args.four_x_runs):
+        ref, costly = [], []
+        for _ in range(args.timing_only):
             ref += run("reference build_resnet", sol.build_resnet, 1)[1]
-            four += run(FOUR_X[0], FOUR_X[1], 1)[1]
-        text = (
-            f"Timing ({args.four_x_runs} alternate runs, same load; `--timing-only`): "
-            f"reference {statistics.median(ref):.1f} s median (min {min(ref):.1f}); "
-            f"{FOUR_X[0]} {statistics.median(four):.1f} s median (min {min(four):.1f}); "
-            f"ratio of medians {statistics.median(four) / statistics.median(ref):.1f}.\n"
+            costly += run(COSTLY, CORRECT[COSTLY], 1)[1]
+        print(
+            f"Timing ({args.timing_only} alternate runs): reference "
+            f"{statistics.median(ref):.1f} s median; {COSTLY} "
+            f"{statistics.median(costly):.1f} s median; ratio "
+            f"{statistics.median(costly) / statistics.median(ref):.1f}."
         )
-        print(text)
-        Path(args.out).write_text(text)
         return
-    rows, four_secs = [], []
+    rows = []
     out = Path(args.out)
     for group, models in (("correct", CORRECT), ("unlearnable", UNLEARNABLE)):
         for name, builder in models.items():
             if args.only is not None and not any(o in name for o in args.only):
                 continue
-            accs, secs = run(name, builder, args.seeds)
+            accs, secs, steps = run(name, builder, args.seeds)
+            ratio = training.model_macs(builder()) / training.REFERENCE_MACS
             passed = sum(a >= training.THRESHOLD for a in accs)
             rows.append(
                 (
                     group,
                     name,
+                    ratio,
+                    steps[0],
                     passed,
                     len(accs),
                     min(accs),
                     statistics.median(accs),
                     max(accs),
-                    statistics.median(secs[:5]),
+                    statistics.median(secs),
                 )
             )
-            write_section(render(rows, four_secs, args.seeds, time.time() - t0, False), out)
-    if args.four_x_runs:
-        _, four_secs = run(FOUR_X[0], FOUR_X[1], args.four_x_runs)
-    text = render(rows, four_secs, args.seeds, time.time() - t0, True)
+            write_section(render(rows, args.seeds, time.time() - t0, False, load), out)
+    text = render(rows, args.seeds, time.time() - t0, True, load)
     print(text)
     write_section(text, out)
 

@@ -13,10 +13,11 @@ subset), re-estimates BatchNormalization statistics on a large training batch
 makes inference-mode accuracy unreliable), and measures accuracy on held-out
 test images with its own code.
 
-Cost is bounded: :data:`RECIPE` fixes the number of steps; a model above 4x the
-reference's multiply-accumulates trains proportionally fewer steps (at least
-``min_steps``), and training stops after ``time_cap_s`` seconds whatever the
-model (a last resort; documented in docs/checks.md).
+Every architecture gets the same training compute (:func:`step_budget`): the
+reference trains ``budget_steps`` steps, a model of k times its
+multiply-accumulates ``budget_steps / k`` (within ``[min_steps, max_steps]``),
+and training stops after ``time_cap_s`` seconds whatever the model (a last
+resort; documented in docs/checks.md).
 Results are memoised by model fingerprint (the fresh copy's architecture with
 layer names canonicalised, the grader's initialisation and the recipe: nothing
 the student's process chose beyond the architecture), in memory and, when
@@ -46,15 +47,19 @@ from autograder.public.fsutil import atomic_write_json
 THRESHOLD = 0.45
 
 RECIPE = {
-    "version": 2,
+    "version": 3,
     "train_size": 6000,  # first images of a seeded permutation of the training set
     "test_size": 2000,  # first images of a seeded permutation of the test set
     "batch_size": 64,
-    "steps": 120,
+    # Equal training compute for every architecture: the reference trains
+    # `budget_steps` steps; a model of k times its multiply-accumulates trains
+    # budget_steps / k steps, within [min_steps, max_steps].
+    "budget_steps": 100,
+    "min_steps": 40,
+    "max_steps": 300,
     "learning_rate": 2e-3,
-    "bn_batch": 1024,  # one training-mode pass to re-estimate BN statistics
-    "max_macs_ratio": 4.0,  # models above 4x the reference's MACs train fewer steps
-    "min_steps": 30,
+    "bn_batch": 1024,  # training images over which BN statistics are re-estimated
+    "bn_chunk": 256,  # ... in training-mode passes of this many (bounded memory)
     "time_cap_s": 300.0,  # last-resort wall-clock cap on training (loaded machines)
     "data_seed": 0,
 }
@@ -185,6 +190,29 @@ def _bn_layers(model):
     return out
 
 
+def _reestimate_bn(model, images, recipe: dict = RECIPE) -> None:
+    """Set every BatchNormalization's moving statistics to their mean over ``images``.
+
+    Training-mode passes over chunks of ``bn_chunk`` images (each normalises
+    with its own chunk's statistics, so chunks do not interact); the k-th pass
+    uses momentum (k-1)/k, which leaves in the moving averages the mean of the
+    chunks' statistics, as one large batch would, at a fraction of its memory.
+    """
+    bns = _bn_layers(model)
+    if not bns:
+        return
+    saved = [layer.momentum for layer in bns]
+    try:
+        chunk = recipe["bn_chunk"]
+        for k, i in enumerate(range(0, len(images), chunk), start=1):
+            for layer in bns:
+                layer.momentum = (k - 1) / k
+            model(images[i : i + chunk], training=True)
+    finally:
+        for layer, m in zip(bns, saved):
+            layer.momentum = m
+
+
 def model_macs(model) -> int:
     """Multiply-accumulates per image of the Conv2D and Dense layers (graph walk)."""
     import keras
@@ -210,19 +238,71 @@ def model_macs(model) -> int:
 
 
 def step_budget(model, recipe: dict = RECIPE) -> int:
-    """Training steps for ``model``: the recipe's, reduced above ``max_macs_ratio`` x the reference.
+    """Training steps for ``model``: the same training compute for every architecture.
 
-    The cost of a check is thus bounded by about ``max_macs_ratio`` times the
-    reference's, deterministically (a time cap would depend on the machine's load).
+    The reference trains ``budget_steps`` steps; a model of ``k`` times its
+    multiply-accumulates per image trains ``budget_steps / k`` steps, rounded,
+    within ``[min_steps, max_steps]``. A narrow model is thus not penalised for
+    learning less per step, and a costly one does not cost the class more time
+    (deterministic, unlike a time cap, which depends on the machine's load).
     """
     try:
         macs = model_macs(model)
     except Exception:
-        return recipe["steps"]
-    budget = recipe["max_macs_ratio"] * REFERENCE_MACS
-    if macs <= budget:
-        return recipe["steps"]
-    return max(recipe["min_steps"], int(recipe["steps"] * budget / macs))
+        return recipe["budget_steps"]
+    if macs <= 0:
+        return recipe["max_steps"]
+    steps = round(recipe["budget_steps"] * REFERENCE_MACS / macs)
+    return int(min(recipe["max_steps"], max(recipe["min_steps"], steps)))
+
+
+def _step_function(model, loss, recipe: dict = RECIPE):
+    """One compiled training step of ``model``: gradient tape, then TensorFlow's Adam kernel.
+
+    The update is Keras's ``Adam(learning_rate)`` (beta 0.9 / 0.999, epsilon
+    1e-7) on every trainable variable, applied by TensorFlow's fused
+    ``ResourceApplyAdam``. Keras's optimizer traced inside a ``tf.function``
+    leaves about 4 MiB behind per model in a long-lived process (Keras 3.15,
+    docs/benchmarks.md), ``Model.train_on_batch`` about 20 MiB; this step
+    leaves nothing measurable, and traces in half ``train_on_batch``'s time.
+    """
+    import tensorflow as tf
+
+    variables = model.trainable_variables
+    slots = [
+        (
+            tf.Variable(tf.zeros(v.shape, v.dtype), trainable=False),
+            tf.Variable(tf.zeros(v.shape, v.dtype), trainable=False),
+        )
+        for v in variables
+    ]
+    count = tf.Variable(0.0, trainable=False)
+    beta_1, beta_2 = 0.9, 0.999
+
+    @tf.function(autograph=False)
+    def step(x, y):
+        with tf.GradientTape() as tape:
+            value = loss(y, model(x, training=True))
+        grads = tape.gradient(value, variables)
+        count.assign_add(1.0)
+        for grad, var, (m, v) in zip(grads, variables, slots):
+            if grad is None:  # a variable the loss does not reach
+                continue
+            tf.raw_ops.ResourceApplyAdam(
+                var=var.handle,
+                m=m.handle,
+                v=v.handle,
+                beta1_power=tf.pow(beta_1, count),
+                beta2_power=tf.pow(beta_2, count),
+                lr=tf.constant(recipe["learning_rate"], var.dtype),
+                beta1=tf.constant(beta_1, var.dtype),
+                beta2=tf.constant(beta_2, var.dtype),
+                epsilon=tf.constant(1e-7, var.dtype),
+                grad=grad,
+            )
+        return value
+
+    return step
 
 
 def train_and_evaluate(model, seed: int = 0, recipe: dict = RECIPE) -> dict:
@@ -245,10 +325,8 @@ def train_and_evaluate(model, seed: int = 0, recipe: dict = RECIPE) -> dict:
     # output checks already penalise a missing softmax)
     sample = np.asarray(keras.ops.convert_to_numpy(clone(x_tr[:32], training=False)))
     probs_out = bool(np.all(sample >= -1e-6) and np.allclose(sample.sum(-1), 1.0, atol=1e-3))
-    clone.compile(
-        optimizer=keras.optimizers.Adam(recipe["learning_rate"]),
-        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=not probs_out),
-    )
+    loss = keras.losses.SparseCategoricalCrossentropy(from_logits=not probs_out)
+    step_fn = _step_function(clone, loss, recipe)
     rng = np.random.default_rng(seed)
     bs, steps = recipe["batch_size"], step_budget(model, recipe)
     order = np.concatenate(
@@ -258,20 +336,12 @@ def train_and_evaluate(model, seed: int = 0, recipe: dict = RECIPE) -> dict:
     done, capped = 0, False
     for step in range(steps):
         idx = order[step * bs : (step + 1) * bs]
-        clone.train_on_batch(x_tr[idx], y_tr[idx])
+        step_fn(x_tr[idx], y_tr[idx])
         done += 1
         if time.perf_counter() - start > recipe["time_cap_s"]:
             capped = True
             break
-    bns = _bn_layers(clone)
-    if bns:
-        saved = [layer.momentum for layer in bns]
-        for layer in bns:
-            layer.momentum = 0.0
-        idx = rng.permutation(len(x_tr))[: recipe["bn_batch"]]
-        clone(x_tr[idx], training=True)
-        for layer, m in zip(bns, saved):
-            layer.momentum = m
+    _reestimate_bn(clone, x_tr[rng.permutation(len(x_tr))[: recipe["bn_batch"]]], recipe)
     probs = []
     for i in range(0, len(x_te), 500):
         probs.append(

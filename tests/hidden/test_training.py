@@ -11,7 +11,15 @@ from autograder.public.probe import probe
 from tests.gallery import build_gallery, load_golden
 from tests.gallery.grading import grade
 
-TINY = {**training.RECIPE, "train_size": 256, "test_size": 128, "steps": 3, "bn_batch": 64}
+TINY = {
+    **training.RECIPE,
+    "train_size": 256,
+    "test_size": 128,
+    "budget_steps": 3,
+    "min_steps": 1,
+    "max_steps": 3,
+    "bn_batch": 64,
+}
 
 
 def tiny_model(width=4):
@@ -65,36 +73,51 @@ def test_memoised_in_memory_and_on_disk(tmp_path, monkeypatch):
     assert len(calls) == 1 and third["cached"] and list(tmp_path.glob("*.json"))
 
 
-def test_cost_bounded_by_macs():
+def _plain(width, pool=True, convs=4):
+    inp = keras.Input((28, 28, 1))
+    x = layers.Conv2D(width, 3, padding="same")(inp)
+    if pool:
+        x = layers.MaxPooling2D()(x)
+    for _ in range(convs):
+        x = layers.Conv2D(width, 3, padding="same")(x)
+    return keras.Model(inp, layers.Dense(10)(layers.GlobalAveragePooling2D()(x)))
+
+
+def test_same_training_compute_for_every_architecture():
+    r = training.RECIPE
     assert training.model_macs(sol.build_resnet()) == training.REFERENCE_MACS
-    assert training.step_budget(sol.build_resnet()) == training.RECIPE["steps"]
+    assert training.step_budget(sol.build_resnet()) == r["budget_steps"]
+    budget = r["budget_steps"] * training.REFERENCE_MACS
+    # a model at full 28x28 resolution costs twice the reference: fewer steps,
+    # the same compute (within rounding)
+    costly = _plain(32, pool=False, convs=2)
+    ratio = training.model_macs(costly) / training.REFERENCE_MACS
+    assert 1.5 < ratio < r["budget_steps"] / r["min_steps"]
+    steps = training.step_budget(costly)
+    assert r["min_steps"] < steps < r["budget_steps"]
+    assert abs(steps * training.model_macs(costly) - budget) <= training.model_macs(costly)
+    # a narrow model learns less per step: more steps, the same compute
+    narrow = _plain(24)
+    steps = training.step_budget(narrow)
+    assert r["budget_steps"] < steps < r["max_steps"]
+    assert abs(steps * training.model_macs(narrow) - budget) <= training.model_macs(narrow)
+    # the floor and the ceiling
+    assert training.step_budget(_plain(256, pool=False)) == r["min_steps"]
+    assert training.step_budget(_plain(2, convs=1)) == r["max_steps"]
 
-    def wide(width):
-        inp = keras.Input((28, 28, 1))
-        x = layers.Conv2D(width, 3, padding="same")(inp)
-        for _ in range(4):
-            x = layers.Conv2D(width, 3, padding="same")(x)
-        return keras.Model(inp, layers.Dense(10)(layers.GlobalAveragePooling2D()(x)))
 
-    big = wide(48)
-    ratio = training.model_macs(big) / training.REFERENCE_MACS
-    assert ratio > 8
-    steps = training.step_budget(big)
-    assert training.RECIPE["min_steps"] < steps < training.RECIPE["steps"]
-    assert steps * training.model_macs(big) <= (
-        training.RECIPE["max_macs_ratio"]
-        * training.REFERENCE_MACS
-        * training.RECIPE["steps"]
-        * 1.01
-    )
-    huge = wide(256)  # the floor: never fewer than min_steps
-    assert training.step_budget(huge) == training.RECIPE["min_steps"]
+def test_step_budget_of_an_unmeasurable_model_is_the_reference_budget(monkeypatch):
+    def broken(model):
+        raise ValueError("no graph")
+
+    monkeypatch.setattr(training, "model_macs", broken)
+    assert training.step_budget(sol.build_resnet()) == training.RECIPE["budget_steps"]
 
 
 def test_reference_passes_and_ignored_input_fails():
     keras.utils.set_random_seed(0)
     ok = training.train_and_evaluate(sol.build_resnet(), 0)
-    assert ok["accuracy"] >= training.THRESHOLD and ok["steps"] == training.RECIPE["steps"]
+    assert ok["accuracy"] >= training.THRESHOLD and ok["steps"] == training.RECIPE["budget_steps"]
     inp = keras.Input((28, 28, 1))
     x = layers.Conv2D(8, 3, padding="same")(inp * 0.0)
     x = layers.GlobalAveragePooling2D()(x)
@@ -126,3 +149,32 @@ def test_accuracy_check_on_probed_artefact(tmp_path):
 
     results = {r.id: r for r in run_checks("q3", arts, ("hidden",))}
     assert results["q3.accuracy"].passed, results["q3.accuracy"].message
+
+
+def test_training_step_leaves_no_memory_behind():
+    """A long-lived grading process trains thousands of models: each must free what it took.
+
+    Keras's optimizer traced in a ``tf.function`` leaves about 1.7 MiB behind
+    per model of this size, ``train_on_batch`` about 5.7 MiB (measured, see
+    docs/benchmarks.md); the grader's step leaves under 0.1 MiB.
+    """
+    import psutil
+
+    from autograder.engine.job import release_memory
+
+    x, y, _, _ = training.load_data(TINY)
+    loss = keras.losses.SparseCategoricalCrossentropy()
+
+    def one_model():
+        step = training._step_function(tiny_model(8), loss, TINY)
+        step(x[:64], y[:64])
+        release_memory()
+
+    for _ in range(3):  # first traces, allocator pools
+        one_model()
+    me = psutil.Process()
+    before = me.memory_info().rss
+    for _ in range(20):
+        one_model()
+    per_model_mib = (me.memory_info().rss - before) / 20 / 2**20
+    assert per_model_mib < 0.8, f"{per_model_mib:.2f} MiB left behind per model"
