@@ -30,5 +30,6 @@ for tool in engine otter; do
   printf '%s median %s s\n' "$tool" "$(awk -v k="$tool" '$1 == k {print $2}' "$work/times" | sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}')"
 done
 grep -h '"total"' "$work"/out1/submissions/*.json | head -1
-cat "$work"/otter1/results.json 2>/dev/null | "$PY" -c 'import json,sys; d=json.load(sys.stdin); print("otter total", d.get("total", d.get("score")))' 2>/dev/null || ls "$work/otter1"
+# otter's results.json: one entry per test file, each with its score and possible points
+cat "$work"/otter1/results.json 2>/dev/null | "$PY" -c 'import json,sys; d=json.load(sys.stdin); print("otter total", sum(t["score"] for t in d.values()), "/", sum(t["possible"] for t in d.values()))' 2>/dev/null || ls "$work/otter1"
 rm -rf "$work"

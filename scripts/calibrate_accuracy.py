@@ -173,7 +173,8 @@ def render(rows, seeds, elapsed, done, load) -> str:
         f"architecture initialised by the grader, Adam lr {r['learning_rate']}, steps of "
         f"{r['batch_size']} images from a fixed {r['train_size']}-image training subset "
         "(per-pixel standardisation as in the notebook), BatchNormalization statistics "
-        f"re-estimated on one {r['bn_batch']}-image training batch, accuracy on "
+        f"re-estimated over {r['bn_batch']} training images (training-mode passes of "
+        f"{r['bn_chunk']}), accuracy on "
         f"{r['test_size']} held-out test images. Same training compute for every model: the "
         f"reference trains {r['budget_steps']} steps, a model of k times its "
         f"multiply-accumulates {r['budget_steps']}/k steps, within [{r['min_steps']}, "
@@ -184,10 +185,10 @@ def render(rows, seeds, elapsed, done, load) -> str:
     ]
     if correct:
         lines.append(
-            f"Lowest accuracy of a correct model over all seeds: {min(x[5] for x in correct):.3f}."
+            f"Lowest accuracy of a correct model over all seeds: {min(x[6] for x in correct):.3f}."
         )
     if bad:
-        lines.append(f"Highest accuracy of an unlearnable model: {max(x[7] for x in bad):.3f}.")
+        lines.append(f"Highest accuracy of an unlearnable model: {max(x[8] for x in bad):.3f}.")
     lines += [
         "",
         "| group | model | MACs / reference | steps | seeds passing | min acc | median acc "
