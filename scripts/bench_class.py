@@ -25,6 +25,7 @@ through ``--extra`` for trees that do not know it.
 from __future__ import annotations
 
 import argparse
+import functools
 import itertools
 import json
 import os
@@ -87,6 +88,7 @@ def synthetic_class(folder: Path, size: int) -> Path:
     return folder
 
 
+@functools.lru_cache
 def _supports(tree: Path, flag: str) -> bool:
     """Whether the ``grade`` of ``tree`` knows ``flag`` (older trees lack some)."""
     proc = subprocess.run(

@@ -41,7 +41,7 @@ def main(argv=None) -> int:
     from autograder.engine.discovery import Submission
     from autograder.engine.job import grade_job, make_job, prepare_process
     from autograder.engine.records import question_max_points
-    from autograder.public.assignment import NOTEBOOK
+    from autograder.public.assignment import DEFAULT_MEMORY_GB, DEFAULT_TIMEOUT_S, NOTEBOOK
 
     work = Path(tempfile.mkdtemp())
     folders = sorted(synthetic_class(work / "classe", args.count).iterdir())
@@ -56,8 +56,8 @@ def main(argv=None) -> int:
         sub = Submission(id=folder.name, source=str(folder), notebook=folder / NOTEBOOK)
         job = make_job(
             sub,
-            timeout_s=120.0,
-            memory_gb=4.0,
+            timeout_s=DEFAULT_TIMEOUT_S,
+            memory_gb=DEFAULT_MEMORY_GB,
             maxima=maxima,
             isolation="bubblewrap",
             run_id="bench",

@@ -291,20 +291,20 @@ def grade_job(job: dict) -> dict:
 def release_memory() -> None:
     """Drop Keras's state and hand freed memory back to the system (between submissions).
 
-    ``clear_session`` and a collection free the submission's models and traced
-    functions; glibc keeps freed heap pages mapped, so a long-lived process's
-    resident memory would otherwise stay at the largest model it ever trained:
-    ``malloc_trim(0)`` returns them.
+    ``clear_session`` (with its garbage collection) frees the submission's
+    models and traced functions; ``malloc_trim(0)`` hands the heap pages glibc
+    still keeps back to the system (about 20 MB after a training; TensorFlow's
+    own buffers stay at the largest model the process has trained, see
+    docs/cluster.md).
     """
-    import gc
-
     try:
         import keras
 
-        keras.backend.clear_session()
+        keras.backend.clear_session(free_memory=True)  # includes gc.collect()
     except Exception:  # noqa: BLE001 - cleaning only
-        pass
-    gc.collect()
+        import gc
+
+        gc.collect()
     try:
         import ctypes
 
