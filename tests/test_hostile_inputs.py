@@ -108,7 +108,7 @@ def test_capped_results_are_never_cached(tmp_path, monkeypatch):
 
     calls = []
 
-    def fake(model, seed=0, recipe=training.RECIPE):
+    def fake(model, seed=0, recipe=training.RECIPE, clone=None):
         calls.append(1)
         return {"accuracy": 0.1, "seconds": 1.0, "steps": 1, "capped": True}
 
