@@ -71,9 +71,10 @@ def main():
                 exec(src, namespace)  # trusted: the reference's own sources, rewritten
             for builder in BUILDERS:
                 model = namespace[builder]()
-                macs, acts = training._graph_sizes(model)
+                macs, acts = training.model_macs(model), training.model_activations(model)
+                cost, steps = training.step_cost(model), training.step_budget(model)
                 ms = step_ms(model, args.steps)
-                rows.append((width, pool, builder, macs, acts, training.step_cost(model), ms))
+                rows.append((width, pool, builder, macs, acts, cost, ms, steps))
                 if width == 32 and pool and builder == "build_resnet":
                     ref = rows[-1]
                 keras.backend.clear_session()
@@ -82,13 +83,12 @@ def main():
         "| time / reference | steps v3 | steps v4 | training time v3 (s) | v4 (s) |"
     )
     print("|---|---|---|---|---|---|---|---|---|")
-    r = training.RECIPE
-    for width, pool, builder, macs, _acts, cost, ms in rows:
-        v3 = min(300, max(40, round(100 * ref[3] / macs)))
-        v4 = min(r["max_steps"], max(r["min_steps"], round(r["budget_steps"] * ref[5] / cost)))
+    for width, pool, builder, macs, _acts, cost, ms, v4 in rows:
+        # version 3: 100 steps divided by the MACs ratio, within [40, 300]
+        v3 = min(300, max(40, round(100 * training.REFERENCE_MACS / macs)))
         print(
-            f"| {builder} width {width}{', pooling' if pool else ', 28x28'} | {macs / ref[3]:.2f} "
-            f"| {cost / ref[5]:.2f} | {ms:.0f} | {ms / ref[6]:.2f} | {v3} | {v4} "
+            f"| {builder} width {width}{', pooling' if pool else ', 28x28'} | {macs / training.REFERENCE_MACS:.2f} "
+            f"| {cost / training.reference_step_cost():.2f} | {ms:.0f} | {ms / ref[6]:.2f} | {v3} | {v4} "
             f"| {v3 * ms / 1000:.1f} | {v4 * ms / 1000:.1f} |"
         )
     times = [row[6] for row in rows]

@@ -244,7 +244,7 @@ def main():
             if args.only is not None and not any(o in name for o in args.only):
                 continue
             accs, secs, steps = run(name, builder, args.seeds)
-            ratio = training.step_cost(builder()) / training.step_cost(sol.build_resnet())
+            ratio = training.step_cost(builder()) / training.reference_step_cost()
             passed = sum(a >= training.THRESHOLD for a in accs)
             rows.append(
                 (

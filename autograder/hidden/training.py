@@ -267,7 +267,15 @@ def step_cost(model, recipe: dict = RECIPE) -> int:
     varies by 13 % (standard deviation over mean) across the synthetic class of
     28 models, against 54 % for multiply-accumulates alone.
     """
-    macs, activations = _graph_sizes(model)
+    return _cost(*_graph_sizes(model), recipe)
+
+
+def reference_step_cost(recipe: dict = RECIPE) -> int:
+    """:func:`step_cost` of the reference ``build_resnet`` (the unit of :func:`step_budget`)."""
+    return _cost(REFERENCE_MACS, REFERENCE_ACTIVATIONS, recipe)
+
+
+def _cost(macs: int, activations: int, recipe: dict) -> int:
     return macs + recipe["activation_weight"] * activations
 
 
@@ -287,8 +295,7 @@ def step_budget(model, recipe: dict = RECIPE) -> int:
         return recipe["budget_steps"]
     if cost <= 0:
         return recipe["max_steps"]
-    reference = REFERENCE_MACS + recipe["activation_weight"] * REFERENCE_ACTIVATIONS
-    steps = round(recipe["budget_steps"] * reference / cost)
+    steps = round(recipe["budget_steps"] * reference_step_cost(recipe) / cost)
     return int(min(recipe["max_steps"], max(recipe["min_steps"], steps)))
 
 

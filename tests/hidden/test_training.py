@@ -97,6 +97,7 @@ def test_same_training_time_for_every_architecture():
     assert training.step_budget(ref) == r["budget_steps"]
     unit = training.step_cost(ref)
     assert unit == training.REFERENCE_MACS + r["activation_weight"] * training.REFERENCE_ACTIVATIONS
+    assert training.reference_step_cost() == unit
     budget = r["budget_steps"] * unit
     # a deeper model at full 28x28 resolution costs about twice the reference:
     # fewer steps, the same estimated time (within rounding)
